@@ -1,0 +1,18 @@
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  roots: ['<rootDir>/libs', '<rootDir>/test', '<rootDir>/src'],
+  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  moduleNameMapper: {
+    // Tests exercise the library's sources; `npm pack` checks cover the built package.
+    '^nestjs-dapr-auth$': '<rootDir>/libs/dapr-auth/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
+  },
+  setupFilesAfterEnv: ['<rootDir>/test/setup/no-token-leaks.ts'],
+  testTimeout: 20000,
+  collectCoverageFrom: ['libs/dapr-auth/src/**/*.ts'],
+};

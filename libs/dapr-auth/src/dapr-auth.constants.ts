@@ -1,0 +1,56 @@
+/**
+ * One source of truth for every fixed fact the library relies on: header and metadata names,
+ * Dapr's token-less callbacks, defaults, metadata keys and injection tokens.
+ */
+
+/**
+ * Header (HTTP) and metadata key (gRPC) that daprd uses to send `APP_API_TOKEN` to the app.
+ * Node lower-cases incoming header names, so this is the only spelling the guard reads.
+ */
+export const DAPR_API_TOKEN_HEADER = 'dapr-api-token';
+
+/** Environment variable daprd reads its app token from; the default for `tokenEnvVar`. */
+export const DEFAULT_TOKEN_ENV_VAR = 'APP_API_TOKEN';
+
+/** daprd's default `--app-health-check-path`; the default for `healthCheckPath`. */
+export const DEFAULT_HEALTH_CHECK_PATH = '/healthz';
+
+/** Longest presented or configured token accepted, in characters (a sane bound for JWTs too). */
+export const DEFAULT_MAX_TOKEN_LENGTH = 4096;
+
+/** Configured tokens shorter than this are accepted with a start-up warning. */
+export const RECOMMENDED_MIN_TOKEN_LENGTH = 16;
+
+/**
+ * gRPC methods daprd calls WITHOUT the token (dapr/dapr, pkg/channel/grpc). Demanding a token on
+ * them marks the app unhealthy or leaves it without subscriptions and bindings.
+ */
+export const DAPR_TOKENLESS_GRPC_METHODS: ReadonlySet<string> = new Set([
+  '/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck',
+  '/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions',
+  '/dapr.proto.runtime.v1.AppCallback/ListInputBindings',
+]);
+
+/** The one message every rejection carries, whatever the reason: reasons go to the log only. */
+export const REJECTION_MESSAGE = 'Unauthorized';
+
+/** gRPC status code 16, UNAUTHENTICATED. */
+export const GRPC_STATUS_UNAUTHENTICATED = 16;
+
+/** Reflect-metadata key written by `@DaprPublic()` and `@DaprProtected()`. */
+export const DAPR_AUTH_ACCESS_METADATA = 'nestjs-dapr-auth:access';
+
+/** Injection token of the options exactly as passed to `forRoot` / returned by `forRootAsync`. */
+export const DAPR_AUTH_MODULE_OPTIONS = 'DAPR_AUTH:MODULE_OPTIONS';
+
+/** Injection token of the validated options with every default applied ({@link ResolvedDaprAuthOptions}). */
+export const DAPR_AUTH_RESOLVED_OPTIONS = 'DAPR_AUTH:RESOLVED_OPTIONS';
+
+/** Injection token of the {@link DaprTokenSource} the guard asks for the accepted tokens. */
+export const DAPR_TOKEN_SOURCE = 'DAPR_AUTH:TOKEN_SOURCE';
+
+/** Injection token of the transport adapters, in the order the guard asks them. Internal. */
+export const DAPR_TRANSPORT_ADAPTERS = 'DAPR_AUTH:TRANSPORT_ADAPTERS';
+
+/** Injection token of whether `global: true` registered the guard as `APP_GUARD`. Internal. */
+export const DAPR_AUTH_GLOBAL_GUARD = 'DAPR_AUTH:GLOBAL_GUARD';

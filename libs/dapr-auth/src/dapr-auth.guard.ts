@@ -1,0 +1,99 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { DAPR_AUTH_ACCESS_METADATA, DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS } from './dapr-auth.constants.js';
+import type { PresentedToken, ResolvedDaprAuthOptions } from './dapr-auth.options.js';
+import type { DaprAccess } from './decorators/dapr-access.js';
+import type { DaprTokenSource } from './tokens/dapr-token-source.js';
+import { type RejectionReason, TokenVerifier } from './tokens/token-verifier.js';
+import type { TransportAdapter } from './transports/transport-adapter.js';
+
+/**
+ * The one guard: lets a request through only if it carries the Dapr sidecar's app API token.
+ *
+ * ```
+ * canActivate ─ exempt?  @DaprPublic(), or a call daprd makes without a token (health, discovery)
+ *             ─ extract  the transport adapter reads header / metadata `dapr-api-token`
+ *             ─ verify   TokenVerifier: format, then constant-time match against the accepted tokens
+ *             ─ reject   the transport adapter shapes it (HTTP 401, gRPC 16); the reason is logged
+ * ```
+ *
+ * Apply it with `@UseGuards(DaprAuthGuard)`, `@DaprProtected()`, or `global: true`. Extend it and
+ * override the protected hooks to change one step.
+ */
+@Injectable()
+export class DaprAuthGuard implements CanActivate {
+  protected readonly logger = new Logger('DaprAuthGuard');
+  protected readonly verifier: TokenVerifier;
+  /** `@DaprPublic()` answers per class and handler, read once: metadata never changes at run time. */
+  private readonly publicCache = new WeakMap<object, WeakMap<object, boolean>>();
+
+  constructor(
+    protected readonly reflector: Reflector,
+    @Optional() @Inject(DAPR_AUTH_RESOLVED_OPTIONS) protected readonly options: ResolvedDaprAuthOptions,
+    @Optional() @Inject(DAPR_TRANSPORT_ADAPTERS) protected readonly adapters: readonly TransportAdapter[],
+    @Optional() @Inject(DAPR_TOKEN_SOURCE) tokenSource: DaprTokenSource | null,
+  ) {
+    if (!options || !adapters) {
+      throw new Error(
+        'DaprAuthGuard needs DaprAuthModule: add DaprAuthModule.forRoot() or forRootAsync() to the imports of your root module.',
+      );
+    }
+    this.verifier = new TokenVerifier(tokenSource ?? undefined, options.maxTokenLength);
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const adapter = this.adapterFor(context);
+    if (this.isExempt(context, adapter)) return true;
+    const reason = this.verifier.verify(this.extractToken(context, adapter));
+    if (reason === undefined) return true;
+    this.logRejection(context, adapter, reason);
+    return adapter.reject(context);
+  }
+
+  /** Whether the request skips the check: `@DaprPublic()`, or a call daprd sends without a token. */
+  protected isExempt(context: ExecutionContext, adapter: TransportAdapter): boolean {
+    return this.isPublic(context) || (this.options.exemptTokenlessDaprCalls && adapter.isTokenlessDaprCall(context));
+  }
+
+  /** The presented token value(s). Override to read it from somewhere else. */
+  protected extractToken(context: ExecutionContext, adapter: TransportAdapter): PresentedToken {
+    return adapter.extractToken(context);
+  }
+
+  /** Logs a rejection: transport, target and reason, never the token. */
+  protected logRejection(context: ExecutionContext, adapter: TransportAdapter, reason: RejectionReason): void {
+    const level = this.options.logRejections;
+    if (level === false) return;
+    this.logger[level](`Rejected ${adapter.transport} ${adapter.describeTarget(context)}: ${describeReason(reason)}`);
+  }
+
+  private adapterFor(context: ExecutionContext): TransportAdapter {
+    // The fallback adapter is last and supports everything, so this always finds one.
+    return this.adapters.find((adapter) => adapter.supports(context))!;
+  }
+
+  private isPublic(context: ExecutionContext): boolean {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byHandler = this.publicCache.get(controller);
+    if (byHandler === undefined) this.publicCache.set(controller, (byHandler = new WeakMap()));
+    let isPublic = byHandler.get(handler);
+    if (isPublic === undefined) {
+      // Method-level metadata wins over class-level.
+      const access = this.reflector.getAllAndOverride<DaprAccess | undefined>(DAPR_AUTH_ACCESS_METADATA, [handler, controller]);
+      byHandler.set(handler, (isPublic = access === 'public'));
+    }
+    return isPublic;
+  }
+}
+
+function describeReason(reason: RejectionReason): string {
+  switch (reason) {
+    case 'missing':
+      return 'missing token (no dapr-api-token header or metadata)';
+    case 'malformed':
+      return 'malformed token (several values, too long, or characters outside visible ASCII)';
+    case 'mismatch':
+      return 'token mismatch (not an accepted token)';
+  }
+}

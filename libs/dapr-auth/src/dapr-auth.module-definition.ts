@@ -1,0 +1,31 @@
+import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { DAPR_AUTH_GLOBAL_GUARD, DAPR_AUTH_MODULE_OPTIONS } from './dapr-auth.constants.js';
+import { DaprAuthGuard } from './dapr-auth.guard.js';
+import type { DaprAuthModuleExtras, DaprAuthModuleOptions } from './dapr-auth.options.js';
+
+const globalGuard: Provider = { provide: APP_GUARD, useExisting: DaprAuthGuard };
+
+export const {
+  ConfigurableModuleClass: ConfigurableDaprAuthModule,
+  OPTIONS_TYPE: DAPR_AUTH_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: DAPR_AUTH_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<DaprAuthModuleOptions>({ optionsInjectionToken: DAPR_AUTH_MODULE_OPTIONS })
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createDaprAuthOptions')
+  .setExtras<DaprAuthModuleExtras>({ global: false }, (definition, extras) => ({
+    ...definition,
+    // Always a global module, so @UseGuards(DaprAuthGuard) resolves in every feature module.
+    global: true,
+    providers: [
+      ...(definition.providers ?? []),
+      { provide: DAPR_AUTH_GLOBAL_GUARD, useValue: extras.global === true },
+      ...(extras.global ? [globalGuard] : []),
+    ],
+  }))
+  .build();
+
+/** What {@link DaprAuthModule.forRoot} takes: the options plus `global`. */
+export type DaprAuthModuleForRootOptions = typeof DAPR_AUTH_OPTIONS_TYPE;
+/** What {@link DaprAuthModule.forRootAsync} takes: `imports`, `inject`, `useFactory | useClass | useExisting`, `global`. */
+export type DaprAuthModuleAsyncOptions = typeof DAPR_AUTH_ASYNC_OPTIONS_TYPE;

@@ -1,0 +1,233 @@
+import type { ExecutionContext, LogLevel } from '@nestjs/common';
+import {
+  DEFAULT_HEALTH_CHECK_PATH,
+  DEFAULT_MAX_TOKEN_LENGTH,
+  DEFAULT_TOKEN_ENV_VAR,
+  RECOMMENDED_MIN_TOKEN_LENGTH,
+} from './dapr-auth.constants.js';
+import type { DaprTokenSource } from './tokens/dapr-token-source.js';
+import { StaticTokenSource } from './tokens/static-token-source.js';
+import { isWellFormedToken } from './tokens/token-format.js';
+
+/**
+ * What a custom {@link DaprAuthModuleOptions.extractToken} returns: the token value(s) the caller
+ * presented, or `undefined` when there is none. More than one value is always a rejection.
+ */
+export type PresentedToken = string | readonly string[] | undefined;
+
+/**
+ * Options of {@link DaprAuthModule.forRoot} (and what `forRootAsync`'s factory returns).
+ * Every option is validated at start-up; a wrong one stops the app with a message that says how
+ * to fix it.
+ */
+export interface DaprAuthModuleOptions {
+  /**
+   * The accepted token, or several (to rotate without downtime). Takes the place of
+   * `tokenEnvVar`. Prefer the environment or a secret store over a literal in code.
+   */
+  token?: string | readonly string[];
+  /**
+   * Environment variable(s) to read the token from, at start-up. Default `APP_API_TOKEN`, the
+   * variable daprd itself reads. Several names accept several tokens (e.g.
+   * `['APP_API_TOKEN', 'APP_API_TOKEN_PREVIOUS']` during a rotation); unset ones are skipped, at
+   * least one must be set.
+   */
+  tokenEnvVar?: string | readonly string[];
+  /** Your own source of accepted tokens; takes the place of `token` and `tokenEnvVar`. */
+  tokenSource?: DaprTokenSource;
+  /**
+   * With no token configured, let every request through (with a loud warning at start-up)
+   * instead of refusing to start. This is what Dapr itself does without `APP_API_TOKEN`: use it
+   * for local development only. Default `false`.
+   */
+  allowUnconfigured?: boolean;
+  /**
+   * Path of daprd's HTTP app health probe (`--app-health-check-path`), which never carries the
+   * token: a `GET` or `HEAD` to exactly this path (query string ignored) is let through.
+   * Default `/healthz`.
+   */
+  healthCheckPath?: string;
+  /**
+   * Let through the calls daprd makes without a token: the HTTP health probe, and the gRPC
+   * `AppCallbackHealthCheck/HealthCheck`, `AppCallback/ListTopicSubscriptions` and
+   * `AppCallback/ListInputBindings`. Default `true`; turning it off breaks health checks,
+   * subscriptions and input bindings under Dapr.
+   */
+  exemptTokenlessDaprCalls?: boolean;
+  /**
+   * Reads the token in execution contexts the guard does not know (WebSocket gateways, other
+   * microservice transports, GraphQL...). Without it such contexts are always rejected.
+   */
+  extractToken?: (context: ExecutionContext) => PresentedToken;
+  /**
+   * Logger level for rejected requests (transport, route or gRPC method and the reason are logged,
+   * never the token), or `false` to not log them. Default `'warn'`.
+   */
+  logRejections?: LogLevel | false;
+  /** Longest token accepted, configured or presented, in characters. Default 4096. */
+  maxTokenLength?: number;
+}
+
+/** Extra options of `forRoot` / `forRootAsync` that shape the module itself. */
+export interface DaprAuthModuleExtras {
+  /** Register {@link DaprAuthGuard} as a global guard (`APP_GUARD`). Default `false`. */
+  global?: boolean;
+}
+
+/** The options after validation, with every default applied. */
+export interface ResolvedDaprAuthOptions {
+  /** Source of the accepted tokens; `undefined` only when `allowUnconfigured` let the app start without one. */
+  readonly tokenSource: DaprTokenSource | undefined;
+  readonly healthCheckPath: string;
+  readonly exemptTokenlessDaprCalls: boolean;
+  readonly extractToken: ((context: ExecutionContext) => PresentedToken) | undefined;
+  readonly logRejections: LogLevel | false;
+  readonly maxTokenLength: number;
+  /** Start-up warnings to log (never containing a token). */
+  readonly warnings: readonly string[];
+}
+
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>([
+  'token',
+  'tokenEnvVar',
+  'tokenSource',
+  'allowUnconfigured',
+  'healthCheckPath',
+  'exemptTokenlessDaprCalls',
+  'extractToken',
+  'logRejections',
+  'maxTokenLength',
+]);
+const LOG_LEVELS: ReadonlySet<string> = new Set(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']);
+
+/** A start-up error in the module's configuration. Its message never contains a token. */
+export class DaprAuthConfigError extends Error {
+  constructor(problem: string) {
+    super(`DaprAuthModule: ${problem}`);
+    this.name = 'DaprAuthConfigError';
+  }
+}
+
+function toList<T>(value: T | readonly T[]): readonly T[] {
+  return Array.isArray(value) ? value : [value as T];
+}
+
+function checkConfiguredToken(token: unknown, origin: string, maxLength: number, warnings: string[]): string {
+  if (typeof token !== 'string') {
+    throw new DaprAuthConfigError(`${origin} must be a string, got ${token === null ? 'null' : typeof token}.`);
+  }
+  if (token.trim() === '') {
+    throw new DaprAuthConfigError(`${origin} is empty. Set it to the same value as the Dapr sidecar's APP_API_TOKEN.`);
+  }
+  if (!isWellFormedToken(token, maxLength)) {
+    throw new DaprAuthConfigError(
+      `${origin} is not a valid token: it must be 1 to ${maxLength} visible ASCII characters, without ` +
+        `spaces or line breaks (a trailing newline from 'echo' or a file is the usual cause; raise ` +
+        `maxTokenLength for longer tokens).`,
+    );
+  }
+  if (token.length < RECOMMENDED_MIN_TOKEN_LENGTH) {
+    warnings.push(
+      `${origin} is shorter than ${RECOMMENDED_MIN_TOKEN_LENGTH} characters and easy to guess; ` +
+        `generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`,
+    );
+  }
+  return token;
+}
+
+function tokensFromOptions(options: DaprAuthModuleOptions, env: NodeJS.ProcessEnv, maxLength: number, warnings: string[]): string[] {
+  if (options.token !== undefined) {
+    const list = toList(options.token);
+    if (list.length === 0) throw new DaprAuthConfigError('option `token` is an empty list; give at least one token.');
+    return list.map((token, i) => checkConfiguredToken(token, list.length > 1 ? `option \`token\`[${i}]` : 'option `token`', maxLength, warnings));
+  }
+  const names = toList(options.tokenEnvVar ?? DEFAULT_TOKEN_ENV_VAR);
+  if (names.length === 0 || names.some((name) => typeof name !== 'string' || name === '')) {
+    throw new DaprAuthConfigError('option `tokenEnvVar` must be a non-empty variable name or a list of them.');
+  }
+  const tokens = names
+    .filter((name) => env[name] !== undefined)
+    .map((name) => checkConfiguredToken(env[name], `environment variable ${name}`, maxLength, warnings));
+  return tokens;
+}
+
+function describeMissingToken(options: DaprAuthModuleOptions): string {
+  const names = toList(options.tokenEnvVar ?? DEFAULT_TOKEN_ENV_VAR).join(' or ');
+  return (
+    `no Dapr app API token is configured: environment variable ${names} is not set. Set it to the ` +
+    `same value as the Dapr sidecar's APP_API_TOKEN (on Kubernetes, from the Secret named by the ` +
+    `dapr.io/app-token-secret annotation), or pass \`token\` or \`tokenSource\` to DaprAuthModule. ` +
+    `For local development without Dapr only, \`allowUnconfigured: true\` lets every request through.`
+  );
+}
+
+/**
+ * Validates the options and applies the defaults: ALL start-up validation lives here.
+ *
+ * @throws DaprAuthConfigError with a message naming the problem and the fix (never a token).
+ */
+export function resolveDaprAuthOptions(
+  options: DaprAuthModuleOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedDaprAuthOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new DaprAuthConfigError('options must be an object.');
+  }
+  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key));
+  if (unknown.length > 0) {
+    throw new DaprAuthConfigError(
+      `unknown option(s) ${unknown.map((k) => `\`${k}\``).join(', ')}. Known options: ${[...KNOWN_OPTIONS].join(', ')}` +
+        ` (and \`global\` on forRoot/forRootAsync).`,
+    );
+  }
+  const configuredSources = (['token', 'tokenEnvVar', 'tokenSource'] as const).filter((key) => options[key] !== undefined);
+  if (configuredSources.length > 1) {
+    throw new DaprAuthConfigError(
+      `options ${configuredSources.map((k) => `\`${k}\``).join(' and ')} each say where the token comes from; keep one.`,
+    );
+  }
+  const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
+  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 1) {
+    throw new DaprAuthConfigError('option `maxTokenLength` must be a positive whole number.');
+  }
+  const healthCheckPath = options.healthCheckPath ?? DEFAULT_HEALTH_CHECK_PATH;
+  if (typeof healthCheckPath !== 'string' || !healthCheckPath.startsWith('/')) {
+    throw new DaprAuthConfigError('option `healthCheckPath` must be a path starting with "/", the same as daprd\'s --app-health-check-path.');
+  }
+  const logRejections = options.logRejections ?? 'warn';
+  if (logRejections !== false && !LOG_LEVELS.has(logRejections)) {
+    throw new DaprAuthConfigError(`option \`logRejections\` must be false or one of ${[...LOG_LEVELS].join(', ')}.`);
+  }
+  if (options.extractToken !== undefined && typeof options.extractToken !== 'function') {
+    throw new DaprAuthConfigError('option `extractToken` must be a function (context) => string | string[] | undefined.');
+  }
+  if (options.tokenSource !== undefined && typeof options.tokenSource?.getTokens !== 'function') {
+    throw new DaprAuthConfigError('option `tokenSource` must implement DaprTokenSource: an object with a getTokens() method.');
+  }
+
+  const warnings: string[] = [];
+  let tokenSource = options.tokenSource;
+  if (tokenSource === undefined) {
+    const tokens = tokensFromOptions(options, env, maxTokenLength, warnings);
+    if (tokens.length > 0) {
+      tokenSource = new StaticTokenSource(tokens);
+    } else if (options.allowUnconfigured === true) {
+      warnings.push(
+        'allowUnconfigured is on and no token is configured: EVERY request is let through unchecked. ' +
+          'Never run like this next to a Dapr sidecar in production.',
+      );
+    } else {
+      throw new DaprAuthConfigError(describeMissingToken(options));
+    }
+  }
+
+  return Object.freeze({
+    tokenSource,
+    healthCheckPath,
+    exemptTokenlessDaprCalls: options.exemptTokenlessDaprCalls ?? true,
+    extractToken: options.extractToken,
+    logRejections,
+    maxTokenLength,
+    warnings: Object.freeze(warnings),
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * nestjs-dapr-auth: verify in a NestJS app that each request comes from its own Dapr sidecar.
+ * This file is the whole public API.
+ * @packageDocumentation
+ */
+export {
+  DAPR_API_TOKEN_HEADER,
+  DAPR_AUTH_MODULE_OPTIONS,
+  DAPR_AUTH_RESOLVED_OPTIONS,
+  DAPR_TOKEN_SOURCE,
+  DAPR_TOKENLESS_GRPC_METHODS,
+  DEFAULT_HEALTH_CHECK_PATH,
+  DEFAULT_MAX_TOKEN_LENGTH,
+  DEFAULT_TOKEN_ENV_VAR,
+  GRPC_STATUS_UNAUTHENTICATED,
+  REJECTION_MESSAGE,
+} from './dapr-auth.constants.js';
+export { DaprAuthGuard } from './dapr-auth.guard.js';
+export { DaprAuthModule } from './dapr-auth.module.js';
+export type { DaprAuthModuleAsyncOptions, DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';
+export {
+  DaprAuthConfigError,
+  resolveDaprAuthOptions,
+  type DaprAuthModuleExtras,
+  type DaprAuthModuleOptions,
+  type PresentedToken,
+  type ResolvedDaprAuthOptions,
+} from './dapr-auth.options.js';
+export { DaprProtected } from './decorators/dapr-protected.decorator.js';
+export { DaprPublic } from './decorators/dapr-public.decorator.js';
+export type { DaprTokenSource } from './tokens/dapr-token-source.js';
+export { StaticTokenSource } from './tokens/static-token-source.js';
+export type { RejectionReason } from './tokens/token-verifier.js';
+export type { TransportAdapter } from './transports/transport-adapter.js';

@@ -1,0 +1,43 @@
+import type { DaprTokenSource } from './dapr-token-source.js';
+import { isWellFormedToken } from './token-format.js';
+import { TokenSet } from './token-set.js';
+
+/** Why a token was refused; logged, never sent to the caller. */
+export type RejectionReason = 'missing' | 'malformed' | 'mismatch';
+
+/**
+ * Decides whether a presented token is accepted. It keeps a {@link TokenSet} for the token
+ * source's current snapshot and rebuilds it only when the source hands out a new array.
+ */
+export class TokenVerifier {
+  private snapshot: readonly string[] | undefined;
+  private tokenSet = new TokenSet([]);
+
+  /** `source` undefined means `allowUnconfigured`: everything is accepted. */
+  constructor(
+    private readonly source: DaprTokenSource | undefined,
+    private readonly maxTokenLength: number,
+  ) {}
+
+  /** `undefined` when accepted, else the reason for the rejection. */
+  verify(presented: unknown): RejectionReason | undefined {
+    if (this.source === undefined) return undefined;
+    let value = presented;
+    if (Array.isArray(value)) {
+      if (value.length > 1) return 'malformed';
+      value = value[0];
+    }
+    if (value === undefined || value === null || value === '') return 'missing';
+    if (typeof value !== 'string' || !isWellFormedToken(value, this.maxTokenLength)) return 'malformed';
+    return this.currentTokenSet().matches(value) ? undefined : 'mismatch';
+  }
+
+  private currentTokenSet(): TokenSet {
+    const tokens = this.source!.getTokens();
+    if (tokens !== this.snapshot) {
+      this.snapshot = tokens;
+      this.tokenSet = new TokenSet(tokens);
+    }
+    return this.tokenSet;
+  }
+}

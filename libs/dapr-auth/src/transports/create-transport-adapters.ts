@@ -1,0 +1,26 @@
+import type { Logger } from '@nestjs/common';
+import type { ResolvedDaprAuthOptions } from '../dapr-auth.options.js';
+import { FallbackTransportAdapter } from './fallback.adapter.js';
+import { GrpcStreamCallTransportAdapter } from './grpc-stream-call.adapter.js';
+import { GrpcTransportAdapter, type RpcExceptionClass } from './grpc.adapter.js';
+import { HttpTransportAdapter } from './http.adapter.js';
+import type { TransportAdapter } from './transport-adapter.js';
+
+/** `RpcException` from the app's `@nestjs/microservices`, or `undefined` for an HTTP-only app. */
+async function loadRpcException(): Promise<RpcExceptionClass | undefined> {
+  try {
+    return (await import('@nestjs/microservices')).RpcException;
+  } catch {
+    return undefined; // not installed: no gRPC server can exist either
+  }
+}
+
+/** The adapters in the order they are asked; the fallback comes last and accepts anything. */
+export async function createTransportAdapters(options: ResolvedDaprAuthOptions, logger: Logger): Promise<readonly TransportAdapter[]> {
+  const RpcException = await loadRpcException();
+  return Object.freeze([
+    new HttpTransportAdapter(options.healthCheckPath),
+    ...(RpcException ? [new GrpcTransportAdapter(RpcException), new GrpcStreamCallTransportAdapter()] : []),
+    new FallbackTransportAdapter(options.extractToken, logger),
+  ]);
+}

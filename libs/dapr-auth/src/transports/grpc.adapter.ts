@@ -1,0 +1,39 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { GRPC_STATUS_UNAUTHENTICATED, REJECTION_MESSAGE } from '../dapr-auth.constants.js';
+import type { PresentedToken } from '../dapr-auth.options.js';
+import { grpcMethodPath, isGrpcMetadata, isTokenlessDaprGrpcCall, readTokenMetadata, type GrpcMetadataLike } from './grpc-call.js';
+import type { TransportAdapter } from './transport-adapter.js';
+
+/** The `RpcException` class of the app's own `@nestjs/microservices` (an optional peer). */
+export type RpcExceptionClass = new (error: string | object) => Error;
+
+/**
+ * gRPC unary, server-streaming and `@GrpcStreamMethod` handlers, whose arguments are
+ * `[data, metadata, call]`. Rejection: an `RpcException` with code 16, which Nest's RPC exception
+ * filter hands to grpc-js as UNAUTHENTICATED (returning `false` would give 2 UNKNOWN).
+ */
+export class GrpcTransportAdapter implements TransportAdapter {
+  readonly transport = 'gRPC';
+
+  constructor(private readonly RpcException: RpcExceptionClass) {}
+
+  supports(context: ExecutionContext): boolean {
+    return context.getType() === 'rpc' && isGrpcMetadata(context.getArgByIndex(1));
+  }
+
+  isTokenlessDaprCall(context: ExecutionContext): boolean {
+    return isTokenlessDaprGrpcCall(context.getArgByIndex(2));
+  }
+
+  extractToken(context: ExecutionContext): PresentedToken {
+    return readTokenMetadata(context.getArgByIndex<GrpcMetadataLike>(1));
+  }
+
+  describeTarget(context: ExecutionContext): string {
+    return grpcMethodPath(context.getArgByIndex(2));
+  }
+
+  reject(): false {
+    throw new this.RpcException({ code: GRPC_STATUS_UNAUTHENTICATED, message: REJECTION_MESSAGE });
+  }
+}

@@ -1,0 +1,51 @@
+import { type ExecutionContext, UnauthorizedException } from '@nestjs/common';
+import { DAPR_API_TOKEN_HEADER } from '../dapr-auth.constants.js';
+import type { PresentedToken } from '../dapr-auth.options.js';
+import type { TransportAdapter } from './transport-adapter.js';
+
+/** The parts of an Express or Fastify request the adapter reads. */
+interface HttpRequestLike {
+  method?: string;
+  url?: string;
+  originalUrl?: string;
+  headers?: Record<string, string | string[] | undefined>;
+  raw?: { url?: string };
+  route?: { path?: string };
+  routeOptions?: { url?: string };
+}
+
+/** HTTP on Express and Fastify: header `dapr-api-token`, rejection `401 Unauthorized`. */
+export class HttpTransportAdapter implements TransportAdapter {
+  readonly transport = 'HTTP';
+
+  constructor(private readonly healthCheckPath: string) {}
+
+  supports(context: ExecutionContext): boolean {
+    return context.getType() === 'http';
+  }
+
+  isTokenlessDaprCall(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<HttpRequestLike>();
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+    // The raw URL, not the route: a global prefix or a mounted router must not move the probe.
+    const url = request.raw?.url ?? request.originalUrl ?? request.url ?? '';
+    const queryStart = url.indexOf('?');
+    return (queryStart === -1 ? url : url.slice(0, queryStart)) === this.healthCheckPath;
+  }
+
+  extractToken(context: ExecutionContext): PresentedToken {
+    // Node joins repeated headers into one "a, b" string; the format check rejects that.
+    return context.switchToHttp().getRequest<HttpRequestLike>().headers?.[DAPR_API_TOKEN_HEADER];
+  }
+
+  describeTarget(context: ExecutionContext): string {
+    const request = context.switchToHttp().getRequest<HttpRequestLike>();
+    // The route pattern, never the URL: a URL can carry anything, a token included.
+    const route = request.route?.path ?? request.routeOptions?.url ?? '(unmatched route)';
+    return `${request.method ?? '?'} ${route}`;
+  }
+
+  reject(): false {
+    throw new UnauthorizedException();
+  }
+}

@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, startExampleApp } from './bootstrap.js';
+
+function port(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535) {
+    throw new Error(`${name} must be a port number (1-65535), got "${value}"`);
+  }
+  return parsed;
+}
+
+// Example only: so that `npm start` works on a fresh machine, invent a one-time token when none
+// is set. The library never does this: without a token it refuses to start.
+let demoToken: string | undefined;
+if (!process.env.APP_API_TOKEN) {
+  demoToken = randomBytes(32).toString('base64url');
+  process.env.APP_API_TOKEN = demoToken;
+}
+
+const host = process.env.APP_HOST ?? '127.0.0.1';
+const { httpUrl, grpcAddress } = await startExampleApp({
+  host,
+  httpPort: port('APP_PORT', DEFAULT_HTTP_PORT),
+  grpcPort: port('APP_GRPC_PORT', DEFAULT_GRPC_PORT),
+});
+
+console.log(`\nExample Dapr app listening:
+  HTTP  ${httpUrl}    (dapr run --app-protocol http --app-port ${new URL(httpUrl).port})
+  gRPC  ${grpcAddress}  (dapr run --app-protocol grpc --app-port ${grpcAddress.split(':').pop()})`);
+if (demoToken) {
+  console.log(`
+APP_API_TOKEN was not set, so this demo generated a one-time token:
+  ${demoToken}
+Try it:
+  curl -i -X POST ${httpUrl}/orders -H 'dapr-api-token: ${demoToken}' -H 'content-type: application/json' -d '{"item":"tea","quantity":2}'
+  curl -i -X POST ${httpUrl}/orders -H 'content-type: application/json' -d '{"item":"tea"}'     # 401
+  curl -i ${httpUrl}/healthz                                                                      # exempt: daprd probes it without a token
+Set APP_API_TOKEN (the same value daprd gets) to use your own.`);
+}
