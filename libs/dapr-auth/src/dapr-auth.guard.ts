@@ -41,7 +41,7 @@ export class DaprAuthGuard implements CanActivate {
     this.verifier = new TokenVerifier(tokenSource ?? undefined, options.maxTokenLength);
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const adapter = this.adapterFor(context);
     if (this.isExempt(context, adapter)) return true;
     const reason = this.verifier.verify(this.extractToken(context, adapter));

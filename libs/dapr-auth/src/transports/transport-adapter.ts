@@ -19,7 +19,7 @@ export interface TransportAdapter {
   describeTarget(context: ExecutionContext): string;
   /**
    * Shapes the rejection for this transport: throws the exception Nest turns into the right
-   * status (HTTP 401, gRPC 16), or ends the call itself and returns `false`.
+   * status (HTTP 401, gRPC 16), or answers the call itself and returns what stops Nest there.
    */
-  reject(context: ExecutionContext): false;
+  reject(context: ExecutionContext): false | Promise<boolean>;
 }

@@ -1,0 +1,110 @@
+import { Controller, type INestMicroservice, Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { GrpcMethod, GrpcStreamCall, GrpcStreamMethod, type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { DaprAuthModule, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
+import { Observable, of, from, toArray, map } from 'rxjs';
+import { grpcServerOptions } from './grpc.js';
+import { freePort } from './ports.js';
+
+/** Counts handler executions, so a test can prove a rejected call never ran its handler. */
+export const handlerCalls = { count: 0 };
+
+/** Dapr's AppCallback services, as a protected app implements them. */
+@Controller()
+export class TestAppCallbackController {
+  @GrpcMethod('AppCallback', 'OnInvoke')
+  onInvoke(request: { method: string }) {
+    handlerCalls.count++;
+    return { data: { typeUrl: '', value: Buffer.from(`invoked ${request.method}`) }, contentType: 'text/plain' };
+  }
+
+  @GrpcMethod('AppCallback', 'ListTopicSubscriptions')
+  listTopicSubscriptions() {
+    return { subscriptions: [{ pubsubName: 'pubsub', topic: 'orders' }] };
+  }
+
+  @GrpcMethod('AppCallback', 'ListInputBindings')
+  listInputBindings() {
+    return { bindings: ['cron'] };
+  }
+
+  @GrpcMethod('AppCallback', 'OnTopicEvent')
+  onTopicEvent() {
+    handlerCalls.count++;
+    return { status: 'SUCCESS' };
+  }
+
+  @GrpcMethod('AppCallbackHealthCheck', 'HealthCheck')
+  healthCheck() {
+    return {};
+  }
+
+  @GrpcMethod('AppCallbackAlpha', 'OnJobEventAlpha1')
+  @DaprPublic()
+  onJobEvent() {
+    return {};
+  }
+}
+
+/** Every call shape Nest supports, on the test-only `Streaming` service. */
+@Controller()
+export class StreamingController {
+  @GrpcMethod('Streaming', 'Unary')
+  unary(message: { text: string }) {
+    handlerCalls.count++;
+    return { text: `unary ${message.text}` };
+  }
+
+  @GrpcMethod('Streaming', 'ServerStream')
+  serverStream(message: { text: string }): Observable<{ text: string }> {
+    handlerCalls.count++;
+    return of({ text: `${message.text} 1` }, { text: `${message.text} 2` });
+  }
+
+  @GrpcStreamMethod('Streaming', 'ClientStreamRx')
+  clientStreamRx(messages: Observable<{ text: string }>): Observable<{ text: string }> {
+    handlerCalls.count++;
+    return messages.pipe(toArray(), map((all) => ({ text: all.map((m) => m.text).join('+') })));
+  }
+
+  @GrpcStreamMethod('Streaming', 'DuplexRx')
+  duplexRx(messages: Observable<{ text: string }>): Observable<{ text: string }> {
+    handlerCalls.count++;
+    return messages.pipe(map((m) => ({ text: `echo ${m.text}` })));
+  }
+
+  @GrpcStreamCall('Streaming', 'ClientStreamCall')
+  clientStreamCall(call: any, callback: (error: unknown, value: unknown) => void) {
+    handlerCalls.count++;
+    const texts: string[] = [];
+    call.on('data', (m: { text: string }) => texts.push(m.text));
+    call.on('end', () => callback(null, { text: texts.join('+') }));
+  }
+
+  @GrpcStreamCall('Streaming', 'DuplexCall')
+  duplexCall(call: any) {
+    handlerCalls.count++;
+    call.on('data', (m: { text: string }) => call.write({ text: `echo ${m.text}` }));
+    call.on('end', () => call.end());
+  }
+}
+
+/** A module of the two controllers with the given DaprAuthModule registration. */
+export function grpcTestModule(daprAuth: DynamicModule): DynamicModule {
+  @Module({})
+  class GrpcTestModule {}
+  return { module: GrpcTestModule, imports: [daprAuth], controllers: [TestAppCallbackController, StreamingController] };
+}
+
+/** A pure gRPC Nest microservice on a free loopback port, guarded globally with `options`. */
+export async function startGrpcApp(options: DaprAuthModuleOptions): Promise<{ app: INestMicroservice; address: string }> {
+  const address = `127.0.0.1:${await freePort()}`;
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(
+    grpcTestModule(DaprAuthModule.forRoot({ ...options, global: true })),
+    { transport: Transport.GRPC, options: grpcServerOptions(address), logger: ['error', 'warn'], abortOnError: false },
+  );
+  await app.listen();
+  return { app, address };
+}
+
+export { from };
