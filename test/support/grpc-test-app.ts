@@ -4,6 +4,7 @@ import { GrpcMethod, GrpcStreamCall, GrpcStreamMethod, type MicroserviceOptions,
 import { DaprAuthModule, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
 import { Observable, of, from, toArray, map } from 'rxjs';
 import { grpcServerOptions } from './grpc.js';
+import { testLogger } from './http.js';
 import { freePort } from './ports.js';
 
 /** Counts handler executions, so a test can prove a rejected call never ran its handler. */
@@ -101,7 +102,7 @@ export async function startGrpcApp(options: DaprAuthModuleOptions): Promise<{ ap
   const address = `127.0.0.1:${await freePort()}`;
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(
     grpcTestModule(DaprAuthModule.forRoot({ ...options, global: true })),
-    { transport: Transport.GRPC, options: grpcServerOptions(address), logger: ['error', 'warn'], abortOnError: false },
+    { transport: Transport.GRPC, options: grpcServerOptions(address), logger: testLogger(), abortOnError: false },
   );
   await app.listen();
   return { app, address };

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import type { INestApplication, DynamicModule } from '@nestjs/common';
+import { ConsoleLogger, type INestApplication, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -13,9 +13,17 @@ export const HTTP_PLATFORMS = [
 
 export type PlatformFactory = (typeof HTTP_PLATFORMS)[number][1];
 
+/**
+ * A logger instance for test apps. An instance, not a list of levels: `Test.createTestingModule`
+ * replaces Nest's static logger with one that drops warnings, and a level list would not undo it.
+ */
+export function testLogger(): ConsoleLogger {
+  return new ConsoleLogger('', { logLevels: ['fatal', 'error', 'warn', 'log'], colors: false });
+}
+
 /** Starts `module` on a real server on 127.0.0.1 (random port) with the given platform. */
 export async function startHttpApp(module: DynamicModule | object, platform: PlatformFactory): Promise<{ app: INestApplication; baseUrl: string }> {
-  const app = await NestFactory.create(module as never, platform() as never, { logger: ['error', 'warn'], abortOnError: false });
+  const app = await NestFactory.create(module as never, platform() as never, { logger: testLogger(), abortOnError: false });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app: app as INestApplication, baseUrl: `http://127.0.0.1:${address.port}` };

@@ -102,18 +102,18 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
   private warnAboutUnguardedGrpcHandlers(): void {
     const unguarded = findUnguardedGrpcHandlers(this.discovery, this.scanner, this.reflector);
     if (unguarded.length === 0) return;
-    const list = unguarded.join(', ');
+    const shown = unguarded.length > 3 ? `${unguarded.slice(0, 3).join(', ')} and ${unguarded.length - 3} more` : unguarded.join(', ');
     if (!this.isGlobalGuard) {
       logger.warn(
-        `gRPC handlers without DaprAuthGuard: ${list}. Anyone who can reach the gRPC port can call them. ` +
+        `gRPC handlers without DaprAuthGuard: ${shown}. Anyone who can reach the gRPC port can call them. ` +
           'Add @DaprProtected() to them or their controller, or set `global: true`.',
       );
     } else if (this.httpAdapterHost.httpAdapter) {
-      // A hybrid app: Nest applies APP_GUARD to the connected microservice only on request, and
-      // which one was chosen cannot be seen from here. Say it once.
+      // A hybrid app. Whether Nest applies APP_GUARD to the connected microservice depends on an
+      // option of connectMicroservice() that cannot be seen from here, so say it once, plainly.
       logger.log(
-        `global: true covers the gRPC handlers (${list}) only if their microservice was connected with ` +
-          'app.connectMicroservice(options, { inheritAppConfig: true }); without it they are NOT protected.',
+        `global: true protects the gRPC handlers of this hybrid app (${shown}) only if their microservice ` +
+          'was connected with app.connectMicroservice(options, { inheritAppConfig: true }); without it they are NOT protected.',
       );
     }
   }
