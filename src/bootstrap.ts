@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { APP_CALLBACK_PROTO, DAPR_PROTO_LOADER_OPTIONS } from './dapr-protos.js';
 import { AppModule } from './app.module.js';
 
@@ -31,7 +32,9 @@ export interface ExampleApp {
  */
 export async function startExampleApp(options: ExampleAppOptions = {}): Promise<ExampleApp> {
   const host = options.host ?? '127.0.0.1';
-  const app = await NestFactory.create(AppModule, { logger: options.logger, abortOnError: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: options.logger, abortOnError: false });
+  // daprd delivers pub/sub messages as application/cloudevents+json.
+  app.useBodyParser('json', { type: ['application/json', 'application/cloudevents+json'] });
   const grpcPort = options.grpcPort ?? DEFAULT_GRPC_PORT;
   const httpPort = options.httpPort ?? DEFAULT_HTTP_PORT;
   app.connectMicroservice<MicroserviceOptions>(

@@ -30,9 +30,9 @@ export class DaprController {
   /** Pub/sub delivery (a CloudEvent). Returning SUCCESS acknowledges the message. */
   @Post('events/orders')
   @HttpCode(200)
-  onOrderEvent(@Body() event: { id?: string; data?: { item?: string; quantity?: number } }) {
+  onOrderEvent(@Body() event: { id?: string; data?: { item?: string; quantity?: number } } | undefined) {
     this.orders.record('pubsub', event);
-    if (event.data?.item) this.orders.create(event.data.item, event.data.quantity ?? 1, 'pubsub');
+    if (event?.data?.item) this.orders.create(event.data.item, event.data.quantity ?? 1, 'pubsub');
     return { status: 'SUCCESS' };
   }
 

@@ -79,7 +79,7 @@ describe('DaprAuthModule configuration', () => {
     });
 
     it('closes the token source on application shutdown', async () => {
-      const close = jest.fn();
+      const close = jest.fn<() => void>();
       const { app } = await startHttpApp(httpTestModuleWith({ tokenSource: { getTokens: () => [TOKEN], close } }), express);
       app.enableShutdownHooks();
       await app.close();
@@ -137,7 +137,10 @@ describe('DaprAuthModule configuration', () => {
     async function startUpError(options: DaprAuthModuleOptions): Promise<Error> {
       const compiling = Test.createTestingModule({ imports: [DaprAuthModule.forRoot(options)] }).compile();
       await expect(compiling).rejects.toThrow(DaprAuthConfigError);
-      return compiling.catch((error: Error) => error);
+      return compiling.then(
+        () => new Error('compiled'),
+        (error: Error) => error,
+      );
     }
 
     it('refuses to start without a token and names the variable to set', async () => {

@@ -38,7 +38,7 @@ export class FallbackTransportAdapter implements TransportAdapter {
   }
 
   describeTarget(context: ExecutionContext): string {
-    return `${context.getType()} ${context.getClass().name}.${context.getHandler().name}`;
+    return `(${context.getType()}) ${context.getClass().name}.${context.getHandler().name}`;
   }
 
   reject(): false {

@@ -1,0 +1,88 @@
+import { DaprAuthConfigError, resolveDaprAuthOptions, type DaprAuthModuleOptions } from './dapr-auth.options.js';
+
+const GOOD = 'a-good-token-of-32-characters-xx';
+
+function errorOf(options: unknown, env: NodeJS.ProcessEnv = {}): DaprAuthConfigError {
+  try {
+    resolveDaprAuthOptions(options as DaprAuthModuleOptions, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(DaprAuthConfigError);
+    return error as DaprAuthConfigError;
+  }
+  throw new Error('expected a DaprAuthConfigError');
+}
+
+describe('resolveDaprAuthOptions', () => {
+  it('applies the defaults and reads APP_API_TOKEN', () => {
+    const resolved = resolveDaprAuthOptions({}, { APP_API_TOKEN: GOOD });
+    expect(resolved.tokenSource?.getTokens()).toEqual([GOOD]);
+    expect(resolved).toMatchObject({
+      healthCheckPath: '/healthz',
+      exemptTokenlessDaprCalls: true,
+      logRejections: 'warn',
+      maxTokenLength: 4096,
+      extractToken: undefined,
+      warnings: [],
+    });
+  });
+
+  it('`token` takes a string or a list; tokenEnvVar a name or a list', () => {
+    expect(resolveDaprAuthOptions({ token: GOOD }, {}).tokenSource?.getTokens()).toEqual([GOOD]);
+    expect(resolveDaprAuthOptions({ token: [GOOD, `${GOOD}2`] }, {}).tokenSource?.getTokens()).toEqual([GOOD, `${GOOD}2`]);
+    expect(resolveDaprAuthOptions({ tokenEnvVar: ['A', 'B', 'C'] }, { A: GOOD, C: `${GOOD}c` }).tokenSource?.getTokens()).toEqual([GOOD, `${GOOD}c`]);
+  });
+
+  it('returns the same snapshot array on every call (the guard hashes once)', () => {
+    const source = resolveDaprAuthOptions({ token: GOOD }, {}).tokenSource!;
+    expect(source.getTokens()).toBe(source.getTokens());
+    expect(Object.isFrozen(source.getTokens())).toBe(true);
+  });
+
+  it.each<[string, unknown, NodeJS.ProcessEnv, RegExp]>([
+    ['no token anywhere', {}, {}, /environment variable APP_API_TOKEN is not set.*`token` or `tokenSource`.*allowUnconfigured/],
+    ['a custom variable unset', { tokenEnvVar: 'token' }, {}, /environment variable token is not set/],
+    ['none of several variables set', { tokenEnvVar: ['A', 'B'] }, {}, /environment variable A or B is not set/],
+    ['an empty variable', {}, { APP_API_TOKEN: '' }, /APP_API_TOKEN is empty/],
+    ['a whitespace-only variable', {}, { APP_API_TOKEN: '   ' }, /APP_API_TOKEN is empty/],
+    ['a trailing newline', {}, { APP_API_TOKEN: `${GOOD}\n` }, /not a valid token.*trailing newline/],
+    ['a non-printable character', {}, { APP_API_TOKEN: `${GOOD}\u0007` }, /not a valid token/],
+    ['a non-ASCII character', { token: `${GOOD}\u00e9` }, {}, /option `token` is not a valid token/],
+    ['a token longer than maxTokenLength', { token: GOOD, maxTokenLength: 8 }, {}, /raise maxTokenLength/],
+    ['an empty token list', { token: [] }, {}, /empty list/],
+    ['a non-string token', { token: [GOOD, 42] }, {}, /option `token`\[1\] must be a string, got number/],
+    ['an unknown option', { tokn: GOOD }, {}, /unknown option\(s\) `tokn`/],
+    ['token and tokenSource together', { token: GOOD, tokenSource: { getTokens: () => [] } }, {}, /`token` and `tokenSource`.*keep one/],
+    ['token and tokenEnvVar together', { token: GOOD, tokenEnvVar: 'X' }, {}, /`token` and `tokenEnvVar`/],
+    ['a tokenSource without getTokens', { tokenSource: {} }, {}, /implement DaprTokenSource/],
+    ['an empty tokenEnvVar', { tokenEnvVar: '' }, {}, /tokenEnvVar/],
+    ['a relative healthCheckPath', { token: GOOD, healthCheckPath: 'healthz' }, {}, /healthCheckPath.*start/],
+    ['an unknown log level', { token: GOOD, logRejections: 'loud' }, {}, /logRejections/],
+    ['a bad maxTokenLength', { token: GOOD, maxTokenLength: 0 }, {}, /maxTokenLength/],
+    ['a non-function extractToken', { token: GOOD, extractToken: 'header' }, {}, /extractToken/],
+    ['options that are not an object', 'token', {}, /options must be an object/],
+  ])('refuses %s, naming the problem', (_case, options, env, message) => {
+    const error = errorOf(options, env);
+    expect(error.message).toMatch(/^DaprAuthModule: /);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain(GOOD);
+  });
+
+  it('allowUnconfigured: starts without a source and warns', () => {
+    const resolved = resolveDaprAuthOptions({ allowUnconfigured: true }, {});
+    expect(resolved.tokenSource).toBeUndefined();
+    expect(resolved.warnings.join()).toMatch(/EVERY request is let through/);
+  });
+
+  it('allowUnconfigured does not weaken a configured token', () => {
+    const resolved = resolveDaprAuthOptions({ allowUnconfigured: true }, { APP_API_TOKEN: GOOD });
+    expect(resolved.tokenSource?.getTokens()).toEqual([GOOD]);
+    expect(resolved.warnings).toEqual([]);
+  });
+
+  it('warns about a short token without including it', () => {
+    const resolved = resolveDaprAuthOptions({ token: 'short-secret' }, {});
+    expect(resolved.warnings).toHaveLength(1);
+    expect(resolved.warnings[0]).toMatch(/shorter than 16 characters/);
+    expect(resolved.warnings[0]).not.toContain('short-secret');
+  });
+});
