@@ -1,12 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { HTTP_PLATFORMS, send, sendRaw, startHttpApp } from './support/http.js';
-import { httpTestModuleWith } from './support/http-test-app.js';
+import { catchAllTestModule, httpTestModuleWith } from './support/http-test-app.js';
 import { capturedOutput } from './support/secrets.js';
 import { PREVIOUS_TOKEN, TOKEN, WRONG_TOKEN } from './support/tokens.js';
 
 const UNAUTHORIZED_BODY = { message: 'Unauthorized', statusCode: 401 };
 
-describe.each(HTTP_PLATFORMS)('HTTP on %s', (_platformName, platform) => {
+describe.each(HTTP_PLATFORMS)('HTTP on %s', (platformName, platform) => {
   const apps: INestApplication[] = [];
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.close()));
@@ -139,6 +139,13 @@ describe.each(HTTP_PLATFORMS)('HTTP on %s', (_platformName, platform) => {
       const baseUrl = await start({ token: TOKEN, global: true, healthCheckPath: '/custom-health' });
       expect((await send(baseUrl, '/custom-health')).status).toBe(200);
       expect((await send(baseUrl, '/healthz')).status).toBe(401);
+    });
+
+    it('a catch-all route does not serve the health-check path without a token', async () => {
+      const { app, baseUrl } = await startHttpApp(catchAllTestModule({ token: TOKEN }, platformName === 'Fastify' ? '*' : '*path'), platform);
+      apps.push(app);
+      expect((await send(baseUrl, '/healthz')).status).toBe(401);
+      expect((await send(baseUrl, '/healthz', { headers: { 'dapr-api-token': TOKEN } })).json).toEqual({ route: 'catch-all' });
     });
 
     it('exemptTokenlessDaprCalls: false protects the health probe too', async () => {

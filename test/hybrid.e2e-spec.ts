@@ -18,7 +18,7 @@ async function startHybrid(inheritAppConfig: boolean) {
     controllers: [...HTTP_TEST_CONTROLLERS, TestAppCallbackController],
   })
   class HybridModule {}
-  const app = await NestFactory.create(HybridModule, { logger: testLogger(), abortOnError: false });
+  const app = await NestFactory.create(HybridModule, { logger: testLogger(['fatal', 'error', 'warn', 'log']), abortOnError: false });
   const grpcAddress = `127.0.0.1:${await freePort()}`;
   app.connectMicroservice<MicroserviceOptions>({ transport: Transport.GRPC, options: grpcServerOptions(grpcAddress) }, { inheritAppConfig });
   await app.startAllMicroservices();

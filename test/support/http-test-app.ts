@@ -117,3 +117,20 @@ export function httpTestModule(daprAuth: DynamicModule): DynamicModule {
 export function httpTestModuleWith(options: DaprAuthModuleOptions & { global?: boolean }): DynamicModule {
   return httpTestModule(DaprAuthModule.forRoot(options));
 }
+
+/**
+ * Only a catch-all route (`*path` on Express, `*` on Fastify): it must not serve the
+ * health-check path without a token.
+ */
+export function catchAllTestModule(options: DaprAuthModuleOptions, wildcard: string): DynamicModule {
+  @Controller()
+  class CatchAllController {
+    @Get(wildcard)
+    any() {
+      return { route: 'catch-all' };
+    }
+  }
+  @Module({})
+  class CatchAllTestModule {}
+  return { module: CatchAllTestModule, imports: [DaprAuthModule.forRoot({ ...options, global: true })], controllers: [CatchAllController] };
+}

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { ConsoleLogger, type INestApplication, type DynamicModule } from '@nestjs/common';
+import { ConsoleLogger, type INestApplication, type DynamicModule, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -17,8 +17,8 @@ export type PlatformFactory = (typeof HTTP_PLATFORMS)[number][1];
  * A logger instance for test apps. An instance, not a list of levels: `Test.createTestingModule`
  * replaces Nest's static logger with one that drops warnings, and a level list would not undo it.
  */
-export function testLogger(): ConsoleLogger {
-  return new ConsoleLogger('', { logLevels: ['fatal', 'error', 'warn', 'log'], colors: false });
+export function testLogger(logLevels: LogLevel[] = ['fatal', 'error', 'warn']): ConsoleLogger {
+  return new ConsoleLogger('', { logLevels, colors: false });
 }
 
 /** Starts `module` on a real server on 127.0.0.1 (random port) with the given platform. */

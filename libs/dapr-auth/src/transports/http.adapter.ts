@@ -14,6 +14,11 @@ interface HttpRequestLike {
   routeOptions?: { url?: string };
 }
 
+/** The route pattern that matched (Express `route.path`, Fastify `routeOptions.url`). */
+function routePattern(request: HttpRequestLike): string | undefined {
+  return request.route?.path ?? request.routeOptions?.url;
+}
+
 /** HTTP on Express and Fastify: header `dapr-api-token`, rejection `401 Unauthorized`. */
 export class HttpTransportAdapter implements TransportAdapter {
   readonly transport = 'HTTP';
@@ -27,10 +32,13 @@ export class HttpTransportAdapter implements TransportAdapter {
   isTokenlessDaprCall(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<HttpRequestLike>();
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-    // The raw URL, not the route: a global prefix or a mounted router must not move the probe.
+    // The path daprd requested (raw URL without the query), and the route that serves it: both
+    // must be the health-check path, so a catch-all route never serves it without a token.
     const url = request.raw?.url ?? request.originalUrl ?? request.url ?? '';
     const queryStart = url.indexOf('?');
-    return (queryStart === -1 ? url : url.slice(0, queryStart)) === this.healthCheckPath;
+    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    const route = routePattern(request);
+    return path === this.healthCheckPath && (route === undefined || route === this.healthCheckPath);
   }
 
   extractToken(context: ExecutionContext): PresentedToken {
@@ -41,8 +49,7 @@ export class HttpTransportAdapter implements TransportAdapter {
   describeTarget(context: ExecutionContext): string {
     const request = context.switchToHttp().getRequest<HttpRequestLike>();
     // The route pattern, never the URL: a URL can carry anything, a token included.
-    const route = request.route?.path ?? request.routeOptions?.url ?? '(unmatched route)';
-    return `${request.method ?? '?'} ${route}`;
+    return `${request.method ?? '?'} ${routePattern(request) ?? '(unmatched route)'}`;
   }
 
   reject(): false {
