@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { type LogLevel, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { DaprAuthModule } from 'nestjs-dapr-auth';
 import { AppCallbackController } from './app-callback.controller.js';
@@ -7,8 +7,9 @@ import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
 
 /**
- * The example Dapr app. Every route and gRPC method is protected by one global DaprAuthGuard;
- * the token comes from `APP_API_TOKEN` through `@nestjs/config`.
+ * The example Dapr app. Every route and gRPC method is protected by one global DaprAuthGuard.
+ * The token is read from `APP_API_TOKEN` (the module's default, which `ConfigModule` also fills
+ * from a `.env` file); the other settings come through `@nestjs/config`'s ConfigService.
  */
 @Module({
   imports: [
@@ -17,8 +18,8 @@ import { OrdersService } from './orders.service.js';
       global: true,
       inject: [ConfigService],
       useFactory: (config: ConfigService) => ({
-        token: config.get<string>('APP_API_TOKEN'),
         healthCheckPath: config.get<string>('APP_HEALTH_CHECK_PATH', '/healthz'),
+        logRejections: config.get<LogLevel>('DAPR_AUTH_LOG_LEVEL', 'warn'),
       }),
     }),
   ],

@@ -114,4 +114,32 @@ describe('gRPC (@nestjs/microservices, grpc-js, Dapr protos)', () => {
       expect(handlerCalls.count).toBe(before);
     });
   });
+
+  describe('options', () => {
+    it('exemptTokenlessDaprCalls: false protects HealthCheck and the discovery calls too', async () => {
+      const strict = await startGrpcApp({ token: TOKEN, exemptTokenlessDaprCalls: false });
+      const strictHealth = grpcClient('AppCallbackHealthCheck', strict.address);
+      const strictCallback = grpcClient('AppCallback', strict.address);
+      try {
+        expect((await callUnary(strictHealth, 'HealthCheck', {}, tokenMetadata())).code).toBe(UNAUTHENTICATED);
+        expect((await callUnary(strictCallback, 'ListTopicSubscriptions', {}, tokenMetadata())).code).toBe(UNAUTHENTICATED);
+        expect((await callUnary(strictHealth, 'HealthCheck', {}, tokenMetadata(TOKEN))).code).toBe(OK);
+      } finally {
+        strictHealth.close();
+        strictCallback.close();
+        await strict.app.close();
+      }
+    });
+
+    it('without global, warns at start-up about gRPC handlers nothing protects', async () => {
+      const open = await startGrpcApp({ token: TOKEN, global: false });
+      try {
+        const output = capturedOutput();
+        expect(output).toContain('gRPC handlers without DaprAuthGuard: TestAppCallbackController.onInvoke');
+        expect(output).toContain('Add @DaprProtected()');
+      } finally {
+        await open.app.close();
+      }
+    });
+  });
 });

@@ -97,11 +97,11 @@ export function grpcTestModule(daprAuth: DynamicModule): DynamicModule {
   return { module: GrpcTestModule, imports: [daprAuth], controllers: [TestAppCallbackController, StreamingController] };
 }
 
-/** A pure gRPC Nest microservice on a free loopback port, guarded globally with `options`. */
-export async function startGrpcApp(options: DaprAuthModuleOptions): Promise<{ app: INestMicroservice; address: string }> {
+/** A pure gRPC Nest microservice on a free loopback port, guarded globally (unless `global: false`). */
+export async function startGrpcApp(options: DaprAuthModuleOptions & { global?: boolean }): Promise<{ app: INestMicroservice; address: string }> {
   const address = `127.0.0.1:${await freePort()}`;
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(
-    grpcTestModule(DaprAuthModule.forRoot({ ...options, global: true })),
+    grpcTestModule(DaprAuthModule.forRoot({ global: true, ...options })),
     { transport: Transport.GRPC, options: grpcServerOptions(address), logger: testLogger(), abortOnError: false },
   );
   await app.listen();
