@@ -100,7 +100,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
   }
 
   private warnAboutUnguardedGrpcHandlers(): void {
-    const unguarded = findUnguardedGrpcHandlers(this.discovery, this.scanner, this.reflector);
+    const unguarded = findUnguardedGrpcHandlers(this.discovery, this.scanner, this.reflector, this.options.exemptTokenlessDaprCalls);
     if (unguarded.length === 0) return;
     const shown = unguarded.length > 3 ? `${unguarded.slice(0, 3).join(', ')} and ${unguarded.length - 3} more` : unguarded.join(', ');
     if (!this.isGlobalGuard) {

@@ -19,7 +19,10 @@ function routePattern(request: HttpRequestLike): string | undefined {
   return request.route?.path ?? request.routeOptions?.url;
 }
 
-/** HTTP on Express and Fastify: header `dapr-api-token`, rejection `401 Unauthorized`. */
+/**
+ * HTTP on Express and Fastify: header `dapr-api-token`, rejection `401 Unauthorized`.
+ * The request is read with `getArgByIndex(0)`: `switchToHttp()` builds a new object per call.
+ */
 export class HttpTransportAdapter implements TransportAdapter {
   readonly transport = 'HTTP';
 
@@ -30,7 +33,7 @@ export class HttpTransportAdapter implements TransportAdapter {
   }
 
   isTokenlessDaprCall(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<HttpRequestLike>();
+    const request = context.getArgByIndex<HttpRequestLike>(0);
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
     // The path daprd requested (raw URL without the query), and the route that serves it: both
     // must be the health-check path, so a catch-all route never serves it without a token.
@@ -43,11 +46,11 @@ export class HttpTransportAdapter implements TransportAdapter {
 
   extractToken(context: ExecutionContext): PresentedToken {
     // Node joins repeated headers into one "a, b" string; the format check rejects that.
-    return context.switchToHttp().getRequest<HttpRequestLike>().headers?.[DAPR_API_TOKEN_HEADER];
+    return context.getArgByIndex<HttpRequestLike>(0).headers?.[DAPR_API_TOKEN_HEADER];
   }
 
   describeTarget(context: ExecutionContext): string {
-    const request = context.switchToHttp().getRequest<HttpRequestLike>();
+    const request = context.getArgByIndex<HttpRequestLike>(0);
     // The route pattern, never the URL: a URL can carry anything, a token included.
     return `${request.method ?? '?'} ${routePattern(request) ?? '(unmatched route)'}`;
   }
