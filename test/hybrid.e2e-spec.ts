@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
-import { DaprAuthModule } from 'nestjs-dapr-auth';
+import { DaprAuthModule, DaprProtected } from 'nestjs-dapr-auth';
 import { callUnary, grpcClient, grpcServerOptions, tokenMetadata } from './support/grpc.js';
 import { TestAppCallbackController } from './support/grpc-test-app.js';
 import { HTTP_TEST_CONTROLLERS } from './support/http-test-app.js';
@@ -9,13 +9,18 @@ import { send, testLogger } from './support/http.js';
 import { freePort } from './support/ports.js';
 import { capturedOutput } from './support/secrets.js';
 import { TOKEN } from './support/tokens.js';
-import { Module } from '@nestjs/common';
+import { Controller, Module, type Type } from '@nestjs/common';
+
+/** The same gRPC handlers with `@DaprProtected()` on the class. */
+@Controller()
+@DaprProtected()
+class ProtectedAppCallbackController extends TestAppCallbackController {}
 
 /** HTTP + a connected gRPC microservice, with `global: true`. */
-async function startHybrid(inheritAppConfig: boolean) {
+async function startHybrid(inheritAppConfig: boolean, grpcController: Type = TestAppCallbackController) {
   @Module({
     imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true })],
-    controllers: [...HTTP_TEST_CONTROLLERS, TestAppCallbackController],
+    controllers: [...HTTP_TEST_CONTROLLERS, grpcController],
   })
   class HybridModule {}
   const app = await NestFactory.create(HybridModule, { logger: testLogger(['fatal', 'error', 'warn', 'log']), abortOnError: false });
@@ -51,5 +56,13 @@ describe('hybrid app (HTTP + connected gRPC microservice) with global: true', ()
     // This is the trap the README warns about: the call gets through unchecked.
     expect((await callUnary(client, 'OnInvoke', { method: 'x' }, tokenMetadata())).code).toBe(0);
     expect(capturedOutput()).toContain('inheritAppConfig: true');
+  });
+
+  it('@DaprProtected() on the gRPC controller protects it even without inheritAppConfig', async () => {
+    ({ app, client } = await startHybrid(false, ProtectedAppCallbackController));
+    expect((await callUnary(client, 'OnInvoke', { method: 'x' }, tokenMetadata())).code).toBe(16);
+    expect((await callUnary(client, 'OnInvoke', { method: 'x' }, tokenMetadata(TOKEN))).code).toBe(0);
+    expect((await callUnary(client, 'ListInputBindings', {}, tokenMetadata())).code).toBe(0);
+    expect(capturedOutput()).not.toContain('inheritAppConfig');
   });
 });

@@ -78,10 +78,15 @@ export interface DaprAuthModuleExtras {
 export interface ResolvedDaprAuthOptions {
   /** Source of the accepted tokens; `undefined` only when `allowUnconfigured` let the app start without one. */
   readonly tokenSource: DaprTokenSource | undefined;
+  /** {@link DaprAuthModuleOptions.healthCheckPath}, default `/healthz`. */
   readonly healthCheckPath: string;
+  /** {@link DaprAuthModuleOptions.exemptTokenlessDaprCalls}, default `true`. */
   readonly exemptTokenlessDaprCalls: boolean;
+  /** {@link DaprAuthModuleOptions.extractToken}, if given. */
   readonly extractToken: ((context: ExecutionContext) => PresentedToken) | undefined;
+  /** {@link DaprAuthModuleOptions.logRejections}, default `'warn'`. */
   readonly logRejections: LogLevel | false;
+  /** {@link DaprAuthModuleOptions.maxTokenLength}, default 4096. */
   readonly maxTokenLength: number;
   /** Start-up warnings to log (never containing a token). */
   readonly warnings: readonly string[];
