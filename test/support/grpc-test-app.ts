@@ -2,7 +2,7 @@ import { Controller, type INestMicroservice, Module, type DynamicModule } from '
 import { NestFactory } from '@nestjs/core';
 import { GrpcMethod, GrpcStreamCall, GrpcStreamMethod, type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { DaprAuthModule, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
-import { Observable, of, from, toArray, map } from 'rxjs';
+import { Observable, of, toArray, map } from 'rxjs';
 import { grpcServerOptions } from './grpc.js';
 import { testLogger } from './http.js';
 import { freePort } from './ports.js';
@@ -108,4 +108,3 @@ export async function startGrpcApp(options: DaprAuthModuleOptions & { global?: b
   return { app, address };
 }
 
-export { from };
