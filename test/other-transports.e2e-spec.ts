@@ -62,4 +62,15 @@ describe('execution contexts without a built-in adapter (TCP microservice)', () 
     await expect(firstValueFrom(running.client.send('ping', { value: 'a' }))).rejects.toMatchObject({ message: 'Forbidden resource' });
     expect(capturedOutput()).toMatch(/Rejected other \(rpc\) TcpController\.ping: token mismatch/);
   });
+
+  it('an extractToken that throws on bad input ends in a rejection, not an internal error', async () => {
+    running = await startTcp({
+      token: TOKEN,
+      // Throws a TypeError when the payload has no `auth` object.
+      extractToken: (context) => context.switchToRpc().getData<{ auth: { token: string } }>().auth.token,
+    });
+    await expect(firstValueFrom(running.client.send('ping', { value: 'a' }))).rejects.toMatchObject({ message: 'Forbidden resource' });
+    await expect(firstValueFrom(running.client.send('ping', { auth: { token: TOKEN }, value: 'b' }))).resolves.toBe('pong b');
+    expect(capturedOutput()).toContain('The extractToken option threw TypeError');
+  });
 });

@@ -25,16 +25,33 @@ export class FallbackTransportAdapter implements TransportAdapter {
   }
 
   extractToken(context: ExecutionContext): PresentedToken {
-    if (this.extract) return this.extract(context);
     const type = context.getType();
-    if (!this.explained.has(type)) {
-      this.explained.add(type);
-      this.logger.error(
+    if (!this.extract) {
+      this.explainOnce(
+        type,
         `DaprAuthGuard cannot read a Dapr token in '${type}' execution contexts, so it rejects all of ` +
           `them. Pass \`extractToken: (context) => ...\` to DaprAuthModule to support this transport.`,
       );
+      return undefined;
     }
-    return undefined;
+    try {
+      return this.extract(context);
+    } catch (error) {
+      // Bad input must end in a rejection, not an internal error. Only the error's class is
+      // logged: its message could quote what the caller sent.
+      this.explainOnce(
+        `${type}:threw`,
+        `The extractToken option threw ${(error as Error)?.name ?? 'an error'} in a '${type}' context; such ` +
+          `requests are rejected as if they had no token. Make extractToken return undefined instead.`,
+      );
+      return undefined;
+    }
+  }
+
+  private explainOnce(key: string, message: string): void {
+    if (this.explained.has(key)) return;
+    this.explained.add(key);
+    this.logger.error(message);
   }
 
   describeTarget(context: ExecutionContext): string {

@@ -56,6 +56,7 @@ export class HttpTransportAdapter implements TransportAdapter {
   }
 
   reject(): false {
+    // No argument: Nest's standard body {"message":"Unauthorized","statusCode":401} (= REJECTION_MESSAGE).
     throw new UnauthorizedException();
   }
 }
