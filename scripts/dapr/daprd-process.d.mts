@@ -1,0 +1,30 @@
+/** Types for daprd-process.mjs, for the TypeScript tests that import it. */
+export declare const DAPR_RESOURCES_PATH: string;
+export declare function freePort(): Promise<number>;
+
+export interface DaprdOptions {
+  daprdPath: string;
+  appId: string;
+  appPort: number;
+  appProtocol?: 'http' | 'grpc';
+  /** daprd's APP_API_TOKEN; undefined starts it without one. */
+  token?: string;
+  /** HTTP app health probe path, or false for no app health checks. gRPC apps are probed with AppCallbackHealthCheck. */
+  healthCheckPath?: string | false;
+  resourcesPath?: string;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  extraArgs?: string[];
+  timeoutMs?: number;
+}
+
+export interface Daprd {
+  appId: string;
+  httpPort: number;
+  grpcPort: number;
+  httpUrl: string;
+  grpcAddress: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export declare function startDaprd(options: DaprdOptions): Promise<Daprd>;

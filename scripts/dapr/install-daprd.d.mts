@@ -1,0 +1,6 @@
+/** Types for install-daprd.mjs, for the TypeScript tests that import it. */
+export declare const DAPR_VERSION: string;
+export declare const MIN_DAPR_VERSION: string;
+export declare function cacheDir(): string;
+export declare function cachedDaprdPath(): string;
+export declare function ensureDaprd(options?: { log?: (line: string) => void }): string;

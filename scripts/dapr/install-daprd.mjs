@@ -1,0 +1,116 @@
+// `npm run dapr:install`: builds Dapr's sidecar, daprd, from the Go module proxy and caches it
+// outside the repository. Also imported by the daprd suite and `npm run start:dapr`, which build on
+// demand. `DAPRD_BIN=/path/to/daprd` skips all of this and uses that binary.
+//
+// How: `go mod download github.com/dapr/dapr@<version>`, copy the module to a scratch directory,
+// put dapr/daprd/components.go.in in place of cmd/daprd/components/zz_notag.go (it registers the
+// components the suite needs, see that file for why), and run daprd's own
+// `go build ./cmd/daprd` there: daprd's go.mod has `replace` lines, so `go install …@version`
+// refuses it, and its go.sum pins every dependency.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { accessSync, chmodSync, constants, cpSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The daprd release the suite runs: the newest whose dependencies the module proxy here serves (v1.18.3 needs a durabletask-go it does not). */
+export const DAPR_VERSION = 'v1.18.2';
+/** The oldest daprd that sends the token on gRPC app callbacks too. */
+export const MIN_DAPR_VERSION = 'v1.16.2';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const componentsFile = join(repoRoot, 'dapr/daprd/components.go.in');
+
+/** Where built binaries are kept: `$DAPR_AUTH_CACHE_DIR`, else `$XDG_CACHE_HOME/nestjs-dapr-auth`, else `~/.cache/nestjs-dapr-auth`. */
+export function cacheDir() {
+  return process.env.DAPR_AUTH_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'nestjs-dapr-auth');
+}
+
+/** The cached binary's path, keyed by the daprd version and the components registered in it. */
+export function cachedDaprdPath() {
+  const components = createHash('sha256').update(readFileSync(componentsFile)).digest('hex').slice(0, 12);
+  return join(cacheDir(), `daprd-${DAPR_VERSION}-${components}`, 'daprd');
+}
+
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function goVersion() {
+  const result = spawnSync('go', ['version'], { encoding: 'utf8' });
+  if (result.error || result.status !== 0) {
+    throw new Error(
+      `Go is needed to build daprd ${DAPR_VERSION} (daprd is the Go command github.com/dapr/dapr/cmd/daprd), ` +
+        `but "go version" failed: ${result.error?.message ?? result.stderr.trim()}. ` +
+        `Install Go 1.26.5 or later, or set DAPRD_BIN to an existing daprd ${MIN_DAPR_VERSION} or later.`,
+    );
+  }
+  return result.stdout.trim();
+}
+
+function elapsed(since) {
+  return `${((Date.now() - since) / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Returns the path of a daprd to run: `$DAPRD_BIN` if set, else the cached build, building it
+ * first when there is none. `log` receives one line per step.
+ */
+export function ensureDaprd({ log = (line) => console.log(line) } = {}) {
+  if (process.env.DAPRD_BIN) {
+    const bin = resolve(process.env.DAPRD_BIN);
+    if (!isExecutable(bin)) throw new Error(`DAPRD_BIN=${process.env.DAPRD_BIN} is not an executable file. Unset it to build daprd ${DAPR_VERSION}.`);
+    log(`daprd: using DAPRD_BIN=${bin}`);
+    return bin;
+  }
+  const target = cachedDaprdPath();
+  if (isExecutable(target)) {
+    log(`daprd: using the cached build ${target}`);
+    return target;
+  }
+
+  const started = Date.now();
+  log(`daprd: building ${DAPR_VERSION} from the Go module proxy (${goVersion()}); the first build downloads ~1 GB of modules and takes a few minutes`);
+  const download = JSON.parse(execFileSync('go', ['mod', 'download', '-json', `github.com/dapr/dapr@${DAPR_VERSION}`], { encoding: 'utf8' }));
+  if (download.Error) throw new Error(`go mod download github.com/dapr/dapr@${DAPR_VERSION} failed: ${download.Error}`);
+  log(`daprd: module source in ${download.Dir} (${elapsed(started)})`);
+
+  const scratch = join(cacheDir(), `build-${DAPR_VERSION}-${process.pid}`);
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(dirname(target), { recursive: true });
+  try {
+    cpSync(download.Dir, scratch, { recursive: true });
+    chmodSync(scratch, 0o755);
+    execFileSync('chmod', ['-R', 'u+w', scratch]); // the module cache is read-only
+    cpSync(componentsFile, join(scratch, 'cmd/daprd/components/zz_notag.go'));
+    log(`daprd: go build ./cmd/daprd (downloads what it imports, then compiles; ${elapsed(started)} so far)`);
+    const partial = `${target}.partial-${process.pid}`;
+    execFileSync(
+      'go',
+      ['build', '-trimpath', '-ldflags', `-X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION.slice(1)}`, '-o', partial, './cmd/daprd'],
+      { cwd: scratch, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    renameSync(partial, target); // atomic: a concurrent run sees no binary or a whole one
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  log(`daprd: built ${target} in ${elapsed(started)}`);
+  return target;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const bin = ensureDaprd();
+    const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
+    console.log(`daprd ${version} ready: ${bin}`);
+  } catch (error) {
+    console.error(`dapr:install failed: ${error.message}`);
+    process.exitCode = 1;
+  }
+}
