@@ -15,6 +15,12 @@ export interface DaprdOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   extraArgs?: string[];
   timeoutMs?: number;
+  /** daprd's HTTP API port (free port if omitted). */
+  httpPort?: number;
+  /** daprd's gRPC API port (free port if omitted). */
+  grpcPort?: number;
+  /** Receives daprd's output as it arrives (it is also kept for logs()). */
+  onOutput?: (text: string) => void;
 }
 
 export interface Daprd {
@@ -23,6 +29,7 @@ export interface Daprd {
   grpcPort: number;
   httpUrl: string;
   grpcAddress: string;
+  exited: Promise<number | string>;
   logs(): string;
   stop(): Promise<void>;
 }

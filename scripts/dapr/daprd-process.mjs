@@ -40,8 +40,13 @@ export async function startDaprd({
   logLevel = 'info',
   extraArgs = [],
   timeoutMs = 30000,
+  httpPort,
+  grpcPort,
+  onOutput,
 }) {
-  const [httpPort, grpcPort, internalGrpcPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  httpPort ??= await freePort();
+  grpcPort ??= await freePort();
+  const internalGrpcPort = await freePort();
   const args = [
     '--app-id', appId,
     '--app-port', String(appPort),
@@ -69,8 +74,12 @@ export async function startDaprd({
 
   const child = spawn(daprdPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
+  const collect = (chunk) => {
+    output += chunk;
+    onOutput?.(chunk.toString());
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   let exitCode;
   const exited = new Promise((resolveExit) =>
     child.on('exit', (code, signal) => {
@@ -85,6 +94,8 @@ export async function startDaprd({
     grpcPort,
     httpUrl: `http://127.0.0.1:${httpPort}`,
     grpcAddress: `127.0.0.1:${grpcPort}`,
+    /** Resolves with the exit code (or signal) when daprd exits. */
+    exited,
     /** Everything daprd printed so far. */
     logs: () => output,
     /** SIGTERM, then SIGKILL after 5 s; resolves when the process is gone. */

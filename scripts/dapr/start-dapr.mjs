@@ -1,0 +1,121 @@
+// `npm run start:dapr [-- --app-protocol grpc]`: the built example app with a real daprd beside
+// it, like `dapr run`. Builds daprd once if needed (scripts/dapr/install-daprd.mjs). Ctrl-C stops both.
+//
+// Environment (all optional): APP_API_TOKEN (generated when unset), APP_PORT (3000),
+// APP_GRPC_PORT (50051), DAPR_HTTP_PORT (3500), DAPR_GRPC_PORT (50001), DAPR_APP_ID (orders),
+// DAPRD_BIN (use this daprd instead of building one).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { DAPR_RESOURCES_PATH, startDaprd } from './daprd-process.mjs';
+import { ensureDaprd } from './install-daprd.mjs';
+
+const { values: flags } = parseArgs({ options: { 'app-protocol': { type: 'string', default: 'http' } } });
+const appProtocol = flags['app-protocol'];
+if (appProtocol !== 'http' && appProtocol !== 'grpc') {
+  console.error(`--app-protocol must be http or grpc, got "${appProtocol}"`);
+  process.exit(2);
+}
+
+function port(name, fallback) {
+  const value = process.env[name];
+  if (!value) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535) {
+    console.error(`${name} must be a port number (1-65535), got "${value}"`);
+    process.exit(2);
+  }
+  return parsed;
+}
+
+const appId = process.env.DAPR_APP_ID || 'orders';
+const appPort = port('APP_PORT', 3000);
+const appGrpcPort = port('APP_GRPC_PORT', 50051);
+const daprHttpPort = port('DAPR_HTTP_PORT', 3500);
+const daprGrpcPort = port('DAPR_GRPC_PORT', 50001);
+const generated = !process.env.APP_API_TOKEN;
+// Example only: one token for both processes, as `dapr run` gives both the same environment.
+const token = process.env.APP_API_TOKEN || randomBytes(32).toString('base64url');
+
+const prefixed = (prefix, stream) => (text) => {
+  for (const line of text.split('\n')) if (line.trim()) stream.write(`${prefix} ${line}\n`);
+};
+
+const daprdPath = ensureDaprd({ log: prefixed('==', process.stdout) });
+
+const app = spawn(process.execPath, ['dist/main.js'], {
+  env: { ...process.env, APP_API_TOKEN: token, APP_PORT: String(appPort), APP_GRPC_PORT: String(appGrpcPort), APP_HOST: '127.0.0.1' },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let appOutput = '';
+app.stdout.on('data', (chunk) => {
+  appOutput += chunk;
+  prefixed('== APP ==', process.stdout)(chunk.toString());
+});
+app.stderr.on('data', prefixed('== APP ==', process.stderr));
+const appExited = new Promise((resolve) => app.on('exit', (code, signal) => resolve(code ?? signal)));
+
+let daprd;
+let stopping = false;
+async function stop(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  await daprd?.stop();
+  if (app.exitCode === null && app.signalCode === null) app.kill('SIGTERM');
+  await appExited;
+  process.exit(exitCode);
+}
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+appExited.then((code) => {
+  if (!stopping) {
+    console.error(`== the example app exited (${code}) ==`);
+    void stop(1);
+  }
+});
+
+const appUrl = `http://127.0.0.1:${appPort}`;
+const deadline = Date.now() + 30000;
+while (!(await fetch(`${appUrl}/healthz`).then((response) => response.ok, () => false))) {
+  if (stopping) await new Promise(() => undefined); // stop() is exiting the process
+  if (Date.now() > deadline) {
+    console.error(`== the example app did not answer on ${appUrl}/healthz within 30 s ==\n${appOutput}`);
+    await stop(1);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
+try {
+  daprd = await startDaprd({
+    daprdPath,
+    appId,
+    appPort: appProtocol === 'http' ? appPort : appGrpcPort,
+    appProtocol,
+    token,
+    httpPort: daprHttpPort,
+    grpcPort: daprGrpcPort,
+    logLevel: 'warn',
+    onOutput: prefixed('== DAPRD ==', process.stdout),
+  });
+} catch (error) {
+  console.error(`== daprd did not start: ${error.message}`);
+  await stop(1);
+}
+daprd.exited.then((code) => {
+  if (!stopping) {
+    console.error(`== daprd exited (${code}) ==`);
+    void stop(1);
+  }
+});
+
+console.log(`
+== ready: daprd ${appId} -> the example app over ${appProtocol}, both with the same APP_API_TOKEN${generated ? ' (generated, below)' : ''}
+  app    HTTP ${appUrl}   gRPC 127.0.0.1:${appGrpcPort}   (daprd calls the ${appProtocol} one)
+  daprd  HTTP ${daprd.httpUrl}   gRPC ${daprd.grpcAddress}   components: ${DAPR_RESOURCES_PATH}
+${generated ? `  APP_API_TOKEN=${token}\n` : ''}
+Through daprd (it adds the token):
+  curl -i -X POST ${daprd.httpUrl}/v1.0/invoke/${appId}/method/orders -H 'content-type: application/json' -d '{"item":"tea","quantity":2}'
+  curl -i -X POST ${daprd.httpUrl}/v1.0/publish/pubsub/orders -H 'content-type: application/json' -d '{"item":"tea"}'
+Straight to the app without the token (rejected):
+  curl -i -X POST ${appUrl}/orders -H 'content-type: application/json' -d '{"item":"tea"}'
+Ctrl-C stops both.`);

@@ -1,0 +1,55 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { freePort } from '../support/ports.js';
+import { TOKEN } from '../support/tokens.js';
+
+/**
+ * `npm run start:dapr` as a user runs it (the script itself, after `npm run build`, which
+ * `npm run test:dapr` does first): both processes come up, calls through daprd pass, calls
+ * straight to the app without the token are rejected, and Ctrl-C stops both.
+ */
+describe.each(['http', 'grpc'] as const)('npm run start:dapr -- --app-protocol %s', (appProtocol) => {
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  afterEach(() => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+
+  it('starts the example app and daprd, routes calls through daprd, and stops both on SIGINT', async () => {
+    const [appPort, appGrpcPort, daprHttpPort, daprGrpcPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    child = spawn(process.execPath, ['scripts/dapr/start-dapr.mjs', '--app-protocol', appProtocol], {
+      env: {
+        ...process.env,
+        APP_API_TOKEN: TOKEN,
+        APP_PORT: String(appPort),
+        APP_GRPC_PORT: String(appGrpcPort),
+        DAPR_HTTP_PORT: String(daprHttpPort),
+        DAPR_GRPC_PORT: String(daprGrpcPort),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    output = '';
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child?.on('exit', (code) => resolve(code)));
+
+    const deadline = Date.now() + 40000;
+    while (!output.includes('== ready')) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`start:dapr did not get ready:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(output).toContain(`daprd  HTTP http://127.0.0.1:${daprHttpPort}   gRPC 127.0.0.1:${daprGrpcPort}`);
+    expect(output).not.toContain(TOKEN); // a token the user set is never printed
+
+    const order = (url: string) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"item":"tea"}' });
+    const viaDaprd = await order(`http://127.0.0.1:${daprHttpPort}/v1.0/invoke/orders/method/orders`);
+    expect(viaDaprd.status).toBe(appProtocol === 'http' ? 201 : 200);
+    expect((await order(`http://127.0.0.1:${appPort}/orders`)).status).toBe(401);
+
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${daprHttpPort}/v1.0/healthz`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${appPort}/healthz`)).rejects.toThrow();
+  });
+});
