@@ -18,6 +18,15 @@ export const DEFAULT_HEALTH_CHECK_PATH = '/healthz';
 /** Longest presented or configured token accepted, in characters (a sane bound for JWTs too). */
 export const DEFAULT_MAX_TOKEN_LENGTH = 4096;
 
+/** How often a `tokenFile` is re-read whatever its watcher says, in ms (the backstop for missed events). */
+export const DEFAULT_TOKEN_FILE_POLL_INTERVAL = 5_000;
+
+/**
+ * How long the previous token stays accepted after a `tokenFile` changes, in ms: long enough for
+ * `kubectl rollout restart` to replace every sidecar still sending it.
+ */
+export const DEFAULT_TOKEN_FILE_GRACE_PERIOD = 15 * 60_000;
+
 /** Configured tokens shorter than this are accepted with a start-up warning. */
 export const RECOMMENDED_MIN_TOKEN_LENGTH = 16;
 

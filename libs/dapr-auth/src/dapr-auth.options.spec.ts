@@ -1,4 +1,5 @@
-import { DaprAuthConfigError, resolveDaprAuthOptions, type DaprAuthModuleOptions } from './dapr-auth.options.js';
+import { DaprAuthConfigError } from './dapr-auth.errors.js';
+import { resolveDaprAuthOptions, type DaprAuthModuleOptions } from './dapr-auth.options.js';
 
 const GOOD = 'a-good-token-of-32-characters-xx';
 

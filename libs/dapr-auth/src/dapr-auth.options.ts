@@ -5,7 +5,9 @@ import {
   DEFAULT_TOKEN_ENV_VAR,
   RECOMMENDED_MIN_TOKEN_LENGTH,
 } from './dapr-auth.constants.js';
+import { DaprAuthConfigError } from './dapr-auth.errors.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
+import { FileTokenSource } from './tokens/file-token-source.js';
 import { StaticTokenSource } from './tokens/static-token-source.js';
 import { isWellFormedToken } from './tokens/token-format.js';
 
@@ -33,7 +35,21 @@ export interface DaprAuthModuleOptions {
    * least one must be set.
    */
   tokenEnvVar?: string | readonly string[];
-  /** Your own source of accepted tokens; takes the place of `token` and `tokenEnvVar`. */
+  /**
+   * A file whose content (trimmed) is the token, e.g. a Kubernetes Secret mounted as a volume
+   * (`/var/run/secrets/dapr-app-token/token`; not with `subPath`, which never updates). The file
+   * is followed: when it changes, the new token is accepted at once and the previous one for
+   * `tokenFileGracePeriod` more. Takes the place of `tokenEnvVar`. See {@link FileTokenSource}.
+   */
+  tokenFile?: string;
+  /** With `tokenFile`: how often the file is re-read whatever its watcher says, in ms. Default 5000. */
+  tokenFilePollInterval?: number;
+  /**
+   * With `tokenFile`: how long the previous token stays accepted after the file changes, in ms.
+   * Default 15 minutes, enough for `kubectl rollout restart` to replace the sidecars still sending it.
+   */
+  tokenFileGracePeriod?: number;
+  /** Your own source of accepted tokens; takes the place of `token`, `tokenEnvVar` and `tokenFile`. */
   tokenSource?: DaprTokenSource;
   /**
    * With no token configured, let every request through (with a loud warning at start-up)
@@ -95,6 +111,9 @@ export interface ResolvedDaprAuthOptions {
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>([
   'token',
   'tokenEnvVar',
+  'tokenFile',
+  'tokenFilePollInterval',
+  'tokenFileGracePeriod',
   'tokenSource',
   'allowUnconfigured',
   'healthCheckPath',
@@ -105,13 +124,6 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>(
 ]);
 const LOG_LEVELS: ReadonlySet<string> = new Set(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']);
 
-/** A start-up error in the module's configuration. Its message never contains a token. */
-export class DaprAuthConfigError extends Error {
-  constructor(problem: string) {
-    super(`DaprAuthModule: ${problem}`);
-    this.name = 'DaprAuthConfigError';
-  }
-}
 
 function toList<T>(value: T | readonly T[]): readonly T[] {
   return Array.isArray(value) ? value : [value as T];
@@ -185,7 +197,7 @@ export function resolveDaprAuthOptions(
         ` (and \`global\` on forRoot/forRootAsync).`,
     );
   }
-  const configuredSources = (['token', 'tokenEnvVar', 'tokenSource'] as const).filter((key) => options[key] !== undefined);
+  const configuredSources = (['token', 'tokenEnvVar', 'tokenFile', 'tokenSource'] as const).filter((key) => options[key] !== undefined);
   if (configuredSources.length > 1) {
     throw new DaprAuthConfigError(
       `options ${configuredSources.map((k) => `\`${k}\``).join(' and ')} each say where the token comes from; keep one.`,
@@ -210,8 +222,34 @@ export function resolveDaprAuthOptions(
     throw new DaprAuthConfigError('option `tokenSource` must implement DaprTokenSource: an object with a getTokens() method.');
   }
 
+  for (const key of ['tokenFilePollInterval', 'tokenFileGracePeriod'] as const) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (options.tokenFile === undefined) throw new DaprAuthConfigError(`option \`${key}\` only applies with \`tokenFile\`; set tokenFile or remove it.`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < (key === 'tokenFilePollInterval' ? 100 : 0)) {
+      throw new DaprAuthConfigError(
+        key === 'tokenFilePollInterval'
+          ? 'option `tokenFilePollInterval` must be a number of milliseconds, 100 or more.'
+          : 'option `tokenFileGracePeriod` must be a number of milliseconds, 0 or more.',
+      );
+    }
+  }
+  if (options.tokenFile !== undefined && (typeof options.tokenFile !== 'string' || options.tokenFile === '')) {
+    throw new DaprAuthConfigError('option `tokenFile` must be the path of the file holding the token.');
+  }
+
   const warnings: string[] = [];
   let tokenSource = options.tokenSource;
+  if (tokenSource === undefined && options.tokenFile !== undefined) {
+    const fileSource = new FileTokenSource({
+      path: options.tokenFile,
+      pollInterval: options.tokenFilePollInterval,
+      gracePeriod: options.tokenFileGracePeriod,
+      maxTokenLength,
+    });
+    checkConfiguredToken(fileSource.getTokens()[0], `token file ${options.tokenFile}`, maxTokenLength, warnings);
+    tokenSource = fileSource;
+  }
   if (tokenSource === undefined) {
     const tokens = tokensFromOptions(options, env, maxTokenLength, warnings);
     if (tokens.length > 0) {

@@ -12,14 +12,16 @@ export {
   DEFAULT_HEALTH_CHECK_PATH,
   DEFAULT_MAX_TOKEN_LENGTH,
   DEFAULT_TOKEN_ENV_VAR,
+  DEFAULT_TOKEN_FILE_GRACE_PERIOD,
+  DEFAULT_TOKEN_FILE_POLL_INTERVAL,
   GRPC_STATUS_UNAUTHENTICATED,
   REJECTION_MESSAGE,
 } from './dapr-auth.constants.js';
 export { DaprAuthGuard } from './dapr-auth.guard.js';
 export { DaprAuthModule } from './dapr-auth.module.js';
 export type { DaprAuthModuleAsyncOptions, DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';
+export { DaprAuthConfigError } from './dapr-auth.errors.js';
 export {
-  DaprAuthConfigError,
   resolveDaprAuthOptions,
   type DaprAuthModuleExtras,
   type DaprAuthModuleOptions,
@@ -29,6 +31,7 @@ export {
 export { DaprProtected } from './decorators/dapr-protected.decorator.js';
 export { DaprPublic } from './decorators/dapr-public.decorator.js';
 export type { DaprTokenSource } from './tokens/dapr-token-source.js';
+export { FileTokenSource, type FileTokenSourceOptions } from './tokens/file-token-source.js';
 export { StaticTokenSource } from './tokens/static-token-source.js';
 export type { RejectionReason } from './tokens/token-verifier.js';
 export type { TransportAdapter } from './transports/transport-adapter.js';

@@ -1,0 +1,178 @@
+import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { dirname } from 'node:path';
+import { Logger, type LoggerService } from '@nestjs/common';
+import { DEFAULT_MAX_TOKEN_LENGTH, DEFAULT_TOKEN_FILE_GRACE_PERIOD, DEFAULT_TOKEN_FILE_POLL_INTERVAL } from '../dapr-auth.constants.js';
+import { DaprAuthConfigError } from '../dapr-auth.errors.js';
+import type { DaprTokenSource } from './dapr-token-source.js';
+import { isWellFormedToken } from './token-format.js';
+
+/** Options of {@link FileTokenSource}. */
+export interface FileTokenSourceOptions {
+  /** The file whose content (trimmed) is the token, e.g. a Kubernetes Secret volume's `token`. */
+  path: string;
+  /** How often to re-read the file whatever the watcher says, in ms. Default 5000. */
+  pollInterval?: number;
+  /** How long the previous token stays accepted after the file changes, in ms. Default 15 minutes. */
+  gracePeriod?: number;
+  /** Longest token accepted, in characters. Default 4096. */
+  maxTokenLength?: number;
+  /** Where changes and failures are logged (never a token). Default: Nest's `Logger` with context `DaprAuthModule`. */
+  logger?: Pick<LoggerService, 'log' | 'error'>;
+}
+
+/** Why the file could not give a token. */
+type ReadFailure = 'missing' | 'unreadable' | 'empty' | 'invalid';
+
+const FAILURE_TEXT: Record<ReadFailure, string> = {
+  missing: 'does not exist',
+  unreadable: 'cannot be read',
+  empty: 'is empty',
+  invalid: 'does not hold a valid token (1 to maxTokenLength visible ASCII characters, no spaces inside)',
+};
+
+/**
+ * Accepts the token held in a file, and follows the file as it changes: what the `tokenFile`
+ * option builds.
+ *
+ * Made for Kubernetes Secret volumes. The kubelet updates one by writing a new timestamped
+ * directory and renaming the `..data` symlink over the old one, so the file's path stays the same
+ * while its inode changes; a watch on the file itself misses the second swap. So the source watches
+ * the file's DIRECTORY, re-reads on any event, also re-reads every `pollInterval` (watch events
+ * are not guaranteed everywhere), and compares contents, not timestamps.
+ *
+ * When the content changes, the new token is accepted at once and the previous one for
+ * `gracePeriod` more (the sidecar keeps sending it until it restarts). A file that goes missing,
+ * unreadable, empty or invalid keeps the last good tokens, with one error log per failure, until
+ * it is good again. {@link FileTokenSource.getTokens} always returns a whole snapshot.
+ */
+export class FileTokenSource implements DaprTokenSource {
+  readonly path: string;
+  private readonly pollInterval: number;
+  private readonly gracePeriod: number;
+  private readonly maxTokenLength: number;
+  private readonly logger: Pick<LoggerService, 'log' | 'error'>;
+
+  private current: string;
+  /** Earlier tokens still accepted, each until its own expiry. */
+  private previous: Array<{ token: string; expiresAt: number }> = [];
+  private snapshot: readonly string[];
+  private lastFailure: ReadFailure | undefined;
+  private watcher: FSWatcher | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private debounceTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  /**
+   * Reads the file once and starts following it.
+   *
+   * @throws DaprAuthConfigError when the file is missing, unreadable, empty or invalid now.
+   */
+  constructor(options: FileTokenSourceOptions) {
+    this.path = options.path;
+    this.pollInterval = options.pollInterval ?? DEFAULT_TOKEN_FILE_POLL_INTERVAL;
+    this.gracePeriod = options.gracePeriod ?? DEFAULT_TOKEN_FILE_GRACE_PERIOD;
+    this.maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
+    this.logger = options.logger ?? new Logger('DaprAuthModule');
+
+    const initial = this.read();
+    if ('failure' in initial) {
+      throw new DaprAuthConfigError(
+        `token file ${this.path} ${FAILURE_TEXT[initial.failure]}. Point \`tokenFile\` at the file holding the same value as the ` +
+          `Dapr sidecar's APP_API_TOKEN (on Kubernetes, the key \`token\` of the Secret named by dapr.io/app-token-secret, ` +
+          `mounted as a volume without subPath).`,
+      );
+    }
+    this.current = initial.token;
+    this.snapshot = Object.freeze([initial.token]);
+    this.startWatching();
+    this.pollTimer = setInterval(() => {
+      if (this.watcher === undefined) this.startWatching(); // e.g. the directory was recreated
+      this.reload();
+    }, this.pollInterval);
+    this.pollTimer.unref();
+  }
+
+  /** The current token, plus earlier ones still inside their grace period. */
+  getTokens(): readonly string[] {
+    return this.snapshot;
+  }
+
+  /** Re-reads the file now. The watcher and the poll call this; tests and users may too. */
+  reload(): void {
+    if (this.closed) return;
+    const result = this.read();
+    if ('failure' in result) {
+      if (this.lastFailure !== result.failure) {
+        this.lastFailure = result.failure;
+        this.logger.error(`Token file ${this.path} ${FAILURE_TEXT[result.failure]}; still accepting the last good token(s) until it is fixed.`);
+      }
+      return;
+    }
+    const { token } = result;
+    if (this.lastFailure !== undefined) {
+      this.lastFailure = undefined;
+      this.logger.log(`Token file ${this.path} is readable again.`);
+    }
+    if (token === this.current) return;
+
+    const now = Date.now();
+    this.previous = [...this.previous.filter((entry) => entry.token !== token && entry.token !== this.current), { token: this.current, expiresAt: now + this.gracePeriod }];
+    this.current = token;
+    this.publish(now);
+    this.logger.log(
+      `Token file ${this.path} changed: the new token is accepted now, the previous one for ${Math.round(this.gracePeriod / 1000)} s more.`,
+    );
+  }
+
+  /** Stops the watcher and the timers (the module calls it on application shutdown). */
+  close(): void {
+    this.closed = true;
+    this.watcher?.close();
+    this.watcher = undefined;
+    for (const timer of [this.pollTimer, this.expiryTimer, this.debounceTimer]) clearTimeout(timer);
+  }
+
+  private read(): { token: string } | { failure: ReadFailure } {
+    let content: string;
+    try {
+      content = readFileSync(this.path, 'utf8');
+    } catch (error) {
+      return { failure: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable' };
+    }
+    const token = content.trim();
+    if (token === '') return { failure: 'empty' };
+    return isWellFormedToken(token, this.maxTokenLength) ? { token } : { failure: 'invalid' };
+  }
+
+  /** Publishes a new snapshot without expired tokens, and schedules the next expiry. */
+  private publish(now: number): void {
+    this.previous = this.previous.filter((entry) => entry.expiresAt > now);
+    this.snapshot = Object.freeze([this.current, ...this.previous.map((entry) => entry.token)]);
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    if (this.previous.length > 0) {
+      const next = Math.min(...this.previous.map((entry) => entry.expiresAt));
+      this.expiryTimer = setTimeout(() => this.publish(Date.now()), Math.max(0, next - now) + 1);
+      this.expiryTimer.unref();
+    }
+  }
+
+  private startWatching(): void {
+    try {
+      // Any event in the directory may be the kubelet's `..data` swap: re-read (coalesced).
+      this.watcher = watch(dirname(this.path), { persistent: false }, () => {
+        clearTimeout(this.debounceTimer);
+        this.debounceTimer = setTimeout(() => this.reload(), 20);
+        this.debounceTimer.unref();
+      });
+      this.watcher.on('error', () => {
+        // The directory went away or cannot be watched: polling still covers it.
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
+    } catch {
+      this.watcher = undefined; // polling only
+    }
+  }
+}
