@@ -8,8 +8,9 @@ import { OrdersService } from './orders.service.js';
 
 /**
  * The example Dapr app. Every route and gRPC method is protected by one global DaprAuthGuard.
- * The token is read from `APP_API_TOKEN` (the module's default, which `ConfigModule` also fills
- * from a `.env` file); the other settings come through `@nestjs/config`'s ConfigService.
+ * The token is read from the file named by `APP_API_TOKEN_FILE` when it is set, else from
+ * `APP_API_TOKEN` (the module's default, which `ConfigModule` also fills from a `.env` file); the
+ * other settings come through `@nestjs/config`'s ConfigService.
  */
 @Module({
   imports: [
@@ -18,6 +19,8 @@ import { OrdersService } from './orders.service.js';
       global: true,
       inject: [ConfigService],
       useFactory: (config: ConfigService) => ({
+        // A mounted Secret (recommended on Kubernetes: followed as it rotates); else APP_API_TOKEN.
+        tokenFile: config.get<string>('APP_API_TOKEN_FILE') || undefined,
         healthCheckPath: config.get<string>('APP_HEALTH_CHECK_PATH', '/healthz'),
         logRejections: config.get<LogLevel>('DAPR_AUTH_LOG_LEVEL', 'warn'),
       }),

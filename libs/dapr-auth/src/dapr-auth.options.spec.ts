@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DaprAuthConfigError } from './dapr-auth.errors.js';
+import { FileTokenSource } from './tokens/file-token-source.js';
 import { resolveDaprAuthOptions, type DaprAuthModuleOptions } from './dapr-auth.options.js';
 
 const GOOD = 'a-good-token-of-32-characters-xx';
@@ -40,7 +44,7 @@ describe('resolveDaprAuthOptions', () => {
   });
 
   it.each<[string, unknown, NodeJS.ProcessEnv, RegExp]>([
-    ['no token anywhere', {}, {}, /environment variable APP_API_TOKEN is not set.*`token` or `tokenSource`.*allowUnconfigured/],
+    ['no token anywhere', {}, {}, /environment variable APP_API_TOKEN is not set.*`tokenFile`.*`token` or `tokenSource`.*allowUnconfigured/],
     ['a custom variable unset', { tokenEnvVar: 'token' }, {}, /environment variable token is not set/],
     ['none of several variables set', { tokenEnvVar: ['A', 'B'] }, {}, /environment variable A or B is not set/],
     ['an empty variable', {}, { APP_API_TOKEN: '' }, /APP_API_TOKEN is empty/],
@@ -61,6 +65,13 @@ describe('resolveDaprAuthOptions', () => {
     ['a bad maxTokenLength', { token: GOOD, maxTokenLength: 0 }, {}, /maxTokenLength/],
     ['a non-function extractToken', { token: GOOD, extractToken: 'header' }, {}, /extractToken/],
     ['options that are not an object', 'token', {}, /options must be an object/],
+    ['tokenFile and token together', { tokenFile: '/x', token: GOOD }, {}, /`token` and `tokenFile`.*keep one/],
+    ['tokenFile and tokenSource together', { tokenFile: '/x', tokenSource: { getTokens: () => [] } }, {}, /`tokenFile` and `tokenSource`/],
+    ['an empty tokenFile', { tokenFile: '' }, {}, /`tokenFile` must be the path/],
+    ['a tokenFile that does not exist', { tokenFile: '/nonexistent/dapr/token' }, {}, /token file \/nonexistent\/dapr\/token does not exist.*without subPath/],
+    ['tokenFileGracePeriod without tokenFile', { token: GOOD, tokenFileGracePeriod: 1000 }, {}, /`tokenFileGracePeriod` only applies with `tokenFile`/],
+    ['a negative tokenFileGracePeriod', { tokenFile: '/x', tokenFileGracePeriod: -1 }, {}, /tokenFileGracePeriod.*0 or more/],
+    ['a tiny tokenFilePollInterval', { tokenFile: '/x', tokenFilePollInterval: 5 }, {}, /tokenFilePollInterval.*100 or more/],
   ])('refuses %s, naming the problem', (_case, options, env, message) => {
     const error = errorOf(options, env);
     expect(error.message).toMatch(/^DaprAuthModule: /);
@@ -78,6 +89,25 @@ describe('resolveDaprAuthOptions', () => {
     const resolved = resolveDaprAuthOptions({ allowUnconfigured: true }, { APP_API_TOKEN: GOOD });
     expect(resolved.tokenSource?.getTokens()).toEqual([GOOD]);
     expect(resolved.warnings).toEqual([]);
+  });
+
+  it('tokenFile: reads the file, trimmed, warns about a short token, and follows the file until closed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dapr-options-'));
+    try {
+      writeFileSync(join(dir, 'token'), `${GOOD}\n`);
+      const resolved = resolveDaprAuthOptions({ tokenFile: join(dir, 'token'), tokenFilePollInterval: 1000, tokenFileGracePeriod: 0 }, { APP_API_TOKEN: 'ignored-because-tokenFile-is-set' });
+      expect(resolved.tokenSource).toBeInstanceOf(FileTokenSource);
+      expect(resolved.tokenSource?.getTokens()).toEqual([GOOD]);
+      resolved.tokenSource?.close?.();
+
+      writeFileSync(join(dir, 'token'), 'short-secret');
+      const short = resolveDaprAuthOptions({ tokenFile: join(dir, 'token') }, {});
+      short.tokenSource?.close?.();
+      expect(short.warnings.join()).toMatch(/token file .* is shorter than 16 characters/);
+      expect(short.warnings.join()).not.toContain('short-secret');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('warns about a short token without including it', () => {

@@ -173,7 +173,7 @@ function describeMissingToken(options: DaprAuthModuleOptions): string {
   return (
     `no Dapr app API token is configured: environment variable ${names} is not set. Set it to the ` +
     `same value as the Dapr sidecar's APP_API_TOKEN (on Kubernetes, from the Secret named by the ` +
-    `dapr.io/app-token-secret annotation), or pass \`token\` or \`tokenSource\` to DaprAuthModule. ` +
+    `dapr.io/app-token-secret annotation), or pass \`tokenFile\` (a mounted Secret), \`token\` or \`tokenSource\` to DaprAuthModule. ` +
     `For local development without Dapr only, \`allowUnconfigured: true\` lets every request through.`
   );
 }
