@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication, INestMicroservice } from '@nestjs/common';
-import type { DaprAuthModuleOptions } from 'nestjs-dapr-auth';
+import { jest } from '@jest/globals';
+import { DAPR_TOKEN_SOURCE, FileTokenSource, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
 import { KubeletAtomicWriter } from './support/atomic-writer.js';
 import { callUnary, grpcClient, tokenMetadata } from './support/grpc.js';
 import { startGrpcApp } from './support/grpc-test-app.js';
@@ -154,5 +155,20 @@ describe('token rotation through a Kubernetes Secret volume, under load', () => 
       const firstAccepted = Math.min(...outcomes.filter((o) => o.token === TOKENS[i] && o.accepted).map((o) => o.doneAt));
       expect(firstAccepted - swaps[i]).toBeLessThanOrEqual(POLL_INTERVAL + MARGIN);
     }
+  });
+
+  it('stops following the file when the application shuts down', async () => {
+    const writer = new KubeletAtomicWriter(mkdtempSync(join(dir, 'shutdown-')));
+    writer.write({ token: TOKENS[0] });
+    const [, express] = HTTP_PLATFORMS[0];
+    const { app } = await startHttpApp(httpTestModuleWith({ global: true, tokenFile: writer.tokenPath }), express);
+    const source = app.get(DAPR_TOKEN_SOURCE);
+    expect(source).toBeInstanceOf(FileTokenSource);
+    const close = jest.spyOn(source as FileTokenSource, 'close');
+    await app.close();
+    expect(close).toHaveBeenCalledTimes(1);
+    writer.write({ token: TOKENS[1] });
+    await sleep(100);
+    expect((source as FileTokenSource).getTokens()).toEqual([TOKENS[0]]);
   });
 });
