@@ -9,7 +9,9 @@ import type { TransportAdapter } from './transport-adapter.js';
 /** `RpcException` from the app's `@nestjs/microservices`, or `undefined` for an HTTP-only app. */
 async function loadRpcException(): Promise<RpcExceptionClass | undefined> {
   try {
-    return (await import('@nestjs/microservices')).RpcException;
+    const microservices = await import('@nestjs/microservices');
+    // From CommonJS (Nest 11) the named export may only be on the namespace's default.
+    return microservices.RpcException ?? (microservices as { default?: typeof microservices }).default?.RpcException;
   } catch {
     return undefined; // not installed: no gRPC server can exist either
   }

@@ -1,0 +1,280 @@
+// `npm run test:package`: proves the published package works, from the tarball, in apps a new
+// user would write. Packs the library, checks the tarball (contents, size, publint,
+// arethetypeswrong), then creates fresh apps in a temporary folder:
+//   nest11-cjs            Nest 11, CommonJS (`module: commonjs`, compiled to require()), TypeScript 5.9
+//   nest12-esm            Nest 12, ES modules (`module: nodenext`), TypeScript 6
+//   nest12-esm-http-only  Nest 12 without @nestjs/microservices installed (it is an optional peer)
+// Each installs the tarball and its own dependencies from the registry, compiles with strict
+// TypeScript against the shipped .d.ts (skipLibCheck off), starts, and is called over HTTP (and
+// gRPC) with no, a wrong and the right token. KEEP_PACKAGE_APPS=1 keeps the folder.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const work = mkdtempSync(join(tmpdir(), 'nestjs-dapr-auth-package-'));
+const TOKEN = 'package-test-token-Qx7LpV3nB8wR4tY6uE1sD5gH0jC';
+const started = Date.now();
+const failures = [];
+
+function step(message) {
+  console.log(`\n== ${message} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+}
+function check(condition, message) {
+  console.log(`${condition ? 'ok  ' : 'FAIL'} - ${message}`);
+  if (!condition) failures.push(message);
+}
+function sh(command, args, cwd) {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+// ---------------------------------------------------------------- the tarball
+step('npm pack -w nestjs-dapr-auth (runs the build)');
+const [packed] = JSON.parse(sh('npm', ['pack', '-w', 'nestjs-dapr-auth', '--pack-destination', work, '--json', '--silent'], root));
+const tarball = join(work, packed.filename);
+console.log(`${packed.filename}: ${(packed.size / 1024).toFixed(1)} kB packed, ${(packed.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed.entryCount} files`);
+const files = packed.files.map((file) => file.path);
+for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json']) {
+  check(files.includes(required), `the tarball has ${required}`);
+}
+check(!files.some((file) => /\.spec\.|(^|\/)src\/|\.map$|tsconfig|scripts\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))), 'no sources, specs, maps, configs or build scripts in the tarball');
+check(packed.size < 100 * 1024, `the tarball is small (${(packed.size / 1024).toFixed(1)} kB < 100 kB)`);
+
+const unpacked = join(work, 'unpacked');
+mkdirSync(unpacked);
+sh('tar', ['-xzf', tarball, '-C', unpacked]);
+const manifest = JSON.parse(readFileSync(join(unpacked, 'package/package.json'), 'utf8'));
+check(manifest.version === '0.1.0', 'version 0.1.0');
+check(manifest.devDependencies === undefined && manifest.dependencies === undefined, 'no dependencies or devDependencies in the published package.json (only peers)');
+check(manifest.peerDependencies['@nestjs/common'] === '^11.0.0 || ^12.0.0' && manifest.peerDependencies['@nestjs/core'] === '^11.0.0 || ^12.0.0', 'peer ranges cover Nest 11 and 12');
+check(manifest.peerDependenciesMeta?.['@nestjs/microservices']?.optional === true, '@nestjs/microservices is an optional peer');
+check(Boolean(manifest.license && manifest.repository?.url && manifest.keywords?.length), 'license, repository and keywords are set');
+
+step('publint and arethetypeswrong');
+try {
+  const out = sh(process.execPath, [join(root, 'node_modules/publint/src/cli.js'), join(unpacked, 'package'), '--pack', 'false', '--strict'], root);
+  console.log(out.trim());
+  check(/All good/.test(out), 'publint: all good');
+} catch (error) {
+  console.log(`${error.stdout}${error.stderr}`);
+  check(false, 'publint: all good');
+}
+try {
+  const out = sh(process.execPath, [join(root, 'node_modules/@arethetypeswrong/cli/dist/index.js'), tarball, '--format', 'ascii'], root);
+  console.log(out.trim());
+  check(/No problems found/.test(out), 'arethetypeswrong: no problems (node10, node16 from CJS and ESM, bundler)');
+} catch (error) {
+  console.log(`${error.stdout}${error.stderr}`);
+  check(false, 'arethetypeswrong: no problems');
+}
+
+// ---------------------------------------------------------------- fresh apps
+const PROTO = `syntax = "proto3";
+package ping;
+service Ping { rpc Ping (PingRequest) returns (PingReply); }
+message PingRequest { string name = 1; }
+message PingReply { string message = 1; }
+`;
+
+function appSource({ grpc: withGrpc }) {
+  return `import 'reflect-metadata';
+import { Controller, Get, HttpCode, Module, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+${withGrpc ? "import { GrpcMethod, Transport, type MicroserviceOptions } from '@nestjs/microservices';\n" : ''}import { DaprAuthModule, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
+
+@Controller()
+class OrdersController {
+  @Post('orders')
+  @HttpCode(201)
+  create(): { created: boolean } {
+    return { created: true };
+  }
+
+  @Get('healthz')
+  @DaprPublic()
+  health(): { status: string } {
+    return { status: 'ok' };
+  }
+}
+${withGrpc ? `
+@Controller()
+class PingController {
+  @GrpcMethod('Ping', 'Ping')
+  ping(request: { name: string }): { message: string } {
+    return { message: \`pong \${request.name}\` };
+  }
+}
+` : ''}
+const options: DaprAuthModuleOptions = { logRejections: false };
+
+@Module({
+  imports: [DaprAuthModule.forRootAsync({ global: true, useFactory: () => options })],
+  controllers: [OrdersController${withGrpc ? ', PingController' : ''}],
+})
+class AppModule {}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
+${withGrpc ? `  app.connectMicroservice<MicroserviceOptions>(
+    { transport: Transport.GRPC, options: { package: 'ping', protoPath: \`\${process.cwd()}/ping.proto\`, url: \`127.0.0.1:\${process.env.GRPC_PORT}\` } },
+    { inheritAppConfig: true },
+  );
+  await app.startAllMicroservices();
+` : ''}  await app.listen(Number(process.env.PORT), '127.0.0.1');
+  console.log('READY');
+}
+
+void main();
+`;
+}
+
+const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const VARIANTS = [
+  { name: 'nest11-cjs', nest: '^11.0.0', esm: false, grpc: true, typescript: '~5.9.3' },
+  { name: 'nest12-esm', nest: '^12.0.0', esm: true, grpc: true, typescript: rootPackage.devDependencies.typescript },
+  { name: 'nest12-esm-http-only', nest: '^12.0.0', esm: true, grpc: false, typescript: rootPackage.devDependencies.typescript },
+];
+
+function createApp(variant) {
+  const dir = join(work, variant.name);
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  const dependencies = {
+    '@nestjs/common': variant.nest,
+    '@nestjs/core': variant.nest,
+    '@nestjs/platform-express': variant.nest,
+    'nestjs-dapr-auth': `file:${tarball}`,
+    'reflect-metadata': '^0.2.2',
+    rxjs: '^7.8.2',
+    ...(variant.grpc ? { '@nestjs/microservices': variant.nest, '@grpc/grpc-js': '^1.14.0', '@grpc/proto-loader': '^0.8.0' } : {}),
+  };
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: variant.name, private: true, type: variant.esm ? 'module' : 'commonjs', dependencies, devDependencies: { typescript: variant.typescript, '@types/node': '^20.19.0' } }, null, 2),
+  );
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          target: 'ES2022',
+          module: variant.esm ? 'nodenext' : 'commonjs',
+          ...(variant.esm ? { moduleResolution: 'nodenext' } : {}),
+          strict: true,
+          skipLibCheck: false,
+          experimentalDecorators: true,
+          emitDecoratorMetadata: true,
+          esModuleInterop: true,
+          types: ['node'],
+          rootDir: 'src',
+          outDir: 'dist',
+        },
+        include: ['src'],
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(join(dir, 'src/main.ts'), appSource(variant));
+  if (variant.grpc) writeFileSync(join(dir, 'ping.proto'), PROTO);
+  return dir;
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+async function exercise(variant, dir) {
+  const [port, grpcPort] = await Promise.all([freePort(), freePort()]);
+  const child = spawn(process.execPath, ['dist/main.js'], { cwd: dir, env: { ...process.env, APP_API_TOKEN: TOKEN, PORT: String(port), GRPC_PORT: String(grpcPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  try {
+    const deadline = Date.now() + 20000;
+    while (!output.includes('READY')) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the app did not start:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const order = (headers) => fetch(`http://127.0.0.1:${port}/orders`, { method: 'POST', headers }).then((response) => response.status);
+    check((await order({})) === 401, `${variant.name}: HTTP without a token -> 401`);
+    check((await order({ 'dapr-api-token': 'wrong-token-value-for-the-package-test' })) === 401, `${variant.name}: HTTP with a wrong token -> 401`);
+    check((await order({ 'dapr-api-token': TOKEN })) === 201, `${variant.name}: HTTP with the token -> 201`);
+    check((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, `${variant.name}: @DaprPublic() route without a token -> 200`);
+    if (variant.grpc) {
+      const definition = protoLoader.loadSync(join(dir, 'ping.proto'));
+      const Ping = grpc.loadPackageDefinition(definition).ping.Ping;
+      const client = new Ping(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+      const call = (token) =>
+        new Promise((resolve) => {
+          const metadata = new grpc.Metadata();
+          if (token) metadata.set('dapr-api-token', token);
+          client.Ping({ name: 'x' }, metadata, { deadline: Date.now() + 5000 }, (error, reply) => resolve(error ? error.code : reply.message));
+        });
+      check((await call(undefined)) === grpc.status.UNAUTHENTICATED, `${variant.name}: gRPC without a token -> 16 UNAUTHENTICATED`);
+      check((await call('wrong-token-value-for-the-package-test')) === grpc.status.UNAUTHENTICATED, `${variant.name}: gRPC with a wrong token -> 16 UNAUTHENTICATED`);
+      check((await call(TOKEN)) === 'pong x', `${variant.name}: gRPC with the token -> OK`);
+      client.close();
+    }
+    check(!output.includes(TOKEN.slice(0, 12)), `${variant.name}: the app printed no token`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+for (const variant of VARIANTS) {
+  step(`${variant.name}: npm install (registry + tarball)`);
+  const dir = createApp(variant);
+  try {
+    sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel', 'error'], dir);
+  } catch (error) {
+    console.log(`${error.stdout}${error.stderr}`);
+    check(false, `${variant.name}: npm install`);
+    continue;
+  }
+  const versions = JSON.parse(readFileSync(join(dir, 'node_modules/@nestjs/core/package.json'), 'utf8')).version;
+  const tsVersion = JSON.parse(readFileSync(join(dir, 'node_modules/typescript/package.json'), 'utf8')).version;
+  console.log(`@nestjs/core ${versions}, typescript ${tsVersion}`);
+  check(versions.startsWith(variant.nest.slice(1, 3)), `${variant.name}: runs Nest ${variant.nest}`);
+  if (!variant.grpc) check(!existsSync(join(dir, 'node_modules/@nestjs/microservices')), `${variant.name}: @nestjs/microservices is not installed`);
+
+  step(`${variant.name}: tsc (strict, skipLibCheck off)`);
+  try {
+    sh(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', '.'], dir);
+    check(true, `${variant.name}: compiles against the shipped .d.ts`);
+  } catch (error) {
+    console.log(`${error.stdout}${error.stderr}`);
+    check(false, `${variant.name}: compiles against the shipped .d.ts`);
+    continue;
+  }
+  const compiled = readFileSync(join(dir, 'dist/main.js'), 'utf8');
+  const resolved = variant.esm
+    ? sh(process.execPath, ['--input-type=module', '-e', "console.log(import.meta.resolve('nestjs-dapr-auth'))"], dir).trim()
+    : sh(process.execPath, ['-p', "require.resolve('nestjs-dapr-auth')"], dir).trim();
+  if (variant.esm) {
+    check(/from 'nestjs-dapr-auth'/.test(compiled) && resolved.endsWith('/dist/esm/index.js'), `${variant.name}: imports the ES module build (${resolved.split('node_modules/')[1]})`);
+  } else {
+    check(/require\("nestjs-dapr-auth"\)/.test(compiled) && resolved.endsWith('/dist/cjs/index.js'), `${variant.name}: require()s the CommonJS build (${resolved.split('node_modules/')[1]})`);
+  }
+
+  step(`${variant.name}: start and call it`);
+  try {
+    await exercise(variant, dir);
+  } catch (error) {
+    console.log(error.message);
+    check(false, `${variant.name}: starts and answers`);
+  }
+}
+
+if (process.env.KEEP_PACKAGE_APPS) console.log(`\nkept ${work}`);
+else rmSync(work, { recursive: true, force: true });
+console.log(`\n${failures.length === 0 ? 'test:package passed' : `test:package FAILED (${failures.length}): ${failures.join('; ')}`} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+process.exitCode = failures.length === 0 ? 0 : 1;
