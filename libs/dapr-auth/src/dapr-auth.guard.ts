@@ -68,8 +68,9 @@ export class DaprAuthGuard implements CanActivate {
   }
 
   private adapterFor(context: ExecutionContext): TransportAdapter {
-    // The fallback adapter is last and supports everything, so this always finds one.
-    return this.adapters.find((adapter) => adapter.supports(context))!;
+    // The fallback adapter is last and supports everything, so this always returns one.
+    for (const adapter of this.adapters) if (adapter.supports(context)) return adapter;
+    return this.adapters[this.adapters.length - 1];
   }
 
   private isPublic(context: ExecutionContext): boolean {

@@ -2,6 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { GRPC_STATUS_UNAUTHENTICATED, REJECTION_MESSAGE } from '../dapr-auth.constants.js';
 import type { PresentedToken } from '../dapr-auth.options.js';
 import { grpcMethodPath, isGrpcMetadata, isTokenlessDaprGrpcCall, readTokenMetadata, type GrpcMetadataLike } from './grpc-call.js';
+import { withoutStackTrace } from './stackless.js';
 import type { TransportAdapter } from './transport-adapter.js';
 
 /** The `RpcException` class of the app's own `@nestjs/microservices` (an optional peer). */
@@ -34,6 +35,6 @@ export class GrpcTransportAdapter implements TransportAdapter {
   }
 
   reject(): false {
-    throw new this.RpcException({ code: GRPC_STATUS_UNAUTHENTICATED, message: REJECTION_MESSAGE });
+    throw withoutStackTrace(() => new this.RpcException({ code: GRPC_STATUS_UNAUTHENTICATED, message: REJECTION_MESSAGE }));
   }
 }

@@ -1,6 +1,7 @@
 import { type ExecutionContext, UnauthorizedException } from '@nestjs/common';
 import { DAPR_API_TOKEN_HEADER } from '../dapr-auth.constants.js';
 import type { PresentedToken } from '../dapr-auth.options.js';
+import { withoutStackTrace } from './stackless.js';
 import type { TransportAdapter } from './transport-adapter.js';
 
 /** The parts of an Express or Fastify request the adapter reads. */
@@ -35,13 +36,14 @@ export class HttpTransportAdapter implements TransportAdapter {
   isTokenlessDaprCall(context: ExecutionContext): boolean {
     const request = context.getArgByIndex<HttpRequestLike>(0);
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-    // The path daprd requested (raw URL without the query), and the route that serves it: both
-    // must be the health-check path, so a catch-all route never serves it without a token.
+    // The route that serves the request and the path daprd requested (raw URL without the query)
+    // must both be the health-check path, so a catch-all route never serves it without a token.
+    // The route first: for every other request that one comparison settles it.
+    const route = routePattern(request);
+    if (route !== undefined && route !== this.healthCheckPath) return false;
     const url = request.raw?.url ?? request.originalUrl ?? request.url ?? '';
     const queryStart = url.indexOf('?');
-    const path = queryStart === -1 ? url : url.slice(0, queryStart);
-    const route = routePattern(request);
-    return path === this.healthCheckPath && (route === undefined || route === this.healthCheckPath);
+    return (queryStart === -1 ? url : url.slice(0, queryStart)) === this.healthCheckPath;
   }
 
   extractToken(context: ExecutionContext): PresentedToken {
@@ -57,6 +59,6 @@ export class HttpTransportAdapter implements TransportAdapter {
 
   reject(): false {
     // No argument: Nest's standard body {"message":"Unauthorized","statusCode":401} (= REJECTION_MESSAGE).
-    throw new UnauthorizedException();
+    throw withoutStackTrace(() => new UnauthorizedException());
   }
 }
