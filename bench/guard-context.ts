@@ -1,0 +1,54 @@
+// A real DaprAuthGuard from a real Nest application context, and hand-made HTTP execution
+// contexts for it (what Nest builds per request; its own cost is not the guard's).
+import 'reflect-metadata';
+import { type CanActivate, Controller, Get, type ExecutionContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DaprAuthGuard, DaprAuthModule, DaprPublic } from 'nestjs-dapr-auth';
+import { BENCH_TOKEN } from './bench-token.js';
+
+@Controller('orders')
+class OrdersController {
+  @Get(':id')
+  get() {
+    return {};
+  }
+
+  @Get('healthz')
+  @DaprPublic()
+  health() {
+    return {};
+  }
+}
+
+@Module({ imports: [DaprAuthModule.forRoot({ token: BENCH_TOKEN, logRejections: false })], controllers: [OrdersController] })
+class GuardModule {}
+
+export async function createGuard(): Promise<{ guard: CanActivate; close: () => Promise<void> }> {
+  const app = await NestFactory.createApplicationContext(GuardModule, { logger: false });
+  return { guard: app.get(DaprAuthGuard), close: () => app.close() };
+}
+
+/** An HTTP execution context for GET /orders/1 (or the @DaprPublic() handler) with these headers. */
+export function httpContext(headers: Record<string, string>, handler: 'get' | 'health' = 'get'): ExecutionContext {
+  const request = { method: 'GET', url: '/orders/1', headers, route: { path: '/orders/:id' } };
+  const args = [request, {}, () => undefined];
+  return {
+    getType: () => 'http',
+    getArgs: () => args,
+    getArgByIndex: (index: number) => args[index],
+    getClass: () => OrdersController,
+    getHandler: () => OrdersController.prototype[handler],
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => args[1], getNext: () => args[2] }),
+    switchToRpc: () => { throw new Error('not rpc'); },
+    switchToWs: () => { throw new Error('not ws'); },
+  } as unknown as ExecutionContext;
+}
+
+/** Calls canActivate and turns a thrown rejection into `false`, as Nest's exception path would end. */
+export function check(guard: CanActivate, context: ExecutionContext): boolean {
+  try {
+    return guard.canActivate(context) as boolean;
+  } catch {
+    return false;
+  }
+}

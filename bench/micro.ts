@@ -1,0 +1,36 @@
+// The guard's canActivate per path, in ns per call (tinybench), against a no-op guard.
+// `node bench/dist/bench/micro.js [--time ms]`; prints one JSON line.
+import { Bench } from 'tinybench';
+import { BENCH_TOKEN, WRONG_TOKEN } from './bench-token.js';
+import { check, createGuard, httpContext } from './guard-context.js';
+
+const time = Number(process.argv[process.argv.indexOf('--time') + 1]) || 1500;
+const { guard, close } = await createGuard();
+const contexts = {
+  accepted: httpContext({ 'dapr-api-token': BENCH_TOKEN }),
+  'rejected (wrong token)': httpContext({ 'dapr-api-token': WRONG_TOKEN }),
+  'rejected (no token)': httpContext({}),
+  'exempt (@DaprPublic)': httpContext({}, 'health'),
+};
+if (!check(guard, contexts.accepted) || check(guard, contexts['rejected (wrong token)'])) throw new Error('the guard does not behave as expected');
+
+const noop = { canActivate: () => true };
+const bench = new Bench({ time, warmupTime: 300 });
+bench.add('no-op guard', () => {
+  check(noop, contexts.accepted);
+});
+for (const [name, context] of Object.entries(contexts)) {
+  bench.add(`DaprAuthGuard ${name}`, () => {
+    check(guard, context);
+  });
+}
+await bench.run();
+await close();
+process.stdout.write(
+  `${JSON.stringify(
+    bench.tasks.map((task) => {
+      const result = task.result as unknown as { latency: { mean: number; p50?: number; rme: number }; throughput: { mean: number } };
+      return { name: task.name, nsPerCall: result.latency.mean * 1e6, medianNs: (result.latency.p50 ?? result.latency.mean) * 1e6, rmePercent: result.latency.rme, opsPerSecond: result.throughput.mean };
+    }),
+  )}\n`,
+);

@@ -1,0 +1,293 @@
+// `npm run bench [-- flags]`: what DaprAuthGuard costs, measured against a no-guard baseline, a
+// no-op guard and @nestjs/passport with passport-headerapikey, in one run on one machine.
+// Writes bench/results/<date>.json (and latest.json), bench/results/throughput.svg and BENCHMARKS.md.
+import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import autocannon from 'autocannon';
+import { APP_CALLBACK_PROTO, DAPR_PROTO_LOADER_OPTIONS } from '../src/dapr-protos.js';
+import { BENCH_TOKEN, WRONG_TOKEN } from './bench-token.js';
+import { renderMarkdown, renderSvg, type Results, type Sample, type Target, type VariantName } from './report.js';
+
+const here = dirname(fileURLToPath(import.meta.url)); // bench/dist/bench
+const repo = join(here, '../../..');
+const ALL_VARIANTS: VariantName[] = ['none', 'noop', 'dapr-valid', 'dapr-reject', 'passport'];
+const ALL_TARGETS: Target[] = ['express', 'fastify', 'grpc'];
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '7' },
+    variants: { type: 'string', default: ALL_VARIANTS.join(',') },
+    targets: { type: 'string', default: ALL_TARGETS.join(',') },
+    'micro-time': { type: 'string', default: '1500' },
+    'memory-calls': { type: 'string', default: '1000000' },
+    'no-micro': { type: 'boolean', default: false },
+    'no-memory': { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+    render: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (flags.help) {
+  console.log(`npm run bench -- [flags]
+  --duration <s>        seconds per measured run (default 2)
+  --connections <n>     concurrent connections / in-flight gRPC calls (default 32)
+  --rounds <n>          interleaved rounds, medians taken over them (default 7; Express, the noisiest, needs 7 or more)
+  --variants <list>     of ${ALL_VARIANTS.join(',')} (gRPC has no passport variant)
+  --targets <list>      of ${ALL_TARGETS.join(',')}
+  --micro-time <ms>     time per micro-benchmark task (default 1500)
+  --memory-calls <n>    guard calls per memory phase (default 1000000)
+  --no-micro, --no-memory, --no-write   skip a part; --no-write prints without writing files
+  --render              only regenerate BENCHMARKS.md and the chart from bench/results/latest.json`);
+  process.exit(0);
+}
+if (flags.render) {
+  const latest = JSON.parse(readFileSync(join(repo, 'bench/results/latest.json'), 'utf8')) as Results;
+  writeFileSync(join(repo, 'BENCHMARKS.md'), renderMarkdown(latest, readFileSync(join(repo, 'bench/history.md'), 'utf8')));
+  writeFileSync(join(repo, 'bench/results/throughput.svg'), renderSvg(latest));
+  console.log('regenerated BENCHMARKS.md and bench/results/throughput.svg from bench/results/latest.json');
+  process.exit(0);
+}
+const duration = Number(flags.duration);
+const connections = Number(flags.connections);
+const rounds = Number(flags.rounds);
+const variants = flags.variants.split(',') as VariantName[];
+const targets = flags.targets.split(',') as Target[];
+for (const value of [duration, connections, rounds]) if (!(value > 0)) throw new Error('--duration, --connections and --rounds must be positive numbers');
+for (const variant of variants) if (!ALL_VARIANTS.includes(variant)) throw new Error(`unknown variant ${variant}; use ${ALL_VARIANTS.join(',')}`);
+for (const target of targets) if (!ALL_TARGETS.includes(target)) throw new Error(`unknown target ${target}; use ${ALL_TARGETS.join(',')}`);
+
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s`;
+const log = (line: string) => console.log(`[${elapsed()}] ${line}`);
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+/** Which server a variant runs against, and the token its client sends. */
+function serverOf(variant: VariantName): { server: string; token?: string } {
+  switch (variant) {
+    case 'none':
+    case 'noop':
+      return { server: variant, token: BENCH_TOKEN };
+    case 'dapr-valid':
+      return { server: 'dapr', token: BENCH_TOKEN };
+    case 'dapr-reject':
+      return { server: 'dapr', token: WRONG_TOKEN };
+    case 'passport':
+      return { server: 'passport', token: BENCH_TOKEN };
+  }
+}
+const expectsRejection = (variant: VariantName) => variant === 'dapr-reject';
+const plan = targets.flatMap((target) => variants.filter((variant) => !(target === 'grpc' && variant === 'passport')).map((variant) => ({ target, variant })));
+
+// ---------------------------------------------------------------- servers
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+process.on('SIGINT', () => process.exit(130));
+
+// With taskset and 2+ cores, the servers share the last core and the load generator (this
+// process) gets the others: the variants then differ only by their code, not by where the
+// scheduler happened to put them.
+const pinning = (() => {
+  if (process.platform !== 'linux' || cpus().length < 2) return undefined;
+  try {
+    const last = cpus().length - 1;
+    execFileSync('taskset', ['-a', '-p', '-c', `0-${last - 1}`, String(process.pid)], { stdio: 'ignore' });
+    return String(last);
+  } catch {
+    return undefined; // no taskset: unpinned, noisier
+  }
+})();
+
+async function startServer(target: Target, server: string): Promise<number> {
+  const port = await freePort();
+  const args = [join(here, 'server.js'), target, server, String(port)];
+  const child = pinning
+    ? spawn('taskset', ['-c', pinning, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${target}/${server} server exited (${code})`)));
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('READY') && resolve());
+  });
+  pids.set(port, child.pid!); // taskset execs node: same pid
+  return port;
+}
+
+const ports = new Map<string, number>();
+const pids = new Map<number, number>(); // port -> server pid
+
+/** CPU time (user + system) the process has used, in µs; undefined where /proc is not available. */
+function cpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+log(pinning ? `servers pinned to CPU ${pinning}, load generator to the others (taskset)` : 'servers and load generator not pinned (no taskset or 1 core)');
+log(`starting ${new Set(plan.map(({ target, variant }) => `${target}/${serverOf(variant).server}`)).size} servers`);
+for (const { target, variant } of plan) {
+  const key = `${target}/${serverOf(variant).server}`;
+  if (!ports.has(key)) ports.set(key, await startServer(target, serverOf(variant).server));
+}
+
+// ---------------------------------------------------------------- load
+function grpcClientFor(port: number) {
+  const definition = protoLoader.loadSync(APP_CALLBACK_PROTO, DAPR_PROTO_LOADER_OPTIONS);
+  const AppCallback = (grpc.loadPackageDefinition(definition) as any).dapr.proto.runtime.v1.AppCallback;
+  return new AppCallback(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+}
+
+async function loadHttp(port: number, token: string | undefined, seconds: number): Promise<Omit<Sample, 'round' | 'target' | 'variant' | 'serverCpuUsPerRequest'>> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/orders/1`,
+    connections,
+    duration: seconds,
+    headers: token ? { 'dapr-api-token': token } : {},
+  });
+  return {
+    requestsPerSecond: result.requests.total / seconds,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    accepted: result['2xx'],
+    rejected: result['4xx'],
+    errors: result.errors + result.timeouts + result['5xx'],
+  };
+}
+
+async function loadGrpc(port: number, token: string | undefined, seconds: number): Promise<Omit<Sample, 'round' | 'target' | 'variant' | 'serverCpuUsPerRequest'>> {
+  const clients = grpcClients.get(port) ?? grpcClients.set(port, Array.from({ length: 4 }, () => grpcClientFor(port))).get(port)!;
+  const metadata = new grpc.Metadata();
+  if (token) metadata.set('dapr-api-token', token);
+  const request = { method: 'orders', data: { typeUrl: '', value: Buffer.from('{}') }, contentType: 'application/json' };
+  let accepted = 0;
+  let rejected = 0;
+  let errors = 0;
+  const latencies: number[] = [];
+  const end = Date.now() + seconds * 1000;
+  const worker = async (client: (typeof clients)[number]) => {
+    while (Date.now() < end) {
+      const sent = process.hrtime.bigint();
+      await new Promise<void>((resolve) =>
+        client.OnInvoke(request, metadata, (error: grpc.ServiceError | null) => {
+          if (!error) accepted++;
+          else if (error.code === grpc.status.UNAUTHENTICATED) rejected++;
+          else errors++;
+          latencies.push(Number(process.hrtime.bigint() - sent) / 1e6);
+          resolve();
+        }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, (_, i) => worker(clients[i % clients.length])));
+  latencies.sort((a, b) => a - b);
+  return {
+    requestsPerSecond: (accepted + rejected + errors) / seconds,
+    p50Ms: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
+    p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+    accepted,
+    rejected,
+    errors,
+  };
+}
+const grpcClients = new Map<number, Array<ReturnType<typeof grpcClientFor>>>();
+
+async function load(target: Target, variant: VariantName, seconds: number) {
+  const { server, token } = serverOf(variant);
+  const port = ports.get(`${target}/${server}`)!;
+  const cpuBefore = cpuMicros(pids.get(port));
+  const result = await (target === 'grpc' ? loadGrpc(port, token, seconds) : loadHttp(port, token, seconds));
+  const cpuAfter = cpuMicros(pids.get(port));
+  const requests = result.requestsPerSecond * seconds;
+  // The server's own CPU per request: unlike throughput, it does not depend on how fast the load
+  // generator is, so it shows small differences that a saturated client hides.
+  const serverCpuUsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && requests > 0 ? (cpuAfter - cpuBefore) / requests : undefined;
+  return { ...result, serverCpuUsPerRequest };
+}
+
+log(`warm-up: 0.5 s per target and variant (${plan.length})`);
+for (const { target, variant } of plan) await load(target, variant, 0.5);
+
+const samples: Sample[] = [];
+const problems: string[] = [];
+const estimate = Math.ceil(rounds * plan.length * (duration + 0.3));
+log(`${rounds} interleaved rounds x ${plan.length} runs x ${duration} s (${connections} connections), about ${estimate} s`);
+for (let round = 1; round <= rounds; round++) {
+  for (const { target, variant } of plan) {
+    const sample = { round, target, variant, ...(await load(target, variant, duration)) };
+    samples.push(sample);
+    const wrong = expectsRejection(variant) ? sample.accepted : sample.rejected;
+    if (wrong > 0 || sample.errors > 0) problems.push(`${target}/${variant} round ${round}: ${wrong} wrong answers, ${sample.errors} errors`);
+    log(
+      `round ${round}/${rounds}  ${target.padEnd(7)} ${variant.padEnd(11)} ${sample.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${sample.p50Ms.toFixed(2)} ms  p99 ${sample.p99Ms.toFixed(2)} ms` +
+        (sample.serverCpuUsPerRequest !== undefined ? `  server ${sample.serverCpuUsPerRequest.toFixed(1)} µs CPU/req` : ''),
+    );
+  }
+}
+for (const clients of grpcClients.values()) clients.forEach((client) => client.close());
+children.forEach((child) => child.kill('SIGTERM'));
+
+// ---------------------------------------------------------------- micro and memory
+function runJson(args: string[]): unknown {
+  return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!);
+}
+let micro: Results['micro'];
+if (!flags['no-micro']) {
+  log('micro: canActivate per path (tinybench)');
+  micro = runJson([join(here, 'micro.js'), '--time', flags['micro-time']]) as Results['micro'];
+}
+let memory: Results['memory'];
+if (!flags['no-memory']) {
+  log(`memory: heap and RSS after ${flags['memory-calls']} and twice that many guard calls`);
+  memory = runJson(['--expose-gc', join(here, 'memory.js'), '--calls', flags['memory-calls']]) as Results['memory'];
+}
+
+// ---------------------------------------------------------------- report
+const versionOf = (name: string) => JSON.parse(readFileSync(join(repo, 'node_modules', name, 'package.json'), 'utf8')).version as string;
+const results: Results = {
+  date: new Date().toISOString(),
+  command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` },
+  versions: Object.fromEntries(['@nestjs/core', '@nestjs/platform-express', '@nestjs/platform-fastify', '@nestjs/microservices', '@grpc/grpc-js', '@nestjs/passport', 'passport-headerapikey', 'autocannon', 'tinybench'].map((name) => [name, versionOf(name)])),
+  settings: { duration, connections, rounds, variants, targets, pinned: Boolean(pinning) },
+  samples,
+  problems,
+  micro,
+  memory,
+};
+
+const markdown = renderMarkdown(results, existsSync(join(repo, 'bench/history.md')) ? readFileSync(join(repo, 'bench/history.md'), 'utf8') : '');
+if (flags['no-write']) {
+  console.log(`\n${markdown}`);
+} else {
+  const dir = join(repo, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  writeFileSync(join(dir, `${results.date.slice(0, 19).replace(/:/g, '-')}.json`), json);
+  writeFileSync(join(dir, 'latest.json'), json);
+  writeFileSync(join(dir, 'throughput.svg'), renderSvg(results));
+  writeFileSync(join(repo, 'BENCHMARKS.md'), markdown);
+  log('wrote BENCHMARKS.md, bench/results/latest.json, bench/results/throughput.svg');
+  console.log(`\n${markdown.split('## Throughput')[1]?.split('## Micro')[0] ?? ''}`);
+}
+if (problems.length > 0) {
+  console.error(`wrong answers or errors during the run:\n  ${problems.join('\n  ')}`);
+  process.exitCode = 1;
+}

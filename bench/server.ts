@@ -1,0 +1,83 @@
+// One benchmark target: `node bench/dist/bench/server.js <express|fastify|grpc> <variant> <port>`.
+// Every variant serves the same route (GET /orders/1, or gRPC AppCallback/OnInvoke) with the same
+// handler; only the guard differs:
+//   none      no guard (the baseline)
+//   noop      a guard that returns true: what any Nest guard costs, the floor for ours
+//   dapr      DaprAuthGuard (global: true); the client sends the right token, or a wrong one
+//   passport  @nestjs/passport + passport-headerapikey checking the same header (the usual alternative)
+import 'reflect-metadata';
+import { type CanActivate, Controller, Get, Injectable, Module, type ModuleMetadata, UnauthorizedException } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { GrpcMethod, type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { DaprAuthModule } from 'nestjs-dapr-auth';
+import { HeaderAPIKeyStrategy } from 'passport-headerapikey';
+import { APP_CALLBACK_PROTO, DAPR_PROTO_LOADER_OPTIONS } from '../src/dapr-protos.js';
+import { BENCH_TOKEN } from './bench-token.js';
+
+const [target, variant, port] = process.argv.slice(2);
+
+@Controller('orders')
+class OrdersController {
+  @Get(':id')
+  get() {
+    return { id: '1', item: 'tea', quantity: 2 };
+  }
+}
+
+@Controller()
+class AppCallbackController {
+  @GrpcMethod('AppCallback', 'OnInvoke')
+  onInvoke() {
+    return { data: { typeUrl: '', value: Buffer.from('{"id":"1","item":"tea","quantity":2}') }, contentType: 'application/json' };
+  }
+}
+
+@Injectable()
+class NoopGuard implements CanActivate {
+  canActivate(): boolean {
+    return true;
+  }
+}
+
+@Injectable()
+class ApiKeyStrategy extends PassportStrategy(HeaderAPIKeyStrategy, 'api-key') {
+  constructor() {
+    super({ header: 'dapr-api-token', prefix: '' }, false);
+  }
+
+  validate(apiKey: string): boolean {
+    if (apiKey === BENCH_TOKEN) return true;
+    throw new UnauthorizedException();
+  }
+}
+
+const guards: Record<string, ModuleMetadata> = {
+  none: {},
+  noop: { providers: [{ provide: APP_GUARD, useClass: NoopGuard }] },
+  // Rejections are not logged here: a log line per request would measure the logger.
+  dapr: { imports: [DaprAuthModule.forRoot({ global: true, token: BENCH_TOKEN, logRejections: false })] },
+  passport: { imports: [PassportModule], providers: [ApiKeyStrategy, { provide: APP_GUARD, useClass: AuthGuard('api-key') }] },
+};
+if (!guards[variant]) throw new Error(`unknown variant ${variant}`);
+
+@Module({ ...guards[variant], controllers: [target === 'grpc' ? AppCallbackController : OrdersController] })
+class BenchModule {}
+
+if (target === 'grpc') {
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(BenchModule, {
+    transport: Transport.GRPC,
+    options: { package: 'dapr.proto.runtime.v1', protoPath: APP_CALLBACK_PROTO, url: `127.0.0.1:${port}`, loader: DAPR_PROTO_LOADER_OPTIONS },
+    logger: false,
+  });
+  await app.listen();
+} else {
+  const adapter = target === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
+  const app = await NestFactory.create(BenchModule, adapter, { logger: false });
+  await app.listen(Number(port), '127.0.0.1');
+}
+process.stdout.write('READY\n');
+// A clean exit on SIGINT, so that `node --cpu-prof bench/dist/bench/server.js …` writes its profile.
+process.on('SIGINT', () => process.exit(0));
