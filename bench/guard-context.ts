@@ -20,10 +20,13 @@ class OrdersController {
   }
 }
 
-@Module({ imports: [DaprAuthModule.forRoot({ token: BENCH_TOKEN, logRejections: false })], controllers: [OrdersController] })
-class GuardModule {}
+/** A previous token still accepted, as during a rotation's grace period (tokenFile). */
+export const PREVIOUS_BENCH_TOKEN = 'bench-token-previous-Zx9Wv8Ut7Sr6Qp5On4Ml3Kj';
 
-export async function createGuard(): Promise<{ guard: CanActivate; close: () => Promise<void> }> {
+/** A real guard; `tokens` are the accepted tokens (one by default, two as during a rotation). */
+export async function createGuard(tokens: string[] = [BENCH_TOKEN]): Promise<{ guard: CanActivate; close: () => Promise<void> }> {
+  @Module({ imports: [DaprAuthModule.forRoot({ token: tokens, logRejections: false })], controllers: [OrdersController] })
+  class GuardModule {}
   const app = await NestFactory.createApplicationContext(GuardModule, { logger: false });
   return { guard: app.get(DaprAuthGuard), close: () => app.close() };
 }

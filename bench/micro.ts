@@ -2,10 +2,12 @@
 // `node bench/dist/bench/micro.js [--time ms]`; prints one JSON line.
 import { Bench } from 'tinybench';
 import { BENCH_TOKEN, WRONG_TOKEN } from './bench-token.js';
-import { check, createGuard, httpContext } from './guard-context.js';
+import { check, createGuard, httpContext, PREVIOUS_BENCH_TOKEN } from './guard-context.js';
 
 const time = Number(process.argv[process.argv.indexOf('--time') + 1]) || 1500;
 const { guard, close } = await createGuard();
+// During a rotation (tokenFile's grace period) two tokens are accepted and both are compared.
+const rotating = await createGuard([BENCH_TOKEN, PREVIOUS_BENCH_TOKEN]);
 const contexts = {
   accepted: httpContext({ 'dapr-api-token': BENCH_TOKEN }),
   'rejected (wrong token)': httpContext({ 'dapr-api-token': WRONG_TOKEN }),
@@ -24,8 +26,12 @@ for (const [name, context] of Object.entries(contexts)) {
     check(guard, context);
   });
 }
+bench.add('DaprAuthGuard accepted, 2 tokens (rotation grace period)', () => {
+  check(rotating.guard, contexts.accepted);
+});
 await bench.run();
 await close();
+await rotating.close();
 process.stdout.write(
   `${JSON.stringify(
     bench.tasks.map((task) => {
