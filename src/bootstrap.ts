@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { type INestApplication, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import * as grpc from '@grpc/grpc-js';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { redactDaprTokensInGrpcJsLogs } from 'nestjs-dapr-auth';
 import { APP_CALLBACK_PROTO, DAPR_PROTO_LOADER_OPTIONS } from './dapr-protos.js';
 import { AppModule } from './app.module.js';
 
@@ -32,6 +34,8 @@ export interface ExampleApp {
  */
 export async function startExampleApp(options: ExampleAppOptions = {}): Promise<ExampleApp> {
   const host = options.host ?? '127.0.0.1';
+  // grpc-js logs a metadata value it refuses, before any guard runs: keep tokens out of that.
+  redactDaprTokensInGrpcJsLogs(grpc);
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: options.logger, abortOnError: false });
   // daprd delivers pub/sub messages as application/cloudevents+json.
   app.useBodyParser('json', { type: ['application/json', 'application/cloudevents+json'] });

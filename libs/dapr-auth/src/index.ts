@@ -18,6 +18,7 @@ export {
   REJECTION_MESSAGE,
 } from './dapr-auth.constants.js';
 export { DaprAuthGuard } from './dapr-auth.guard.js';
+export { redactDaprTokenInMessage, redactDaprTokensInGrpcJsLogs, type GrpcJsLogging, type GrpcLogSink } from './grpc-js-logs.js';
 export { DaprAuthModule } from './dapr-auth.module.js';
 export type { DaprAuthModuleAsyncOptions, DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';
 export { DaprAuthConfigError } from './dapr-auth.errors.js';
