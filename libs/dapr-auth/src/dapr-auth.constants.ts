@@ -61,5 +61,8 @@ export const DAPR_TOKEN_SOURCE = 'DAPR_AUTH:TOKEN_SOURCE';
 /** Injection token of the transport adapters, in the order the guard asks them. Internal. */
 export const DAPR_TRANSPORT_ADAPTERS = 'DAPR_AUTH:TRANSPORT_ADAPTERS';
 
+/** Injection token of the JWT verifier (null without the `jwt` option). */
+export const DAPR_JWT_VERIFIER = 'DAPR_AUTH:JWT_VERIFIER';
+
 /** Injection token of whether `global: true` registered the guard as `APP_GUARD`. Internal. */
 export const DAPR_AUTH_GLOBAL_GUARD = 'DAPR_AUTH:GLOBAL_GUARD';

@@ -1,10 +1,19 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DAPR_AUTH_ACCESS_METADATA, DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS } from './dapr-auth.constants.js';
+import {
+  DAPR_AUTH_ACCESS_METADATA,
+  DAPR_AUTH_RESOLVED_OPTIONS,
+  DAPR_JWT_VERIFIER,
+  DAPR_TOKEN_SOURCE,
+  DAPR_TRANSPORT_ADAPTERS,
+} from './dapr-auth.constants.js';
 import type { PresentedToken, ResolvedDaprAuthOptions } from './dapr-auth.options.js';
 import type { DaprAccess } from './decorators/dapr-access.js';
+import { JWT_FAILURE_TEXT, type JwtOutcome, type JwtVerifier } from './jwt/jwt-verifier.js';
+import type { JwtFailure } from './jwt/jwt-rejection.js';
+import { rememberClaims } from './jwt/verified-claims.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
-import { type RejectionReason, TokenVerifier } from './tokens/token-verifier.js';
+import { type RejectionReason as TokenRejection, TokenVerifier } from './tokens/token-verifier.js';
 import type { TransportAdapter } from './transports/transport-adapter.js';
 
 /**
@@ -13,7 +22,8 @@ import type { TransportAdapter } from './transports/transport-adapter.js';
  * ```
  * canActivate ─ exempt?  @DaprPublic(), or a call daprd makes without a token (health, discovery)
  *             ─ extract  the transport adapter reads header / metadata `dapr-api-token`
- *             ─ verify   TokenVerifier: format, then constant-time match against the accepted tokens
+ *             ─ verify   TokenVerifier: format, then constant-time match against the accepted tokens;
+ *                        with `jwt`, JwtVerifier too (a cached result, else jose: async)
  *             ─ reject   the transport adapter shapes it (HTTP 401, gRPC 16); the reason is logged
  * ```
  *
@@ -32,20 +42,38 @@ export class DaprAuthGuard implements CanActivate {
     @Optional() @Inject(DAPR_AUTH_RESOLVED_OPTIONS) protected readonly options: ResolvedDaprAuthOptions,
     @Optional() @Inject(DAPR_TRANSPORT_ADAPTERS) protected readonly adapters: readonly TransportAdapter[],
     @Optional() @Inject(DAPR_TOKEN_SOURCE) tokenSource: DaprTokenSource | null,
+    @Optional() @Inject(DAPR_JWT_VERIFIER) protected readonly jwt: JwtVerifier | null = null,
   ) {
     if (!options || !adapters) {
       throw new Error(
         'DaprAuthGuard needs DaprAuthModule: add DaprAuthModule.forRoot() or forRootAsync() to the imports of your root module.',
       );
     }
-    this.verifier = new TokenVerifier(tokenSource ?? undefined, options.maxTokenLength);
+    this.verifier = new TokenVerifier(tokenSource ?? undefined, options.maxTokenLength, jwt !== null);
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const adapter = this.adapterFor(context);
     if (this.isExempt(context, adapter)) return true;
-    const reason = this.verifier.verify(this.extractToken(context, adapter));
-    if (reason === undefined) return true;
+    const presented = this.extractToken(context, adapter);
+    const reason = this.verifier.verify(presented);
+    if (reason !== undefined) return this.reject(context, adapter, reason);
+    if (this.jwt === null) return true;
+    // The format check passed, so this is one well-formed string.
+    const token = (Array.isArray(presented) ? presented[0] : presented) as string;
+    const cached = this.jwt.cached(token);
+    if (cached !== undefined) {
+      rememberClaims(context, cached.claims);
+      return true;
+    }
+    return this.jwt.verify(token).then((outcome: JwtOutcome) => {
+      if (!outcome.ok) return this.reject(context, adapter, `jwt:${outcome.failure}`);
+      rememberClaims(context, outcome.verified.claims);
+      return true;
+    });
+  }
+
+  private reject(context: ExecutionContext, adapter: TransportAdapter, reason: RejectionReason): false | Promise<boolean> {
     this.logRejection(context, adapter, reason);
     return adapter.reject(context);
   }
@@ -88,8 +116,12 @@ export class DaprAuthGuard implements CanActivate {
   }
 }
 
+/** Why a request was refused: a token check, or a JWT check (`jwt:<failure>`). Logged, never sent to the caller. */
+export type RejectionReason = TokenRejection | `jwt:${JwtFailure}`;
+
 function describeReason(reason: RejectionReason): string {
-  switch (reason) {
+  if (reason.startsWith('jwt:')) return `JWT rejected: ${JWT_FAILURE_TEXT[reason.slice(4) as JwtFailure]}`;
+  switch (reason as TokenRejection) {
     case 'missing':
       return 'missing token (no dapr-api-token header or metadata)';
     case 'malformed':

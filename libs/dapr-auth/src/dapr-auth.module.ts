@@ -12,6 +12,7 @@ import {
   DAPR_AUTH_GLOBAL_GUARD,
   DAPR_AUTH_MODULE_OPTIONS,
   DAPR_AUTH_RESOLVED_OPTIONS,
+  DAPR_JWT_VERIFIER,
   DAPR_TOKEN_SOURCE,
   DAPR_TRANSPORT_ADAPTERS,
 } from './dapr-auth.constants.js';
@@ -22,6 +23,7 @@ import {
   type DaprAuthModuleForRootOptions,
 } from './dapr-auth.module-definition.js';
 import { type DaprAuthModuleOptions, type ResolvedDaprAuthOptions, resolveDaprAuthOptions } from './dapr-auth.options.js';
+import { JwtVerifier } from './jwt/jwt-verifier.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { createTransportAdapters } from './transports/create-transport-adapters.js';
 import { findUnguardedGrpcHandlers } from './unguarded-grpc-handlers.js';
@@ -54,9 +56,15 @@ const logger = new Logger('DaprAuthModule');
       inject: [DAPR_AUTH_RESOLVED_OPTIONS],
       useFactory: (options: ResolvedDaprAuthOptions) => createTransportAdapters(options, new Logger('DaprAuthGuard')),
     },
+    {
+      provide: DAPR_JWT_VERIFIER,
+      inject: [DAPR_AUTH_RESOLVED_OPTIONS],
+      // jose is imported here, and only when `jwt` is set.
+      useFactory: async (options: ResolvedDaprAuthOptions) => (options.jwt ? await JwtVerifier.create(options.jwt, logger) : null),
+    },
     DaprAuthGuard,
   ],
-  exports: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS, DaprAuthGuard],
+  exports: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS, DAPR_JWT_VERIFIER, DaprAuthGuard],
 })
 export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   constructor(

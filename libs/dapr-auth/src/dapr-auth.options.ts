@@ -7,6 +7,7 @@ import {
 } from './dapr-auth.constants.js';
 import { DaprAuthConfigError } from './dapr-auth.errors.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
+import { type DaprJwtOptions, resolveJwtOptions, type ResolvedJwtOptions } from './jwt/dapr-jwt.options.js';
 import { FileTokenSource } from './tokens/file-token-source.js';
 import { StaticTokenSource } from './tokens/static-token-source.js';
 import { isWellFormedToken } from './tokens/token-format.js';
@@ -82,6 +83,12 @@ export interface DaprAuthModuleOptions {
   logRejections?: LogLevel | false;
   /** Longest token accepted, configured or presented, in characters. Default 4096. */
   maxTokenLength?: number;
+  /**
+   * Verify the token as a JWT (signature, algorithm, expiry, issuer, audience…) with `jose`. With
+   * `jwt`, `APP_API_TOKEN` is not read unless a token source is named (`tokenEnvVar`, `token`,
+   * `tokenFile`, `tokenSource`): then both checks must pass. See {@link DaprJwtOptions}.
+   */
+  jwt?: DaprJwtOptions;
 }
 
 /** Extra options of `forRoot` / `forRootAsync` that shape the module itself. */
@@ -104,6 +111,8 @@ export interface ResolvedDaprAuthOptions {
   readonly logRejections: LogLevel | false;
   /** {@link DaprAuthModuleOptions.maxTokenLength}, default 4096. */
   readonly maxTokenLength: number;
+  /** {@link DaprAuthModuleOptions.jwt}, validated; `undefined` without it. */
+  readonly jwt: ResolvedJwtOptions | undefined;
   /** Start-up warnings to log (never containing a token). */
   readonly warnings: readonly string[];
 }
@@ -121,6 +130,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>(
   'extractToken',
   'logRejections',
   'maxTokenLength',
+  'jwt',
 ]);
 const LOG_LEVELS: ReadonlySet<string> = new Set(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']);
 
@@ -250,7 +260,10 @@ export function resolveDaprAuthOptions(
     checkConfiguredToken(fileSource.getTokens()[0], `token file ${options.tokenFile}`, maxTokenLength, warnings);
     tokenSource = fileSource;
   }
-  if (tokenSource === undefined) {
+  const jwt = options.jwt === undefined ? undefined : resolveJwtOptions(options.jwt);
+  // With jwt, a token source is a second check, used only when one is named explicitly.
+  const wantsTokenSource = jwt === undefined || options.token !== undefined || options.tokenEnvVar !== undefined;
+  if (tokenSource === undefined && wantsTokenSource) {
     const tokens = tokensFromOptions(options, env, maxTokenLength, warnings);
     if (tokens.length > 0) {
       tokenSource = new StaticTokenSource(tokens);
@@ -271,6 +284,7 @@ export function resolveDaprAuthOptions(
     extractToken: options.extractToken,
     logRejections,
     maxTokenLength,
+    jwt,
     warnings: Object.freeze(warnings),
   });
 }

@@ -7,6 +7,7 @@ export {
   DAPR_API_TOKEN_HEADER,
   DAPR_AUTH_MODULE_OPTIONS,
   DAPR_AUTH_RESOLVED_OPTIONS,
+  DAPR_JWT_VERIFIER,
   DAPR_TOKEN_SOURCE,
   DAPR_TOKENLESS_GRPC_METHODS,
   DEFAULT_HEALTH_CHECK_PATH,
@@ -29,10 +30,13 @@ export {
   type PresentedToken,
   type ResolvedDaprAuthOptions,
 } from './dapr-auth.options.js';
+export { DaprClaims } from './decorators/dapr-claims.decorator.js';
 export { DaprProtected } from './decorators/dapr-protected.decorator.js';
 export { DaprPublic } from './decorators/dapr-public.decorator.js';
 export type { DaprTokenSource } from './tokens/dapr-token-source.js';
+export type { DaprJwk, DaprJwtOptions } from './jwt/dapr-jwt.options.js';
+export type { JwtFailure } from './jwt/jwt-rejection.js';
 export { FileTokenSource, type FileTokenSourceOptions } from './tokens/file-token-source.js';
 export { StaticTokenSource } from './tokens/static-token-source.js';
-export type { RejectionReason } from './tokens/token-verifier.js';
+export type { RejectionReason } from './dapr-auth.guard.js';
 export type { TransportAdapter } from './transports/transport-adapter.js';

@@ -13,15 +13,20 @@ export class TokenVerifier {
   private snapshot: readonly string[] | undefined;
   private tokenSet = new TokenSet([]);
 
-  /** `source` undefined means `allowUnconfigured`: everything is accepted. */
+  /**
+   * `source` undefined: with `requireToken` (the `jwt` option without a token source) only the
+   * format is checked, the JWT verifier does the rest; without it (`allowUnconfigured`),
+   * everything is accepted.
+   */
   constructor(
     private readonly source: DaprTokenSource | undefined,
     private readonly maxTokenLength: number,
+    private readonly requireToken = false,
   ) {}
 
   /** `undefined` when accepted, else the reason for the rejection. */
   verify(presented: unknown): RejectionReason | undefined {
-    if (this.source === undefined) return undefined;
+    if (this.source === undefined && !this.requireToken) return undefined;
     let value = presented;
     if (Array.isArray(value)) {
       if (value.length > 1) return 'malformed';
@@ -29,6 +34,7 @@ export class TokenVerifier {
     }
     if (value === undefined || value === null || value === '') return 'missing';
     if (typeof value !== 'string' || !isWellFormedToken(value, this.maxTokenLength)) return 'malformed';
+    if (this.source === undefined) return undefined;
     return this.currentTokenSet().matches(value) ? undefined : 'mismatch';
   }
 

@@ -1,0 +1,96 @@
+import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import type { DaprJwk, ResolvedKeySource } from './dapr-jwt.options.js';
+import { JwtRejection } from './jwt-rejection.js';
+
+type Jose = typeof import('jose');
+type RemoteConfig = Extract<ResolvedKeySource, { kind: 'jwksUri' }>;
+
+/**
+ * A remote JWKS that keeps working when its endpoint does not.
+ *
+ * jose's createRemoteJWKSet fails every verification once its cache is older than `cacheMaxAge`
+ * and the endpoint is down. Here the keys are refetched in the background once they are older
+ * than `cacheMaxAge`; while the endpoint is down they stay usable for `staleTolerance` more, then
+ * every token is rejected (`jwks-unavailable`): never accepted without a known key. A token whose
+ * `kid` is unknown triggers a refetch (a key rotation), at most once per `cooldown`. Each fetch is
+ * time-limited by `timeout`.
+ */
+export class RemoteJwks {
+  private select: JWTVerifyGetKey | undefined;
+  private fetchedAt = 0;
+  private lastAttempt = Number.NEGATIVE_INFINITY;
+  private inFlight: Promise<boolean> | undefined;
+  private lastProblem: string | undefined;
+
+  constructor(
+    private readonly jose: Jose,
+    private readonly config: RemoteConfig,
+    private readonly log: { warn(message: string): void; log(message: string): void },
+  ) {}
+
+  /** Starts the first fetch without waiting for it (so the first request rarely has to). */
+  prefetch(): void {
+    void this.refresh();
+  }
+
+  /** The key for a token's protected header, for jose's jwtVerify. */
+  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    const now = Date.now();
+    const age = now - this.fetchedAt;
+    if (this.select === undefined || age > this.config.cacheMaxAge + this.config.staleTolerance) {
+      // No usable keys: this request has to wait for a fetch (unless one just failed).
+      if (now - this.lastAttempt < this.config.cooldown && this.inFlight === undefined) throw new JwtRejection('jwks-unavailable');
+      if (!(await this.refresh()) && (this.select === undefined || Date.now() - this.fetchedAt > this.config.cacheMaxAge + this.config.staleTolerance)) {
+        throw new JwtRejection('jwks-unavailable');
+      }
+    } else if (age > this.config.cacheMaxAge && now - this.lastAttempt >= this.config.cooldown) {
+      void this.refresh(); // stale but within tolerance: use these keys, refetch behind the scenes
+    }
+    try {
+      return await this.select!(header, token);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || Date.now() - this.lastAttempt < this.config.cooldown) throw error;
+      // An unknown kid: maybe the issuer rotated its keys. Refetch once, then try again.
+      await this.refresh();
+      return await this.select!(header, token);
+    }
+  };
+
+  /** Fetches the JWKS (one fetch at a time); resolves whether it succeeded. */
+  private refresh(): Promise<boolean> {
+    this.inFlight ??= this.fetchKeys().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private async fetchKeys(): Promise<boolean> {
+    this.lastAttempt = Date.now();
+    let problem: string;
+    try {
+      const response = await fetch(this.config.url, { signal: AbortSignal.timeout(this.config.timeout), headers: { accept: 'application/json' } });
+      if (response.ok) {
+        const body = (await response.json()) as { keys?: unknown };
+        const keys = Array.isArray(body?.keys)
+          ? (body.keys as DaprJwk[]).filter((jwk) => jwk && typeof jwk.kty === 'string' && jwk.kty !== 'oct' && !('d' in jwk))
+          : [];
+        if (keys.length > 0) {
+          this.select = this.jose.createLocalJWKSet({ keys } as JSONWebKeySet);
+          this.fetchedAt = Date.now();
+          if (this.lastProblem !== undefined) this.log.log(`JWKS ${this.config.url.origin}${this.config.url.pathname} is reachable again (${keys.length} keys).`);
+          this.lastProblem = undefined;
+          return true;
+        }
+        problem = 'it holds no usable public key';
+      } else {
+        problem = `HTTP ${response.status}`;
+      }
+    } catch (error) {
+      problem = (error as Error).name === 'TimeoutError' ? `no answer within ${this.config.timeout} ms` : `fetch failed (${(error as Error).name})`;
+    }
+    if (problem !== this.lastProblem) {
+      this.lastProblem = problem;
+      const kept = this.select === undefined ? 'no keys known yet: tokens are rejected' : `still using the keys fetched ${Math.round((Date.now() - this.fetchedAt) / 1000)} s ago, for up to ${Math.round((this.config.cacheMaxAge + this.config.staleTolerance) / 1000)} s after that fetch`;
+      this.log.warn(`JWKS ${this.config.url.origin}${this.config.url.pathname}: ${problem}; ${kept}.`);
+    }
+    return false;
+  }
+}

@@ -1,0 +1,47 @@
+import * as crypto from 'node:crypto';
+
+/** What a successful verification established. */
+export interface VerifiedToken {
+  readonly claims: Readonly<Record<string, unknown>>;
+  /** When the cached result stops being valid (the token's `exp`, in ms). */
+  readonly expiresAt: number;
+}
+
+/**
+ * Successful JWT verifications, keyed by the SHA-256 of the token (the token itself is never
+ * kept), bounded in size (least recently used out first), and never used past the token's `exp`:
+ * the sidecar sends the same token on every request, so a signature is checked once, not per call.
+ */
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, VerifiedToken>();
+
+  constructor(private readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  static keyOf(token: string): string {
+    return crypto.createHash('sha256').update(token, 'utf8').digest('base64');
+  }
+
+  get(key: string, now = Date.now()): VerifiedToken | undefined {
+    const hit = this.entries.get(key);
+    if (hit === undefined) return undefined;
+    this.entries.delete(key);
+    if (hit.expiresAt <= now) return undefined;
+    this.entries.set(key, hit); // most recently used last
+    return hit;
+  }
+
+  set(key: string, value: VerifiedToken): void {
+    if (this.maxEntries === 0) return;
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
