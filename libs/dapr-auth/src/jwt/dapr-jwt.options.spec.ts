@@ -1,0 +1,74 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { DaprAuthConfigError } from '../dapr-auth.errors.js';
+import { resolveDaprAuthOptions } from '../dapr-auth.options.js';
+import { type DaprJwtOptions, resolveJwtOptions } from './dapr-jwt.options.js';
+
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const ec256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const ed = generateKeyPairSync('ed25519');
+const pem = (key: { export(options: object): string | Buffer }, type: 'spki' | 'pkcs8') => key.export({ type, format: 'pem' }).toString();
+const SECRET = randomBytes(32).toString('base64url'); // 43 bytes as text
+const rsaPublic = pem(rsa.publicKey, 'spki');
+
+function problem(jwt: unknown): string {
+  try {
+    resolveJwtOptions(jwt as DaprJwtOptions);
+  } catch (error) {
+    expect(error).toBeInstanceOf(DaprAuthConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a DaprAuthConfigError');
+}
+
+describe('jwt options, checked at start-up', () => {
+  it('accepts each key source with fitting algorithms', () => {
+    expect(resolveJwtOptions({ secret: SECRET, algorithms: ['HS256'] }).keySource.kind).toBe('key');
+    expect(resolveJwtOptions({ publicKey: rsaPublic, algorithms: ['RS256', 'PS256'] }).keySource.kind).toBe('key');
+    expect(resolveJwtOptions({ publicKey: pem(ec256.publicKey, 'spki'), algorithms: ['ES256'] }).keySource.kind).toBe('key');
+    expect(resolveJwtOptions({ publicKey: pem(ed.publicKey, 'spki'), algorithms: ['EdDSA'] }).keySource.kind).toBe('key');
+    const jwk = { ...ec256.publicKey.export({ format: 'jwk' }), kid: 'k1' } as never;
+    expect(resolveJwtOptions({ publicKey: jwk, algorithms: ['ES256'] }).keySource.kind).toBe('key');
+    expect(resolveJwtOptions({ jwks: { keys: [jwk] }, algorithms: ['ES256'] }).keySource.kind).toBe('jwks');
+    expect(resolveJwtOptions({ jwksUri: 'https://issuer.example/jwks.json', algorithms: ['RS256'] }).keySource).toMatchObject({ kind: 'jwksUri', cacheMaxAge: 600000 });
+  });
+
+  it('requires exp by default (jose does not), and iat with maxTokenAge', () => {
+    expect(resolveJwtOptions({ secret: SECRET, algorithms: ['HS256'] }).requiredClaims).toEqual(['exp']);
+    expect(resolveJwtOptions({ secret: SECRET, algorithms: ['HS256'], maxTokenAge: '1d' }).requiredClaims).toEqual(['exp', 'iat']);
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['no algorithms', { secret: SECRET }, /`algorithms` is required/],
+    ['alg none', { secret: SECRET, algorithms: ['none'] }, /"none", which is not one of/],
+    ['an unknown algorithm', { secret: SECRET, algorithms: ['HS1'] }, /"HS1", which is not one of/],
+    ['no key source', { algorithms: ['RS256'] }, /give one key source/],
+    ['two key sources', { secret: SECRET, publicKey: rsaPublic, algorithms: ['HS256'] }, /`secret` and `publicKey` each give the keys; keep one/],
+    ['a short HMAC secret', { secret: 'x'.repeat(31), algorithms: ['HS256'] }, /31 bytes, shorter than the 32 bytes HS256 needs \(RFC 7518 §3\.2\)/],
+    ['a secret too short for HS512', { secret: 'x'.repeat(48), algorithms: ['HS256', 'HS512'] }, /48 bytes, shorter than the 64 bytes HS512 needs/],
+    ['an asymmetric algorithm with a secret', { secret: SECRET, algorithms: ['RS256'] }, /RS256 is not an HMAC algorithm, but the key is a `secret`/],
+    ['algorithm confusion (HS with a public key)', { publicKey: rsaPublic, algorithms: ['RS256', 'HS256'] }, /HS256 is an HMAC algorithm, but `publicKey` is a public key: .*algorithm-confusion/],
+    ['an RSA key for ES256', { publicKey: rsaPublic, algorithms: ['ES256'] }, /ES256 needs a ec prime256v1 key, but `publicKey` is rsa/],
+    ['a P-256 key for ES384', { publicKey: pem(ec256.publicKey, 'spki'), algorithms: ['ES384'] }, /ES384 needs a ec secp384r1 key, but `publicKey` is ec prime256v1/],
+    ['a private key as publicKey', { publicKey: pem(rsa.privateKey, 'pkcs8'), algorithms: ['RS256'] }, /must be a PUBLIC key/],
+    ['garbage as publicKey', { publicKey: 'not a key', algorithms: ['RS256'] }, /is not a PEM public key/],
+    ['a private JWK in jwks', { jwks: { keys: [ec256.privateKey.export({ format: 'jwk' })] }, algorithms: ['ES256'] }, /holds a private key/],
+    ['an HMAC algorithm with jwksUri', { jwksUri: 'https://x.example/jwks', algorithms: ['HS256'] }, /HS256 is an HMAC algorithm; a JWKS holds public keys/],
+    ['a jwksUri that is not a URL', { jwksUri: 'jwks.json', algorithms: ['RS256'] }, /`jwksUri` is not a URL/],
+    ['jwks options without jwksUri', { secret: SECRET, algorithms: ['HS256'], jwksTimeout: 100 }, /`jwksTimeout` only applies with `jwksUri`/],
+    ['an unknown option', { secret: SECRET, algorithms: ['HS256'], issuers: ['x'] }, /unknown option\(s\) `issuers`/],
+  ])('refuses %s, naming the problem', (_case, jwt, message) => {
+    const text = problem(jwt);
+    expect(text).toMatch(/^DaprAuthModule: option `jwt`: /);
+    expect(text).toMatch(message);
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toMatch(/MII|BEGIN (RSA |EC )?PRIVATE/); // no key material
+  });
+
+  it('with jwt, APP_API_TOKEN is not required, and a named token source is checked as well', () => {
+    const jwtOnly = resolveDaprAuthOptions({ jwt: { secret: SECRET, algorithms: ['HS256'] } }, {});
+    expect(jwtOnly.tokenSource).toBeUndefined();
+    expect(jwtOnly.jwt).toBeDefined();
+    const both = resolveDaprAuthOptions({ tokenEnvVar: 'APP_API_TOKEN', jwt: { secret: SECRET, algorithms: ['HS256'] } }, { APP_API_TOKEN: 'a-token-of-enough-length-1234' });
+    expect(both.tokenSource?.getTokens()).toEqual(['a-token-of-enough-length-1234']);
+  });
+});
