@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { DaprAuthModule } from 'nestjs-dapr-auth';
 import { AppCallbackController } from './app-callback.controller.js';
 import { DaprController } from './dapr.controller.js';
+import { jwtFromEnvironment } from './jwt-config.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
 
@@ -21,6 +22,8 @@ import { OrdersService } from './orders.service.js';
       useFactory: (config: ConfigService) => ({
         // A mounted Secret (recommended on Kubernetes: followed as it rotates); else APP_API_TOKEN.
         tokenFile: config.get<string>('APP_API_TOKEN_FILE') || undefined,
+        // JWT_ALGORITHMS and a key: the token is also verified as a JWT (see jwt-config.ts).
+        jwt: jwtFromEnvironment(config),
         healthCheckPath: config.get<string>('APP_HEALTH_CHECK_PATH', '/healthz'),
         logRejections: config.get<LogLevel>('DAPR_AUTH_LOG_LEVEL', 'warn'),
       }),

@@ -14,7 +14,7 @@ function port(name: string, fallback: number): number {
 // Example only: so that `npm start` works on a fresh machine, invent a one-time token when none
 // is set. The library never does this: without a token it refuses to start.
 let demoToken: string | undefined;
-if (!process.env.APP_API_TOKEN && !process.env.APP_API_TOKEN_FILE) {
+if (!process.env.APP_API_TOKEN && !process.env.APP_API_TOKEN_FILE && !process.env.JWT_ALGORITHMS) {
   demoToken = randomBytes(32).toString('base64url');
   process.env.APP_API_TOKEN = demoToken;
 }

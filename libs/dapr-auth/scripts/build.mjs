@@ -21,7 +21,8 @@ run('-p', 'tsconfig.build.json');
 const cjsSources = join(packageDir, '.build-cjs');
 rmSync(cjsSources, { recursive: true, force: true });
 try {
-  cpSync(join(packageDir, 'src'), join(cjsSources, 'src'), { recursive: true });
+  // The command-line tool is an ES module only (package.json "bin" points at dist/esm/cli.js).
+  cpSync(join(packageDir, 'src'), join(cjsSources, 'src'), { recursive: true, filter: (path) => !path.endsWith('/cli.ts') });
   writeFileSync(join(cjsSources, 'package.json'), commonjs);
   run('-p', 'tsconfig.cjs.json');
 } finally {

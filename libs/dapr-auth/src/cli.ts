@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+// `npx nestjs-dapr-auth <generate|sign|verify>`: make and check Dapr app API tokens.
+// Secrets and keys are read from files or environment variables, never from arguments (those
+// land in shell history and in `ps`). Exit codes: 0 done / valid, 1 token invalid, 2 usage error.
+import { randomBytes, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DaprAuthConfigError } from './dapr-auth.errors.js';
+import { type DaprJwtOptions, resolveJwtOptions } from './jwt/dapr-jwt.options.js';
+import { JWT_FAILURE_TEXT, JwtVerifier } from './jwt/jwt-verifier.js';
+import { isWellFormedToken } from './tokens/token-format.js';
+import { DEFAULT_MAX_TOKEN_LENGTH } from './dapr-auth.constants.js';
+
+const HELP: Record<string, string> = {
+  main: `Usage: nestjs-dapr-auth <command> [options]
+
+Commands:
+  generate   print a new opaque token (32 random bytes, base64url)
+  sign       sign a JWT to use as the app API token
+  verify     check a token the way DaprAuthModule's \`jwt\` option does, and say why it fails
+
+Run \`nestjs-dapr-auth <command> --help\` for its options. Exit codes: 0 ok, 1 invalid token, 2 usage error.`,
+  generate: `Usage: nestjs-dapr-auth generate [--bytes <n>]
+
+Prints a random token (default 32 bytes, base64url: 43 characters), e.g.
+  kubectl create secret generic app-api-token --from-literal=token="$(npx nestjs-dapr-auth generate)"`,
+  sign: `Usage: nestjs-dapr-auth sign --alg <alg> <key> [claims]
+
+Key (one; never on the command line):
+  --secret-file <path>   HMAC secret (HS256/384/512), at least 32/48/64 bytes
+  --secret-env <name>    ... from this environment variable
+  --key-file <path>      private key, PEM (PKCS#8), for RS*/PS*/ES*/EdDSA
+  --key-env <name>       ... from this environment variable
+Claims:
+  --iss <issuer>  --aud <audience>  --sub <subject>  --kid <key id>
+  --exp <span>    lifetime, e.g. 30d, 12h, 15m (default 1h; the module requires exp by default)
+Prints the JWT.`,
+  verify: `Usage: nestjs-dapr-auth verify --alg <alg[,alg]> <key> [checks] [token]
+
+Token (never on the command line): --token-file <path>, --token-env <name>, or standard input.
+Key (one):
+  --secret-file <path> | --secret-env <name>            HMAC secret
+  --public-key-file <path> | --public-key-env <name>    PEM public key
+  --jwks-file <path>                                    a local JWKS
+  --jwks-uri <url>                                      a remote JWKS
+Checks: --iss <issuer>  --aud <audience>  --clock-tolerance <s>  --max-age <span>  --require <claim,claim>
+Prints "valid" and the claims (exit 0), or "invalid: <why>" (exit 1).`,
+};
+
+class UsageError extends Error {}
+
+function options(args: string[], spec: ParseArgsConfig['options']) {
+  try {
+    return parseArgs({ args, options: { ...spec, help: { type: 'boolean' } }, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/'--(secret|key|token|public-key)'/.test(message)) {
+      throw new UsageError(`${message}. Secrets, keys and tokens are never taken as arguments (they would land in shell history): use the -file or -env form.`);
+    }
+    throw new UsageError(message);
+  }
+}
+
+/** The content of a file or an environment variable named by `--x-file` / `--x-env`. */
+function fromFileOrEnv(values: Record<string, unknown>, name: string, required: boolean): string | undefined {
+  const file = values[`${name}-file`] as string | undefined;
+  const env = values[`${name}-env`] as string | undefined;
+  if (file && env) throw new UsageError(`give --${name}-file or --${name}-env, not both.`);
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      throw new UsageError(`cannot read --${name}-file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`);
+    }
+  }
+  if (env) {
+    const value = process.env[env];
+    if (!value) throw new UsageError(`environment variable ${env} (--${name}-env) is not set.`);
+    return value.trim();
+  }
+  if (required) throw new UsageError(`--${name}-file or --${name}-env is required.`);
+  return undefined;
+}
+
+function generate(args: string[]): number {
+  const values = options(args, { bytes: { type: 'string' } });
+  if (values.help) return print(HELP.generate);
+  const bytes = Number(values.bytes ?? 32);
+  if (!Number.isInteger(bytes) || bytes < 16 || bytes > 1024) throw new UsageError('--bytes must be a whole number from 16 to 1024.');
+  return print(randomBytes(bytes).toString('base64url'));
+}
+
+async function sign(args: string[]): Promise<number> {
+  const values = options(args, {
+    alg: { type: 'string' }, 'secret-file': { type: 'string' }, 'secret-env': { type: 'string' }, 'key-file': { type: 'string' }, 'key-env': { type: 'string' },
+    iss: { type: 'string' }, aud: { type: 'string' }, sub: { type: 'string' }, kid: { type: 'string' }, exp: { type: 'string' },
+  });
+  if (values.help) return print(HELP.sign);
+  const alg = values.alg as string | undefined;
+  if (!alg) throw new UsageError('--alg is required (e.g. HS256, RS256, ES256, EdDSA).');
+  const secret = fromFileOrEnv(values, 'secret', false);
+  const privatePem = fromFileOrEnv(values, 'key', false);
+  if ((secret === undefined) === (privatePem === undefined)) throw new UsageError('give one key: --secret-file / --secret-env, or --key-file / --key-env.');
+  let key;
+  if (secret !== undefined) {
+    resolveJwtOptions({ secret, algorithms: [alg] }); // the module's own checks: HS*, and long enough
+    key = new TextEncoder().encode(secret);
+  } else {
+    try {
+      key = createPrivateKey(privatePem!);
+    } catch {
+      throw new UsageError('the key is not a PEM private key (-----BEGIN PRIVATE KEY-----).');
+    }
+  }
+  const { SignJWT } = await import('jose');
+  const jwt = new SignJWT({}).setProtectedHeader({ alg, typ: 'JWT', ...(values.kid ? { kid: values.kid as string } : {}) }).setIssuedAt();
+  if (values.iss) jwt.setIssuer(values.iss as string);
+  if (values.aud) jwt.setAudience(values.aud as string);
+  if (values.sub) jwt.setSubject(values.sub as string);
+  try {
+    jwt.setExpirationTime((values.exp as string | undefined) ?? '1h');
+    return print(await jwt.sign(key as never));
+  } catch (error) {
+    throw new UsageError(`cannot sign: ${(error as Error).message}`);
+  }
+}
+
+async function verify(args: string[]): Promise<number> {
+  const values = options(args, {
+    alg: { type: 'string' }, 'secret-file': { type: 'string' }, 'secret-env': { type: 'string' }, 'public-key-file': { type: 'string' }, 'public-key-env': { type: 'string' },
+    'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, 'token-file': { type: 'string' }, 'token-env': { type: 'string' },
+    iss: { type: 'string' }, aud: { type: 'string' }, 'clock-tolerance': { type: 'string' }, 'max-age': { type: 'string' }, require: { type: 'string' },
+  });
+  if (values.help) return print(HELP.verify);
+  if (!values.alg) throw new UsageError('--alg is required: the algorithms to accept, comma-separated.');
+  const jwt: DaprJwtOptions = { algorithms: (values.alg as string).split(',').map((alg) => alg.trim()) };
+  jwt.secret = fromFileOrEnv(values, 'secret', false);
+  jwt.publicKey = fromFileOrEnv(values, 'public-key', false);
+  if (values['jwks-file']) jwt.jwks = JSON.parse(readFileSync(values['jwks-file'] as string, 'utf8'));
+  if (values['jwks-uri']) jwt.jwksUri = values['jwks-uri'] as string;
+  if (values.iss) jwt.issuer = values.iss as string;
+  if (values.aud) jwt.audience = values.aud as string;
+  if (values['clock-tolerance']) jwt.clockTolerance = Number(values['clock-tolerance']);
+  if (values['max-age']) jwt.maxTokenAge = values['max-age'] as string;
+  if (values.require) jwt.requiredClaims = (values.require as string).split(',').map((claim) => claim.trim());
+  for (const key of Object.keys(jwt) as Array<keyof DaprJwtOptions>) if (jwt[key] === undefined) delete jwt[key];
+  const verifier = await JwtVerifier.create(resolveJwtOptions(jwt), { warn: (line) => process.stderr.write(`${line}\n`), log: () => undefined });
+
+  const token = (fromFileOrEnv(values, 'token', false) ?? readFileSync(0, 'utf8')).trim();
+  if (!isWellFormedToken(token, DEFAULT_MAX_TOKEN_LENGTH)) return fail('not a well-formed token (visible ASCII, 1 to 4096 characters, one value)');
+  const outcome = await verifier.verify(token);
+  if (!outcome.ok) return fail(JWT_FAILURE_TEXT[outcome.failure]);
+  return print(`valid\n${JSON.stringify(outcome.verified.claims, null, 2)}`);
+}
+
+function print(text: string): number {
+  process.stdout.write(`${text}\n`);
+  return 0;
+}
+
+function fail(why: string): number {
+  process.stdout.write(`invalid: ${why}\n`);
+  return 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'generate':
+        return generate(args);
+      case 'sign':
+        return await sign(args);
+      case 'verify':
+        return await verify(args);
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        return print(HELP.main);
+      default:
+        throw new UsageError(`unknown command "${command}".\n\n${HELP.main}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof DaprAuthConfigError || error instanceof SyntaxError) {
+      process.stderr.write(`nestjs-dapr-auth ${command ?? ''}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

@@ -1,0 +1,119 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { INestApplication } from '@nestjs/common';
+import { startExampleApp } from '../src/bootstrap.js';
+import { send, testLogger } from './support/http.js';
+import { freePort } from './support/ports.js';
+import { registerSecret } from './support/secrets.js';
+
+/**
+ * The command-line tool as a user runs it, a real child process (`npx nestjs-dapr-auth` runs the
+ * same file): generate -> sign -> verify -> use the token against the example app.
+ */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const libDir = join(root, 'libs/dapr-auth');
+const cli = join(libDir, 'dist/esm/cli.js');
+
+function newestSource(dir: string): number {
+  return Math.max(...readdirSync(dir, { withFileTypes: true }).map((entry) => (entry.isDirectory() ? newestSource(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs)));
+}
+
+/** Runs the CLI; never with a secret or token on the command line. */
+function run(args: string[], options: { env?: Record<string, string>; input?: string } = {}) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...options.env }, input: options.input ?? '' });
+  return { code: result.status, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
+}
+
+describe('the nestjs-dapr-auth command-line tool', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dapr-cli-'));
+  const path = (name: string) => join(dir, name);
+
+  beforeAll(() => {
+    // The tool runs from the build; build it when the sources are newer (a fresh clone, an edit).
+    let built = 0;
+    try {
+      built = statSync(cli).mtimeMs;
+    } catch {
+      built = 0;
+    }
+    if (built < newestSource(join(libDir, 'src'))) execFileSync('npm', ['run', 'build', '-w', 'nestjs-dapr-auth'], { cwd: root, stdio: 'ignore' });
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints help for the tool and each command, with exit code 0', () => {
+    expect(run(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Commands:') });
+    for (const command of ['generate', 'sign', 'verify']) expect(run([command, '--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining(`Usage: nestjs-dapr-auth ${command}`) });
+  });
+
+  it('generate: 32 random bytes as base64url, different every time', () => {
+    const first = run(['generate']);
+    const second = run(['generate']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(second.stdout).not.toBe(first.stdout);
+    registerSecret(first.stdout, second.stdout);
+  });
+
+  it('refuses secrets and tokens as arguments, and other usage errors, with exit code 2', () => {
+    expect(run(['sign', '--alg', 'HS256', '--secret', 'abc'])).toMatchObject({ code: 2, stderr: expect.stringContaining('never taken as arguments') });
+    expect(run(['verify', '--alg', 'HS256', '--token', 'abc'])).toMatchObject({ code: 2, stderr: expect.stringContaining('never taken as arguments') });
+    expect(run(['sign', '--secret-env', 'NOPE_NOT_SET'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--alg is required') });
+    expect(run(['sign', '--alg', 'HS256', '--secret-env', 'NOPE_NOT_SET'])).toMatchObject({ code: 2, stderr: expect.stringContaining('NOPE_NOT_SET (--secret-env) is not set') });
+    expect(run(['sign', '--alg', 'HS256', '--secret-env', 'SHORT'], { env: { SHORT: 'x'.repeat(20) } })).toMatchObject({ code: 2, stderr: expect.stringContaining('shorter than the 32 bytes HS256 needs') });
+    expect(run(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command') });
+  });
+
+  it('HS256: sign from an env var, verify from a file, and say why a token fails', () => {
+    const secret = randomBytes(32).toString('base64url');
+    registerSecret(secret);
+    writeFileSync(path('hs.secret'), `${secret}\n`);
+    const signed = run(['sign', '--alg', 'HS256', '--secret-env', 'APP_JWT_SECRET', '--iss', 'dapr', '--aud', 'orders', '--sub', 'checkout', '--exp', '30d'], { env: { APP_JWT_SECRET: secret } });
+    expect(signed.code).toBe(0);
+    registerSecret(signed.stdout);
+    writeFileSync(path('hs.jwt'), signed.stdout);
+
+    const valid = run(['verify', '--alg', 'HS256', '--secret-file', path('hs.secret'), '--iss', 'dapr', '--aud', 'orders', '--token-file', path('hs.jwt')]);
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).toMatch(/^valid\n/);
+    const claims = JSON.parse(valid.stdout.slice('valid\n'.length));
+    expect(claims).toMatchObject({ iss: 'dapr', aud: 'orders', sub: 'checkout' });
+    expect(claims.exp - claims.iat).toBe(30 * 86400);
+
+    expect(run(['verify', '--alg', 'HS256', '--secret-file', path('hs.secret'), '--aud', 'payments'], { input: signed.stdout })).toEqual({ code: 1, stdout: 'invalid: wrong audience (aud)', stderr: '' });
+    expect(run(['verify', '--alg', 'RS256', '--secret-file', path('hs.secret')], { input: signed.stdout })).toMatchObject({ code: 2, stderr: expect.stringContaining('RS256 is not an HMAC algorithm') });
+  });
+
+  it('ES256: sign with a private key file, verify with the public key, then use the token against the example app', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(path('es.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(path('es.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const signed = run(['sign', '--alg', 'ES256', '--key-file', path('es.key'), '--iss', 'dapr', '--aud', 'orders', '--exp', '1h']);
+    expect(signed.code).toBe(0);
+    const token = signed.stdout;
+    registerSecret(token);
+    expect(run(['verify', '--alg', 'ES256', '--public-key-file', path('es.pub'), '--iss', 'dapr'], { input: token }).code).toBe(0);
+
+    const saved = { ...process.env };
+    Object.assign(process.env, { JWT_ALGORITHMS: 'ES256', JWT_PUBLIC_KEY_FILE: path('es.pub'), JWT_ISSUER: 'dapr', JWT_AUDIENCE: 'orders' });
+    delete process.env.APP_API_TOKEN;
+    let app: INestApplication | undefined;
+    try {
+      const started = await startExampleApp({ httpPort: await freePort(), grpcPort: await freePort(), logger: testLogger() });
+      app = started.app;
+      const order = (headers: Record<string, string>) =>
+        send(started.httpUrl, '/orders', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"item":"tea"}' });
+      expect((await order({ 'dapr-api-token': token })).status).toBe(201);
+      expect((await order({})).status).toBe(401);
+      const forged = run(['sign', '--alg', 'HS256', '--secret-env', 'S', '--iss', 'dapr', '--aud', 'orders'], { env: { S: 'x'.repeat(32) } }).stdout;
+      registerSecret(forged);
+      expect((await order({ 'dapr-api-token': forged })).status).toBe(401);
+    } finally {
+      await app?.close();
+      process.env = saved;
+    }
+  });
+});
