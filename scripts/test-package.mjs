@@ -4,6 +4,8 @@
 //   nest11-cjs            Nest 11, CommonJS (`module: commonjs`, compiled to require()), TypeScript 5.9
 //   nest12-esm            Nest 12, ES modules (`module: nodenext`), TypeScript 6
 //   nest12-esm-http-only  Nest 12 without @nestjs/microservices installed (it is an optional peer)
+// each also in JWT mode with a token made by the installed `nestjs-dapr-auth` bin (jose is ESM-only:
+// this proves the CommonJS build loads it).
 // Each installs the tarball and its own dependencies from the registry, compiles with strict
 // TypeScript against the shipped .d.ts (skipLibCheck off), starts, and is called over HTTP (and
 // gRPC) with no, a wrong and the right token. KEEP_PACKAGE_APPS=1 keeps the folder.
@@ -50,7 +52,8 @@ mkdirSync(unpacked);
 sh('tar', ['-xzf', tarball, '-C', unpacked]);
 const manifest = JSON.parse(readFileSync(join(unpacked, 'package/package.json'), 'utf8'));
 check(manifest.version === '0.1.0', 'version 0.1.0');
-check(manifest.devDependencies === undefined && manifest.dependencies === undefined, 'no dependencies or devDependencies in the published package.json (only peers)');
+check(manifest.devDependencies === undefined && JSON.stringify(Object.keys(manifest.dependencies ?? {})) === '["jose"]', 'no devDependencies; one dependency, jose (loaded only in JWT mode)');
+check(manifest.bin?.['nestjs-dapr-auth'] === './dist/esm/cli.js' && files.includes('dist/esm/cli.js'), 'bin nestjs-dapr-auth -> dist/esm/cli.js, in the tarball');
 check(manifest.peerDependencies['@nestjs/common'] === '^11.0.0 || ^12.0.0' && manifest.peerDependencies['@nestjs/core'] === '^11.0.0 || ^12.0.0', 'peer ranges cover Nest 11 and 12');
 check(manifest.peerDependenciesMeta?.['@nestjs/microservices']?.optional === true, '@nestjs/microservices is an optional peer');
 check(Boolean(manifest.license && manifest.repository?.url && manifest.keywords?.length), 'license, repository and keywords are set');
@@ -110,7 +113,10 @@ class PingController {
   }
 }
 ` : ''}
-const options: DaprAuthModuleOptions = { logRejections: false };
+// JWT_SECRET set: JWT mode (jose is then imported dynamically, from CommonJS too).
+const options: DaprAuthModuleOptions = process.env.JWT_SECRET
+  ? { logRejections: false, jwt: { secret: process.env.JWT_SECRET, algorithms: ['HS256'] } }
+  : { logRejections: false };
 
 @Module({
   imports: [DaprAuthModule.forRootAsync({ global: true, useFactory: () => options })],
@@ -192,6 +198,42 @@ const freePort = () =>
     });
   });
 
+async function startApp(dir, env) {
+  const [port, grpcPort] = await Promise.all([freePort(), freePort()]);
+  const child = spawn(process.execPath, ['dist/main.js'], { cwd: dir, env: { ...process.env, PORT: String(port), GRPC_PORT: String(grpcPort), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const deadline = Date.now() + 20000;
+  while (!output.includes('READY')) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGTERM');
+      throw new Error(`the app did not start:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { child, port, grpcPort, output: () => output };
+}
+
+/** The installed bin, as `npx nestjs-dapr-auth` runs it. */
+function tool(dir, args, env = {}) {
+  return execFileSync(join(dir, 'node_modules/.bin/nestjs-dapr-auth'), args, { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } }).trim();
+}
+
+async function exerciseJwt(variant, dir) {
+  const secret = tool(dir, ['generate']);
+  check(/^[A-Za-z0-9_-]{43}$/.test(secret), `${variant.name}: npx nestjs-dapr-auth generate prints a 43-character token`);
+  const jwt = tool(dir, ['sign', '--alg', 'HS256', '--secret-env', 'JWT_SECRET', '--exp', '10m'], { JWT_SECRET: secret });
+  const { child, port } = await startApp(dir, { JWT_SECRET: secret });
+  try {
+    const order = (headers) => fetch(`http://127.0.0.1:${port}/orders`, { method: 'POST', headers }).then((response) => response.status);
+    check((await order({ 'dapr-api-token': jwt })) === 201, `${variant.name}: JWT mode (jose imported ${variant.esm ? 'from ESM' : 'from CommonJS'}): a token signed by the tool -> 201`);
+    check((await order({ 'dapr-api-token': `${jwt.slice(0, -2)}xx` })) === 401, `${variant.name}: JWT mode: a tampered signature -> 401`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 async function exercise(variant, dir) {
   const [port, grpcPort] = await Promise.all([freePort(), freePort()]);
   const child = spawn(process.execPath, ['dist/main.js'], { cwd: dir, env: { ...process.env, APP_API_TOKEN: TOKEN, PORT: String(port), GRPC_PORT: String(grpcPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -268,6 +310,7 @@ for (const variant of VARIANTS) {
   step(`${variant.name}: start and call it`);
   try {
     await exercise(variant, dir);
+    await exerciseJwt(variant, dir);
   } catch (error) {
     console.log(error.message);
     check(false, `${variant.name}: starts and answers`);
