@@ -77,6 +77,12 @@ describe.each(['HS256', 'RS256', 'ES256', 'EdDSA'] as const)('jwt with %s', (alg
     ['an opaque token', async () => TOKEN, /not a well-formed JWT/],
   ];
   if (alg !== 'HS256') {
+    // A token that brings its own key (jwk / jku headers): only configured keys are ever used.
+    rejections.push([
+      'a token signed by another key that carries that key in its jwk and jku headers',
+      async () => other.sign({}, { jwk: { ...other.publicJwk, kid: undefined, alg: undefined }, jku: 'https://evil.example/jwks.json' }),
+      /bad signature|no configured key matches/,
+    ]);
     // Algorithm confusion: an HS256 token whose HMAC key is the public key itself.
     rejections.push([
       'an HS256 token signed with the public key as HMAC secret',
