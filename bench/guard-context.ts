@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { type CanActivate, Controller, Get, type ExecutionContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DaprAuthGuard, DaprAuthModule, DaprPublic } from 'nestjs-dapr-auth';
+import { DaprAuthGuard, DaprAuthModule, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
 import { BENCH_TOKEN } from './bench-token.js';
 
 @Controller('orders')
@@ -23,9 +23,10 @@ class OrdersController {
 /** A previous token still accepted, as during a rotation's grace period (tokenFile). */
 export const PREVIOUS_BENCH_TOKEN = 'bench-token-previous-Zx9Wv8Ut7Sr6Qp5On4Ml3Kj';
 
-/** A real guard; `tokens` are the accepted tokens (one by default, two as during a rotation). */
-export async function createGuard(tokens: string[] = [BENCH_TOKEN]): Promise<{ guard: CanActivate; close: () => Promise<void> }> {
-  @Module({ imports: [DaprAuthModule.forRoot({ token: tokens, logRejections: false })], controllers: [OrdersController] })
+/** A real guard; `tokens` are the accepted tokens (one by default, two as during a rotation), or JWT-mode options. */
+export async function createGuard(tokens: string[] | DaprAuthModuleOptions = [BENCH_TOKEN]): Promise<{ guard: CanActivate; close: () => Promise<void> }> {
+  const options: DaprAuthModuleOptions = Array.isArray(tokens) ? { token: tokens } : tokens;
+  @Module({ imports: [DaprAuthModule.forRoot({ ...options, logRejections: false })], controllers: [OrdersController] })
   class GuardModule {}
   const app = await NestFactory.createApplicationContext(GuardModule, { logger: false });
   return { guard: app.get(DaprAuthGuard), close: () => app.close() };
@@ -51,6 +52,15 @@ export function httpContext(headers: Record<string, string>, handler: 'get' | 'h
 export function check(guard: CanActivate, context: ExecutionContext): boolean {
   try {
     return guard.canActivate(context) as boolean;
+  } catch {
+    return false;
+  }
+}
+
+/** The same for a guard that may answer with a promise (JWT mode without a cached result). */
+export async function checkAsync(guard: CanActivate, context: ExecutionContext): Promise<boolean> {
+  try {
+    return (await guard.canActivate(context)) as boolean;
   } catch {
     return false;
   }

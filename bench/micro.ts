@@ -2,12 +2,22 @@
 // `node bench/dist/bench/micro.js [--time ms]`; prints one JSON line.
 import { Bench } from 'tinybench';
 import { BENCH_TOKEN, WRONG_TOKEN } from './bench-token.js';
-import { check, createGuard, httpContext, PREVIOUS_BENCH_TOKEN } from './guard-context.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { check, checkAsync, createGuard, httpContext, PREVIOUS_BENCH_TOKEN } from './guard-context.js';
 
 const time = Number(process.argv[process.argv.indexOf('--time') + 1]) || 1500;
 const { guard, close } = await createGuard();
 // During a rotation (tokenFile's grace period) two tokens are accepted and both are compared.
 const rotating = await createGuard([BENCH_TOKEN, PREVIOUS_BENCH_TOKEN]);
+// JWT mode, ES256: with the verified-token cache (what a sidecar's repeated token meets) and without.
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const jwtOptions = { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(), algorithms: ['ES256'] };
+const jwt = await new SignJWT({ sub: 'bench' }).setProtectedHeader({ alg: 'ES256' }).setExpirationTime('1h').sign(privateKey);
+const jwtCached = await createGuard({ jwt: jwtOptions });
+const jwtUncached = await createGuard({ jwt: { ...jwtOptions, verifiedCacheSize: 0 } });
+const jwtContext = httpContext({ 'dapr-api-token': jwt });
+if (!(await checkAsync(jwtCached.guard, jwtContext)) || !(await checkAsync(jwtUncached.guard, jwtContext))) throw new Error('the JWT guard does not accept its token');
 const contexts = {
   accepted: httpContext({ 'dapr-api-token': BENCH_TOKEN }),
   'rejected (wrong token)': httpContext({ 'dapr-api-token': WRONG_TOKEN }),
@@ -29,9 +39,17 @@ for (const [name, context] of Object.entries(contexts)) {
 bench.add('DaprAuthGuard accepted, 2 tokens (rotation grace period)', () => {
   check(rotating.guard, contexts.accepted);
 });
+bench.add('DaprAuthGuard JWT ES256, cached verification', () => {
+  check(jwtCached.guard, jwtContext);
+});
+bench.add('DaprAuthGuard JWT ES256, uncached (signature checked)', async () => {
+  await checkAsync(jwtUncached.guard, jwtContext);
+});
 await bench.run();
 await close();
 await rotating.close();
+await jwtCached.close();
+await jwtUncached.close();
 process.stdout.write(
   `${JSON.stringify(
     bench.tasks.map((task) => {

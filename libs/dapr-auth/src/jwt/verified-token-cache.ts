@@ -1,5 +1,12 @@
 import * as crypto from 'node:crypto';
 
+// crypto.hash (Node 20.12+) is the one-shot form, about twice as fast as createHash(); this runs
+// on every JWT request. A namespace import, so that older Node 20 releases fall back instead of failing.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
+const sha256Base64: (value: string) => string = oneShotHash
+  ? (value) => oneShotHash('sha256', value, 'base64')
+  : (value) => crypto.createHash('sha256').update(value, 'utf8').digest('base64');
+
 /** What a successful verification established. */
 export interface VerifiedToken {
   readonly claims: Readonly<Record<string, unknown>>;
@@ -22,7 +29,7 @@ export class VerifiedTokenCache {
   }
 
   static keyOf(token: string): string {
-    return crypto.createHash('sha256').update(token, 'utf8').digest('base64');
+    return sha256Base64(token);
   }
 
   get(key: string, now = Date.now()): VerifiedToken | undefined {
