@@ -36,14 +36,15 @@ export class HttpTransportAdapter implements TransportAdapter {
   isTokenlessDaprCall(context: ExecutionContext): boolean {
     const request = context.getArgByIndex<HttpRequestLike>(0);
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-    // The route that serves the request and the path daprd requested (raw URL without the query)
-    // must both be the health-check path, so a catch-all route never serves it without a token.
-    // The route first: for every other request that one comparison settles it.
-    const route = routePattern(request);
-    if (route !== undefined && route !== this.healthCheckPath) return false;
+    // The path daprd requested (the raw URL, query ignored) and the route that serves it must both
+    // be the health-check path, so a catch-all route never serves it without a token. The path
+    // first: it settles every other request without allocating (Fastify's routeOptions getter
+    // builds a new object on each read).
     const url = request.raw?.url ?? request.originalUrl ?? request.url ?? '';
-    const queryStart = url.indexOf('?');
-    return (queryStart === -1 ? url : url.slice(0, queryStart)) === this.healthCheckPath;
+    const path = this.healthCheckPath;
+    if (!url.startsWith(path) || (url.length > path.length && url.charCodeAt(path.length) !== 0x3f /* ? */)) return false;
+    const route = routePattern(request);
+    return route === undefined || route === path;
   }
 
   extractToken(context: ExecutionContext): PresentedToken {
