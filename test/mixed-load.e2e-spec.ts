@@ -1,9 +1,9 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { INestApplication, INestMicroservice } from '@nestjs/common';
-import { callUnary, grpcClient, grpc, tokenMetadata } from './support/grpc.js';
-import { startGrpcApp } from './support/grpc-test-app.js';
+import type { INestApplication } from '@nestjs/common';
+import { callUnary, grpc, tokenMetadata } from './support/grpc.js';
+import { startGrpcAppWithClient } from './support/grpc-test-app.js';
 import { HTTP_PLATFORMS, startHttpApp } from './support/http.js';
 import { httpTestModuleWith } from './support/http-test-app.js';
 import { PREVIOUS_TOKEN, TOKEN, WRONG_TOKEN } from './support/tokens.js';
@@ -88,12 +88,8 @@ describe('mixed valid and invalid traffic under load', () => {
           }),
       ]);
     }
-    const { app: grpcApp, address } = await startGrpcApp({ token: ACCEPTED, logRejections: false });
-    const client = grpcClient('AppCallback', address);
-    closers.push(async () => {
-      client.close();
-      await (grpcApp as INestMicroservice).close();
-    });
+    const { client, close } = await startGrpcAppWithClient({ token: ACCEPTED, logRejections: false });
+    closers.push(close);
     callers.push([
       'gRPC',
       async (token) => {

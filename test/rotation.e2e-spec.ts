@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { INestApplication, INestMicroservice } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import { DAPR_TOKEN_SOURCE, FileTokenSource, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
 import { KubeletAtomicWriter } from './support/atomic-writer.js';
-import { callUnary, grpcClient, tokenMetadata } from './support/grpc.js';
-import { startGrpcApp } from './support/grpc-test-app.js';
+import { callUnary, tokenMetadata } from './support/grpc.js';
+import { startGrpcAppWithClient } from './support/grpc-test-app.js';
 import { HTTP_PLATFORMS, send, startHttpApp } from './support/http.js';
 import { httpTestModuleWith } from './support/http-test-app.js';
 import { registerSecret } from './support/secrets.js';
@@ -79,12 +79,8 @@ describe('token rotation through a Kubernetes Secret volume, under load', () => 
         },
       ]);
     }
-    const { app: grpcApp, address } = await startGrpcApp(options);
-    const client = grpcClient('AppCallback', address);
-    closers.push(async () => {
-      client.close();
-      await (grpcApp as INestMicroservice).close();
-    });
+    const { client, close } = await startGrpcAppWithClient(options);
+    closers.push(close);
     callers.push([
       'gRPC',
       async (token) => {

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { GrpcMethod, GrpcStreamCall, GrpcStreamMethod, type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { DaprAuthModule, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
 import { Observable, of, toArray, map } from 'rxjs';
-import { grpcServerOptions } from './grpc.js';
+import { grpcClient, grpcServerOptions } from './grpc.js';
 import { testLogger } from './http.js';
 import { freePort } from './ports.js';
 
@@ -108,3 +108,18 @@ export async function startGrpcApp(options: DaprAuthModuleOptions & { global?: b
   return { app, address };
 }
 
+
+/** startGrpcApp plus an AppCallback client on it; `close()` closes both. */
+export async function startGrpcAppWithClient(options: DaprAuthModuleOptions & { global?: boolean }) {
+  const { app, address } = await startGrpcApp(options);
+  const client = grpcClient('AppCallback', address);
+  return {
+    app,
+    address,
+    client,
+    close: async () => {
+      client.close();
+      await app.close();
+    },
+  };
+}
