@@ -37,7 +37,7 @@ describe('resolveDaprAuthOptions', () => {
     expect(resolveDaprAuthOptions({ tokenEnvVar: ['A', 'B', 'C'] }, { A: GOOD, C: `${GOOD}c` }).tokenSource?.getTokens()).toEqual([GOOD, `${GOOD}c`]);
   });
 
-  it('returns the same snapshot array on every call (the guard hashes once)', () => {
+  it('returns the same snapshot array on every call (the guard builds its token set once)', () => {
     const source = resolveDaprAuthOptions({ token: GOOD }, {}).tokenSource!;
     expect(source.getTokens()).toBe(source.getTokens());
     expect(Object.isFrozen(source.getTokens())).toBe(true);

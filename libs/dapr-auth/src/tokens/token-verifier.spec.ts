@@ -21,7 +21,7 @@ describe('TokenVerifier', () => {
     expect(verifier.verify(presented)).toBe(reason);
   });
 
-  it('re-hashes only when the source hands out a new snapshot', () => {
+  it('rebuilds the token set only when the source hands out a new snapshot', () => {
     let snapshot: readonly string[] = [TOKEN];
     let reads = 0;
     const source: DaprTokenSource = {
