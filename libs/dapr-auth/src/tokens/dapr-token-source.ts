@@ -3,7 +3,7 @@
  *
  * The guard calls {@link DaprTokenSource.getTokens} on every request, so keep it cheap and
  * synchronous (cache whatever you fetch). Return the SAME array instance for as long as the
- * tokens do not change, and a new array when they do: the guard rebuilds its compare buffers for the accepted tokens only
+ * tokens do not change, and a new array when they do: the guard rebuilds its compare buffers only
  * when the reference changes, and each array is treated as an immutable snapshot.
  *
  * Return more than one token to rotate without downtime (accept the new and the old token until
