@@ -18,8 +18,7 @@ export {
   GRPC_STATUS_UNAUTHENTICATED,
   REJECTION_MESSAGE,
 } from './dapr-auth.constants.js';
-export { DaprAuthGuard } from './dapr-auth.guard.js';
-export { redactDaprTokenInMessage, redactDaprTokensInGrpcJsLogs, type GrpcJsLogging, type GrpcLogSink } from './grpc-js-logs.js';
+export { DaprAuthGuard, type RejectionReason } from './dapr-auth.guard.js';
 export { DaprAuthModule } from './dapr-auth.module.js';
 export type { DaprAuthModuleAsyncOptions, DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';
 export { DaprAuthConfigError } from './dapr-auth.errors.js';
@@ -33,10 +32,10 @@ export {
 export { DaprClaims } from './decorators/dapr-claims.decorator.js';
 export { DaprProtected } from './decorators/dapr-protected.decorator.js';
 export { DaprPublic } from './decorators/dapr-public.decorator.js';
-export type { DaprTokenSource } from './tokens/dapr-token-source.js';
+export { redactDaprTokenInMessage, redactDaprTokensInGrpcJsLogs, type GrpcJsLogging, type GrpcLogSink } from './grpc-js-logs.js';
 export type { DaprJwk, DaprJwtOptions } from './jwt/dapr-jwt.options.js';
 export type { JwtFailure } from './jwt/jwt-rejection.js';
+export type { DaprTokenSource } from './tokens/dapr-token-source.js';
 export { FileTokenSource, type FileTokenSourceOptions } from './tokens/file-token-source.js';
 export { StaticTokenSource } from './tokens/static-token-source.js';
-export type { RejectionReason } from './dapr-auth.guard.js';
 export type { TransportAdapter } from './transports/transport-adapter.js';
