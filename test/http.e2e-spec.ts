@@ -1,4 +1,6 @@
+import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
+import { DaprAuthGuard } from 'nestjs-dapr-auth';
 import { HTTP_PLATFORMS, send, sendRaw, startHttpApp } from './support/http.js';
 import { catchAllTestModule, httpTestModuleWith } from './support/http-test-app.js';
 import { capturedOutput } from './support/secrets.js';
@@ -31,6 +33,22 @@ describe.each(HTTP_PLATFORMS)('HTTP on %s', (platformName, platform) => {
 
     it('accepts every configured token (rotation)', async () => {
       expect((await send(baseUrl, '/plain', { headers: { 'dapr-api-token': PREVIOUS_TOKEN } })).status).toBe(200);
+    });
+
+    it('checks a @DaprProtected() route once, not once for the global guard and again for the route guard', async () => {
+      const extract = jest.spyOn(DaprAuthGuard.prototype as unknown as { extractToken: () => unknown }, 'extractToken');
+      try {
+        expect((await send(baseUrl, '/protected-method', { headers: { 'dapr-api-token': TOKEN } })).status).toBe(200);
+        expect(extract).toHaveBeenCalledTimes(1);
+        extract.mockClear();
+        expect((await send(baseUrl, '/protected-method')).status).toBe(401); // still rejected, by the route guard
+        expect(extract).toHaveBeenCalledTimes(1);
+        extract.mockClear();
+        expect((await send(baseUrl, '/plain', { headers: { 'dapr-api-token': TOKEN } })).status).toBe(200);
+        expect(extract).toHaveBeenCalledTimes(1);
+      } finally {
+        extract.mockRestore();
+      }
     });
 
     it('reads the header in any letter case (Go sends Dapr-Api-Token)', async () => {

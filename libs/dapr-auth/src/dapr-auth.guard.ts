@@ -34,8 +34,8 @@ import type { TransportAdapter } from './transports/transport-adapter.js';
 export class DaprAuthGuard implements CanActivate {
   protected readonly logger = new Logger('DaprAuthGuard');
   protected readonly verifier: TokenVerifier;
-  /** `@DaprPublic()` answers per class and handler, read once: metadata never changes at run time. */
-  private readonly publicCache = new WeakMap<object, WeakMap<object, boolean>>();
+  /** `@DaprPublic()` / `@DaprProtected()` per class and handler, see {@link DaprAuthGuard.accessOf}. */
+  private readonly accessCache = new WeakMap<object, WeakMap<object, DaprAccess | undefined>>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -102,17 +102,22 @@ export class DaprAuthGuard implements CanActivate {
   }
 
   private isPublic(context: ExecutionContext): boolean {
+    return this.accessOf(context) === 'public';
+  }
+
+  /**
+   * `@DaprPublic()` / `@DaprProtected()` of the handler (method-level wins over class-level), read
+   * once per class and handler: metadata never changes at run time.
+   */
+  protected accessOf(context: ExecutionContext): DaprAccess | undefined {
     const handler = context.getHandler();
     const controller = context.getClass();
-    let byHandler = this.publicCache.get(controller);
-    if (byHandler === undefined) this.publicCache.set(controller, (byHandler = new WeakMap()));
-    let isPublic = byHandler.get(handler);
-    if (isPublic === undefined) {
-      // Method-level metadata wins over class-level.
-      const access = this.reflector.getAllAndOverride<DaprAccess | undefined>(DAPR_AUTH_ACCESS_METADATA, [handler, controller]);
-      byHandler.set(handler, (isPublic = access === 'public'));
+    let byHandler = this.accessCache.get(controller);
+    if (byHandler === undefined) this.accessCache.set(controller, (byHandler = new WeakMap()));
+    if (!byHandler.has(handler)) {
+      byHandler.set(handler, this.reflector.getAllAndOverride<DaprAccess | undefined>(DAPR_AUTH_ACCESS_METADATA, [handler, controller]));
     }
-    return isPublic;
+    return byHandler.get(handler);
   }
 }
 

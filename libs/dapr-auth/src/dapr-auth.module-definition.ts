@@ -1,10 +1,12 @@
 import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { DAPR_AUTH_GLOBAL_GUARD, DAPR_AUTH_MODULE_OPTIONS } from './dapr-auth.constants.js';
-import { DaprAuthGuard } from './dapr-auth.guard.js';
+import { DaprAuthGlobalGuard } from './dapr-auth.global-guard.js';
 import type { DaprAuthModuleExtras, DaprAuthModuleOptions } from './dapr-auth.options.js';
 
-const globalGuard: Provider = { provide: APP_GUARD, useExisting: DaprAuthGuard };
+// The global registration is a subclass that lets @DaprProtected() handlers be checked by their
+// own route-level guard only (see dapr-auth.global-guard.ts).
+const globalGuard: Provider[] = [DaprAuthGlobalGuard, { provide: APP_GUARD, useExisting: DaprAuthGlobalGuard }];
 
 export const {
   ConfigurableModuleClass: ConfigurableDaprAuthModule,
@@ -20,7 +22,7 @@ export const {
     providers: [
       ...(definition.providers ?? []),
       { provide: DAPR_AUTH_GLOBAL_GUARD, useValue: extras.global === true },
-      ...(extras.global ? [globalGuard] : []),
+      ...(extras.global ? globalGuard : []),
     ],
   }))
   .build();
