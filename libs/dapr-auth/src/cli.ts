@@ -146,7 +146,10 @@ async function verify(args: string[]): Promise<number> {
   for (const key of Object.keys(jwt) as Array<keyof DaprJwtOptions>) if (jwt[key] === undefined) delete jwt[key];
   const verifier = await JwtVerifier.create(resolveJwtOptions(jwt), { warn: (line) => process.stderr.write(`${line}\n`), log: () => undefined });
 
-  const token = (fromFileOrEnv(values, 'token', false) ?? readFileSync(0, 'utf8')).trim();
+  const fromFlags = fromFileOrEnv(values, 'token', false);
+  // Reading a terminal would wait for typing that nobody knows is expected: say what to give instead.
+  if (fromFlags === undefined && process.stdin.isTTY) throw new UsageError('give the token with --token-file, --token-env, or on standard input (e.g. echo "$TOKEN" | nestjs-dapr-auth verify …).');
+  const token = (fromFlags ?? readFileSync(0, 'utf8')).trim();
   if (!isWellFormedToken(token, DEFAULT_MAX_TOKEN_LENGTH)) return fail('not a well-formed token (visible ASCII, 1 to 4096 characters, one value)');
   const outcome = await verifier.verify(token);
   if (!outcome.ok) return fail(JWT_FAILURE_TEXT[outcome.failure]);
