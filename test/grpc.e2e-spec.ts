@@ -135,10 +135,13 @@ describe('gRPC (@nestjs/microservices, grpc-js, Dapr protos)', () => {
       const open = await startGrpcApp({ token: TOKEN, global: false });
       try {
         const output = capturedOutput();
-        expect(output).toContain('gRPC handlers without DaprAuthGuard: TestAppCallbackController.onInvoke');
-        expect(output).toContain('Add @DaprProtected()');
+        expect(output).toContain('handler(s) without DaprAuthGuard, open to anyone who reaches the port:\n  - AppCallback/OnInvoke (TestAppCallbackController.onInvoke)');
+        expect(output).toContain('add @DaprProtected()');
         // The calls daprd sends without a token are exempt anyway: not worth a warning.
-        expect(output).not.toMatch(/without DaprAuthGuard:[^\n]*(healthCheck|listTopicSubscriptions|listInputBindings)/);
+        expect(output).not.toMatch(/ - [^\n]*(HealthCheck|ListTopicSubscriptions|ListInputBindings)/);
+        // The one handler daprd calls that is @DaprPublic() is called out.
+        expect(output).toContain('@DaprPublic() handlers that daprd calls WITH the token');
+        expect(output).toContain('AppCallbackAlpha/OnJobEventAlpha1 (TestAppCallbackController.onJobEvent)');
       } finally {
         await open.app.close();
       }

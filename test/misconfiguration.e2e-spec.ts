@@ -45,7 +45,7 @@ const FAILS: Case[] = [
   { what: 'an empty token file', options: { tokenFile: file('empty', '\n') }, problem: /token file .*empty is empty/, fix: /Point `tokenFile` at the file/ },
   { what: 'a token file with two tokens in it', options: { tokenFile: file('two', `${TOKEN}\n${TOKEN}\n`) }, problem: /does not hold a valid token/, fix: /Point `tokenFile` at the file/ },
   { what: 'tokenFileGracePeriod without tokenFile', options: { token: TOKEN, tokenFileGracePeriod: 1 }, problem: /only applies with `tokenFile`/, fix: /set tokenFile or remove it/ },
-  { what: 'a relative healthCheckPath', options: { token: TOKEN, healthCheckPath: 'healthz' }, problem: /healthCheckPath/, fix: /starting with "\/", the same as daprd's --app-health-check-path/ },
+  { what: 'a relative healthCheckPath', options: { token: TOKEN, healthCheckPath: 'healthz' }, problem: /healthCheckPath/, fix: /starting with "\/".*The same as daprd's --app-health-check-path/ },
   { what: 'an unknown log level', options: { token: TOKEN, logRejections: 'loud' as never }, problem: /logRejections/, fix: /false or one of log, error, warn/ },
 ];
 

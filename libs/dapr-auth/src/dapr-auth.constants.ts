@@ -46,8 +46,25 @@ export const REJECTION_MESSAGE = 'Unauthorized';
 /** gRPC status code 16, UNAUTHENTICATED. */
 export const GRPC_STATUS_UNAUTHENTICATED = 16;
 
+/**
+ * HTTP routes daprd itself calls, with the token: `/dapr/subscribe`, `/dapr/config`, actor callbacks
+ * and job triggers. Start-up calls them out when they are `@DaprPublic()`.
+ */
+export const DAPR_CALLED_HTTP_PATHS: readonly RegExp[] = [/^\/dapr\/(subscribe|config)$/, /^\/actors(\/|$)/, /^\/job(\/|$)/];
+
 /** Reflect-metadata key written by `@DaprPublic()` and `@DaprProtected()`. */
 export const DAPR_AUTH_ACCESS_METADATA = 'nestjs-dapr-auth:access';
+
+/** `GUARDS_METADATA` of `@nestjs/common` (`@UseGuards`), not in its public index. */
+export const NEST_GUARDS_METADATA = '__guards__';
+/** `EXCEPTION_FILTERS_METADATA` of `@nestjs/common` (`@UseFilters`). */
+export const NEST_EXCEPTION_FILTERS_METADATA = '__exceptionFilters__';
+/** `PATH_METADATA` / `METHOD_METADATA` of `@nestjs/common` (`@Controller`, `@Get`...). */
+export const NEST_PATH_METADATA = 'path';
+export const NEST_METHOD_METADATA = 'method';
+/** `PATTERN_METADATA` / `PATTERN_HANDLER_METADATA` of `@nestjs/microservices` (an optional peer, so not imported). */
+export const NEST_PATTERN_METADATA = 'microservices:pattern';
+export const NEST_PATTERN_HANDLER_METADATA = 'microservices:handler_type';
 
 /** Injection token of the options exactly as passed to `forRoot` / returned by `forRootAsync`. */
 export const DAPR_AUTH_MODULE_OPTIONS = 'DAPR_AUTH:MODULE_OPTIONS';

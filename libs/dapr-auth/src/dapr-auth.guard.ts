@@ -1,14 +1,13 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
-  DAPR_AUTH_ACCESS_METADATA,
   DAPR_AUTH_RESOLVED_OPTIONS,
   DAPR_JWT_VERIFIER,
   DAPR_TOKEN_SOURCE,
   DAPR_TRANSPORT_ADAPTERS,
 } from './dapr-auth.constants.js';
 import type { PresentedToken, ResolvedDaprAuthOptions } from './dapr-auth.options.js';
-import type { DaprAccess } from './decorators/dapr-access.js';
+import { DAPR_AUTH_GUARD_MARK, type HandlerAccess, readHandlerAccess } from './handler-access.js';
 import { JWT_FAILURE_TEXT, type JwtOutcome, type JwtVerifier } from './jwt/jwt-verifier.js';
 import type { JwtFailure } from './jwt/jwt-rejection.js';
 import { rememberClaims } from './jwt/verified-claims.js';
@@ -32,10 +31,12 @@ import type { TransportAdapter } from './transports/transport-adapter.js';
  */
 @Injectable()
 export class DaprAuthGuard implements CanActivate {
+  /** Lets start-up code recognise this guard and its subclasses in `@UseGuards` metadata. */
+  static readonly [DAPR_AUTH_GUARD_MARK] = true;
   protected readonly logger = new Logger('DaprAuthGuard');
   protected readonly verifier: TokenVerifier;
-  /** `@DaprPublic()` / `@DaprProtected()` per class and handler, see {@link DaprAuthGuard.accessOf}. */
-  private readonly accessCache = new WeakMap<object, WeakMap<object, DaprAccess | undefined>>();
+  /** {@link HandlerAccess} per class and handler, see {@link DaprAuthGuard.handlerAccess}. */
+  private readonly accessCache = new WeakMap<object, WeakMap<object, HandlerAccess>>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -102,22 +103,22 @@ export class DaprAuthGuard implements CanActivate {
   }
 
   private isPublic(context: ExecutionContext): boolean {
-    return this.accessOf(context) === 'public';
+    return this.handlerAccess(context).access === 'public';
   }
 
   /**
-   * `@DaprPublic()` / `@DaprProtected()` of the handler (method-level wins over class-level), read
-   * once per class and handler: metadata never changes at run time.
+   * How the handler is covered (see {@link readHandlerAccess}): the method's decorators win over
+   * the class's, and naming the guard counts as `@DaprProtected()`. Read once per class and
+   * handler (an inherited handler can be public in one subclass and not in another).
    */
-  protected accessOf(context: ExecutionContext): DaprAccess | undefined {
+  protected handlerAccess(context: ExecutionContext): HandlerAccess {
     const handler = context.getHandler();
     const controller = context.getClass();
     let byHandler = this.accessCache.get(controller);
     if (byHandler === undefined) this.accessCache.set(controller, (byHandler = new WeakMap()));
-    if (!byHandler.has(handler)) {
-      byHandler.set(handler, this.reflector.getAllAndOverride<DaprAccess | undefined>(DAPR_AUTH_ACCESS_METADATA, [handler, controller]));
-    }
-    return byHandler.get(handler);
+    let access = byHandler.get(handler);
+    if (access === undefined) byHandler.set(handler, (access = readHandlerAccess(handler, controller)));
+    return access;
   }
 }
 

@@ -2,11 +2,18 @@ import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { DAPR_AUTH_GLOBAL_GUARD, DAPR_AUTH_MODULE_OPTIONS } from './dapr-auth.constants.js';
 import { DaprAuthGlobalGuard } from './dapr-auth.global-guard.js';
+import { OptionChecks } from './option-checks.js';
 import type { DaprAuthModuleExtras, DaprAuthModuleOptions } from './dapr-auth.options.js';
 
 // The global registration is a subclass that lets @DaprProtected() handlers be checked by their
 // own route-level guard only (see dapr-auth.global-guard.ts).
 const globalGuard: Provider[] = [DaprAuthGlobalGuard, { provide: APP_GUARD, useExisting: DaprAuthGlobalGuard }];
+
+/** `global` is checked here, where it is used: a string "false" would be truthy. */
+function checkExtras(extras: DaprAuthModuleExtras): object {
+  new OptionChecks().boolean('global', extras.global, false);
+  return {};
+}
 
 export const {
   ConfigurableModuleClass: ConfigurableDaprAuthModule,
@@ -17,6 +24,7 @@ export const {
   .setFactoryMethodName('createDaprAuthOptions')
   .setExtras<DaprAuthModuleExtras>({ global: false }, (definition, extras) => ({
     ...definition,
+    ...checkExtras(extras),
     // Always a global module, so @UseGuards(DaprAuthGuard) resolves in every feature module.
     global: true,
     providers: [

@@ -3,11 +3,10 @@ import {
   Logger,
   Module,
   type DynamicModule,
-  type OnApplicationBootstrap,
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
+import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
 import {
   DAPR_AUTH_GLOBAL_GUARD,
   DAPR_AUTH_MODULE_OPTIONS,
@@ -26,7 +25,8 @@ import { type DaprAuthModuleOptions, type ResolvedDaprAuthOptions, resolveDaprAu
 import { JwtVerifier } from './jwt/jwt-verifier.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { createTransportAdapters } from './transports/create-transport-adapters.js';
-import { findUnguardedGrpcHandlers } from './unguarded-grpc-handlers.js';
+import { listHandlers } from './handler-inventory.js';
+import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './start-up-coverage.js';
 
 const logger = new Logger('DaprAuthModule');
 
@@ -66,17 +66,25 @@ const logger = new Logger('DaprAuthModule');
   ],
   exports: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS, DAPR_JWT_VERIFIER, DaprAuthGuard],
 })
-export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationShutdown {
+  private readonly unguardMessageHandlers: () => void = () => undefined;
+
   constructor(
     @Inject(DAPR_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedDaprAuthOptions,
     @Inject(DAPR_TOKEN_SOURCE) private readonly tokenSource: DaprTokenSource | null,
-    @Inject(DAPR_AUTH_GLOBAL_GUARD) private readonly isGlobalGuard: boolean,
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
-    private readonly reflector: Reflector,
-    private readonly httpAdapterHost: HttpAdapterHost,
+    @Inject(DAPR_AUTH_GLOBAL_GUARD) isGlobalGuard: boolean,
+    guard: DaprAuthGuard,
+    discovery: DiscoveryService,
+    scanner: MetadataScanner,
   ) {
     super();
+    // Here, not in a lifecycle hook: app.connectMicroservice() registers its handlers (and reads
+    // their guards) right away, before onModuleInit; and a fatal audit must stop the app before
+    // any server listens.
+    const handlers = listHandlers(discovery, scanner);
+    addStreamCallRejectionFilter(handlers);
+    if (isGlobalGuard) this.unguardMessageHandlers = guardMessageHandlers(handlers, guard);
+    auditCoverage(handlers, options, isGlobalGuard, logger);
   }
 
   /**
@@ -99,30 +107,8 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     for (const warning of this.options.warnings) logger.warn(warning);
   }
 
-  onApplicationBootstrap(): void {
-    this.warnAboutUnguardedGrpcHandlers();
-  }
-
   async onApplicationShutdown(): Promise<void> {
+    this.unguardMessageHandlers();
     await this.tokenSource?.close?.();
-  }
-
-  private warnAboutUnguardedGrpcHandlers(): void {
-    const unguarded = findUnguardedGrpcHandlers(this.discovery, this.scanner, this.reflector, this.options.exemptTokenlessDaprCalls);
-    if (unguarded.length === 0) return;
-    const shown = unguarded.length > 3 ? `${unguarded.slice(0, 3).join(', ')} and ${unguarded.length - 3} more` : unguarded.join(', ');
-    if (!this.isGlobalGuard) {
-      logger.warn(
-        `gRPC handlers without DaprAuthGuard: ${shown}. Anyone who can reach the gRPC port can call them. ` +
-          'Add @DaprProtected() to them or their controller, or set `global: true`.',
-      );
-    } else if (this.httpAdapterHost.httpAdapter) {
-      // A hybrid app. Whether Nest applies APP_GUARD to the connected microservice depends on an
-      // option of connectMicroservice() that cannot be seen from here, so say it once, plainly.
-      logger.log(
-        `global: true protects the gRPC handlers of this hybrid app (${shown}) only if their microservice ` +
-          'was connected with app.connectMicroservice(options, { inheritAppConfig: true }); without it they are NOT protected.',
-      );
-    }
   }
 }

@@ -58,7 +58,7 @@ describe('resolveDaprAuthOptions', () => {
     ['an unknown option', { tokn: GOOD }, {}, /unknown option\(s\) `tokn`/],
     ['token and tokenSource together', { token: GOOD, tokenSource: { getTokens: () => [] } }, {}, /`token` and `tokenSource`.*keep one/],
     ['token and tokenEnvVar together', { token: GOOD, tokenEnvVar: 'X' }, {}, /`token` and `tokenEnvVar`/],
-    ['a tokenSource without getTokens', { tokenSource: {} }, {}, /implement DaprTokenSource/],
+    ['a tokenSource without getTokens', { tokenSource: {} }, {}, /must be a DaprTokenSource: an object with a getTokens\(\) method, got an object/],
     ['an empty tokenEnvVar', { tokenEnvVar: '' }, {}, /tokenEnvVar/],
     ['a relative healthCheckPath', { token: GOOD, healthCheckPath: 'healthz' }, {}, /healthCheckPath.*start/],
     ['an unknown log level', { token: GOOD, logRejections: 'loud' }, {}, /logRejections/],
@@ -70,8 +70,8 @@ describe('resolveDaprAuthOptions', () => {
     ['an empty tokenFile', { tokenFile: '' }, {}, /`tokenFile` must be the path/],
     ['a tokenFile that does not exist', { tokenFile: '/nonexistent/dapr/token' }, {}, /token file \/nonexistent\/dapr\/token does not exist.*without subPath/],
     ['tokenFileGracePeriod without tokenFile', { token: GOOD, tokenFileGracePeriod: 1000 }, {}, /`tokenFileGracePeriod` only applies with `tokenFile`/],
-    ['a negative tokenFileGracePeriod', { tokenFile: '/x', tokenFileGracePeriod: -1 }, {}, /tokenFileGracePeriod.*0 or more/],
-    ['a tiny tokenFilePollInterval', { tokenFile: '/x', tokenFilePollInterval: 5 }, {}, /tokenFilePollInterval.*100 or more/],
+    ['a negative tokenFileGracePeriod', { tokenFile: '/x', tokenFileGracePeriod: -1 }, {}, /tokenFileGracePeriod.*from 0 to 2147483647.*got number -1/],
+    ['a tiny tokenFilePollInterval', { tokenFile: '/x', tokenFilePollInterval: 5 }, {}, /tokenFilePollInterval.*from 100 to 2147483647.*got number 5/],
   ])('refuses %s, naming the problem', (_case, options, env, message) => {
     const error = errorOf(options, env);
     expect(error.message).toMatch(/^DaprAuthModule: /);

@@ -3,6 +3,8 @@ import {
   DEFAULT_HEALTH_CHECK_PATH,
   DEFAULT_MAX_TOKEN_LENGTH,
   DEFAULT_TOKEN_ENV_VAR,
+  DEFAULT_TOKEN_FILE_GRACE_PERIOD,
+  DEFAULT_TOKEN_FILE_POLL_INTERVAL,
   RECOMMENDED_MIN_TOKEN_LENGTH,
 } from './dapr-auth.constants.js';
 import { DaprAuthConfigError } from './dapr-auth.errors.js';
@@ -11,6 +13,7 @@ import { type DaprJwtOptions, resolveJwtOptions, type ResolvedJwtOptions } from 
 import { FileTokenSource } from './tokens/file-token-source.js';
 import { StaticTokenSource } from './tokens/static-token-source.js';
 import { isWellFormedToken } from './tokens/token-format.js';
+import { OptionChecks } from './option-checks.js';
 
 /**
  * What a custom {@link DaprAuthModuleOptions.extractToken} returns: the token value(s) the caller
@@ -89,7 +92,17 @@ export interface DaprAuthModuleOptions {
    * `tokenFile`, `tokenSource`): then both checks must pass. See {@link DaprJwtOptions}.
    */
   jwt?: DaprJwtOptions;
+  /**
+   * What start-up does about HTTP routes and message / gRPC handlers that nothing protects and
+   * that are not `@DaprPublic()`: `'warn'` lists them (default), `'error'` refuses to start (for
+   * production), `'ignore'` says nothing. `@DaprPublic()` handlers that daprd itself calls are
+   * called out unless `'ignore'`.
+   */
+  unprotected?: DaprAuthUnprotectedPolicy;
 }
+
+/** See {@link DaprAuthModuleOptions.unprotected}. */
+export type DaprAuthUnprotectedPolicy = 'warn' | 'error' | 'ignore';
 
 /** Extra options of `forRoot` / `forRootAsync` that shape the module itself. */
 export interface DaprAuthModuleExtras {
@@ -113,6 +126,8 @@ export interface ResolvedDaprAuthOptions {
   readonly maxTokenLength: number;
   /** {@link DaprAuthModuleOptions.jwt}, validated; `undefined` without it. */
   readonly jwt: ResolvedJwtOptions | undefined;
+  /** {@link DaprAuthModuleOptions.unprotected}, default `'warn'`. */
+  readonly unprotected: DaprAuthUnprotectedPolicy;
   /** Start-up warnings to log (never containing a token). */
   readonly warnings: readonly string[];
 }
@@ -131,8 +146,10 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>(
   'logRejections',
   'maxTokenLength',
   'jwt',
+  'unprotected',
 ]);
-const LOG_LEVELS: ReadonlySet<string> = new Set(['log', 'error', 'warn', 'debug', 'verbose', 'fatal']);
+const LOG_LEVELS = ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const;
+const check = new OptionChecks();
 
 
 function toList<T>(value: T | readonly T[]): readonly T[] {
@@ -168,10 +185,7 @@ function tokensFromOptions(options: DaprAuthModuleOptions, env: NodeJS.ProcessEn
     if (list.length === 0) throw new DaprAuthConfigError('option `token` is an empty list; give at least one token.');
     return list.map((token, i) => checkConfiguredToken(token, list.length > 1 ? `option \`token\`[${i}]` : 'option `token`', maxLength, warnings));
   }
-  const names = toList(options.tokenEnvVar ?? DEFAULT_TOKEN_ENV_VAR);
-  if (names.length === 0 || names.some((name) => typeof name !== 'string' || name === '')) {
-    throw new DaprAuthConfigError('option `tokenEnvVar` must be a non-empty variable name or a list of them.');
-  }
+  const names = check.strings('tokenEnvVar', options.tokenEnvVar, 'an environment variable name') ?? [DEFAULT_TOKEN_ENV_VAR];
   const tokens = names
     .filter((name) => env[name] !== undefined)
     .map((name) => checkConfiguredToken(env[name], `environment variable ${name}`, maxLength, warnings));
@@ -213,39 +227,37 @@ export function resolveDaprAuthOptions(
       `options ${configuredSources.map((k) => `\`${k}\``).join(' and ')} each say where the token comes from; keep one.`,
     );
   }
-  const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
-  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 1) {
-    throw new DaprAuthConfigError('option `maxTokenLength` must be a positive whole number.');
-  }
+  const maxTokenLength = check.integer('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH, 1);
   const healthCheckPath = options.healthCheckPath ?? DEFAULT_HEALTH_CHECK_PATH;
   if (typeof healthCheckPath !== 'string' || !healthCheckPath.startsWith('/')) {
-    throw new DaprAuthConfigError('option `healthCheckPath` must be a path starting with "/", the same as daprd\'s --app-health-check-path.');
+    check.fail('healthCheckPath', healthCheckPath, 'a path starting with "/"', "The same as daprd's --app-health-check-path.");
   }
   const logRejections = options.logRejections ?? 'warn';
-  if (logRejections !== false && !LOG_LEVELS.has(logRejections)) {
-    throw new DaprAuthConfigError(`option \`logRejections\` must be false or one of ${[...LOG_LEVELS].join(', ')}.`);
+  if (logRejections !== false && !LOG_LEVELS.includes(logRejections as never)) {
+    check.fail('logRejections', logRejections, `false or one of ${LOG_LEVELS.join(', ')}`);
   }
   if (options.extractToken !== undefined && typeof options.extractToken !== 'function') {
-    throw new DaprAuthConfigError('option `extractToken` must be a function (context) => string | string[] | undefined.');
+    check.fail('extractToken', options.extractToken, 'a function (context) => string | string[] | undefined');
   }
   if (options.tokenSource !== undefined && typeof options.tokenSource?.getTokens !== 'function') {
-    throw new DaprAuthConfigError('option `tokenSource` must implement DaprTokenSource: an object with a getTokens() method.');
+    check.fail('tokenSource', options.tokenSource, 'a DaprTokenSource: an object with a getTokens() method');
   }
+  const allowUnconfigured = check.boolean('allowUnconfigured', options.allowUnconfigured, false);
+  const exemptTokenlessDaprCalls = check.boolean('exemptTokenlessDaprCalls', options.exemptTokenlessDaprCalls, true);
+  const unprotected = check.oneOf('unprotected', options.unprotected, ['warn', 'error', 'ignore'] as const, 'warn');
 
   for (const key of ['tokenFilePollInterval', 'tokenFileGracePeriod'] as const) {
-    const value = options[key];
-    if (value === undefined) continue;
-    if (options.tokenFile === undefined) throw new DaprAuthConfigError(`option \`${key}\` only applies with \`tokenFile\`; set tokenFile or remove it.`);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < (key === 'tokenFilePollInterval' ? 100 : 0)) {
-      throw new DaprAuthConfigError(
-        key === 'tokenFilePollInterval'
-          ? 'option `tokenFilePollInterval` must be a number of milliseconds, 100 or more.'
-          : 'option `tokenFileGracePeriod` must be a number of milliseconds, 0 or more.',
-      );
+    if (options[key] !== undefined && options.tokenFile === undefined) {
+      throw new DaprAuthConfigError(`option \`${key}\` only applies with \`tokenFile\`; set tokenFile or remove it.`);
     }
   }
+  const tokenFilePollInterval = check.milliseconds('tokenFilePollInterval', options.tokenFilePollInterval, DEFAULT_TOKEN_FILE_POLL_INTERVAL, 100);
+  const tokenFileGracePeriod = check.milliseconds('tokenFileGracePeriod', options.tokenFileGracePeriod, DEFAULT_TOKEN_FILE_GRACE_PERIOD, 0);
   if (options.tokenFile !== undefined && (typeof options.tokenFile !== 'string' || options.tokenFile === '')) {
-    throw new DaprAuthConfigError('option `tokenFile` must be the path of the file holding the token.');
+    check.fail('tokenFile', options.tokenFile, 'the path of the file holding the token');
+  }
+  if (options.jwt !== undefined && (options.jwt === null || typeof options.jwt !== 'object' || Array.isArray(options.jwt))) {
+    check.fail('jwt', options.jwt, 'an object: { algorithms, and one of secret, publicKey, jwks, jwksUri }');
   }
 
   const warnings: string[] = [];
@@ -253,8 +265,8 @@ export function resolveDaprAuthOptions(
   if (tokenSource === undefined && options.tokenFile !== undefined) {
     const fileSource = new FileTokenSource({
       path: options.tokenFile,
-      pollInterval: options.tokenFilePollInterval,
-      gracePeriod: options.tokenFileGracePeriod,
+      pollInterval: tokenFilePollInterval,
+      gracePeriod: tokenFileGracePeriod,
       maxTokenLength,
     });
     checkConfiguredToken(fileSource.getTokens()[0], `token file ${options.tokenFile}`, maxTokenLength, warnings);
@@ -267,7 +279,7 @@ export function resolveDaprAuthOptions(
     const tokens = tokensFromOptions(options, env, maxTokenLength, warnings);
     if (tokens.length > 0) {
       tokenSource = new StaticTokenSource(tokens);
-    } else if (options.allowUnconfigured === true) {
+    } else if (allowUnconfigured) {
       warnings.push(
         'allowUnconfigured is on and no token is configured: EVERY request is let through unchecked. ' +
           'Never run like this next to a Dapr sidecar in production.',
@@ -280,11 +292,12 @@ export function resolveDaprAuthOptions(
   return Object.freeze({
     tokenSource,
     healthCheckPath,
-    exemptTokenlessDaprCalls: options.exemptTokenlessDaprCalls ?? true,
+    exemptTokenlessDaprCalls,
     extractToken: options.extractToken,
     logRejections,
     maxTokenLength,
     jwt,
+    unprotected,
     warnings: Object.freeze(warnings),
   });
 }

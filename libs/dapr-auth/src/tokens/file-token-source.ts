@@ -2,6 +2,7 @@ import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { DEFAULT_MAX_TOKEN_LENGTH, DEFAULT_TOKEN_FILE_GRACE_PERIOD, DEFAULT_TOKEN_FILE_POLL_INTERVAL } from '../dapr-auth.constants.js';
+import { OptionChecks } from '../option-checks.js';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
 import type { DaprTokenSource } from './dapr-token-source.js';
 import { isWellFormedToken } from './token-format.js';
@@ -70,9 +71,11 @@ export class FileTokenSource implements DaprTokenSource {
    */
   constructor(options: FileTokenSourceOptions) {
     this.path = options.path;
-    this.pollInterval = options.pollInterval ?? DEFAULT_TOKEN_FILE_POLL_INTERVAL;
-    this.gracePeriod = options.gracePeriod ?? DEFAULT_TOKEN_FILE_GRACE_PERIOD;
-    this.maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
+    const check = new OptionChecks('FileTokenSource.');
+    if (typeof options.path !== 'string' || options.path === '') check.fail('path', options.path, 'the path of the file holding the token');
+    this.pollInterval = check.milliseconds('pollInterval', options.pollInterval, DEFAULT_TOKEN_FILE_POLL_INTERVAL, 100);
+    this.gracePeriod = check.milliseconds('gracePeriod', options.gracePeriod, DEFAULT_TOKEN_FILE_GRACE_PERIOD, 0);
+    this.maxTokenLength = check.integer('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH, 1);
     this.logger = options.logger ?? new Logger('DaprAuthModule');
 
     const initial = this.read();

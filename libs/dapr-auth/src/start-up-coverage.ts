@@ -1,0 +1,111 @@
+import type { Logger } from '@nestjs/common';
+import { DAPR_CALLED_HTTP_PATHS, NEST_EXCEPTION_FILTERS_METADATA, NEST_GUARDS_METADATA } from './dapr-auth.constants.js';
+import { DaprAuthConfigError } from './dapr-auth.errors.js';
+import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
+import { isDaprAuthGuard, readHandlerAccess } from './handler-access.js';
+import { type HandlerEntry, isGrpcStreamCall, isTokenlessDaprHandler } from './handler-inventory.js';
+import { STREAM_CALL_REJECTION_FILTER } from './transports/stream-call-rejection.js';
+
+/** gRPC services of Dapr's whose methods daprd calls WITH the token (the token-less ones are exempt anyway). */
+const DAPR_CALLBACK_SERVICES: ReadonlySet<string> = new Set(['AppCallback', 'AppCallbackAlpha']);
+
+function appendMetadata(key: string, value: object, target: object): void {
+  const list = (Reflect.getOwnMetadata(key, target) as unknown[] | undefined) ?? [];
+  if (!list.includes(value)) Reflect.defineMetadata(key, [...list, value], target);
+}
+
+function removeMetadata(key: string, value: object, target: object): void {
+  const list = Reflect.getOwnMetadata(key, target) as unknown[] | undefined;
+  if (list?.includes(value)) Reflect.defineMetadata(key, list.filter((item) => item !== value), target);
+}
+
+/**
+ * What `global: true` does for message and gRPC handlers: it puts the app's guard on each handler
+ * that has no decision of its own, as `@UseGuards` would. Nest applies `APP_GUARD` to a connected
+ * microservice only with `inheritAppConfig: true`; a guard on the handler holds either way (and the
+ * global guard then leaves the handler to it, so it is checked once). Returns the undo, for
+ * shutdown: the metadata lives on the class, which another app in the process may use too.
+ */
+export function guardMessageHandlers(handlers: readonly HandlerEntry[], guard: object): () => void {
+  const guarded: object[] = [];
+  for (const entry of handlers) {
+    if (entry.kind !== 'rpc') continue;
+    // Drop what an earlier app in this process left (closed without shutdown hooks), then decide afresh.
+    const stale = ((Reflect.getOwnMetadata(NEST_GUARDS_METADATA, entry.handler) as unknown[] | undefined) ?? []).filter(
+      (item) => typeof item === 'object' && item !== null && isDaprAuthGuard(item) && item !== guard && GUARDS_ADDED_BY_GLOBAL.has(item),
+    );
+    for (const item of stale) removeMetadata(NEST_GUARDS_METADATA, item as object, entry.handler);
+    const { access, routeGuarded } = readHandlerAccess(entry.handler, entry.controller);
+    if (access !== undefined || routeGuarded) continue;
+    appendMetadata(NEST_GUARDS_METADATA, guard, entry.handler);
+    guarded.push(entry.handler);
+  }
+  GUARDS_ADDED_BY_GLOBAL.add(guard);
+  return () => {
+    for (const handler of guarded) removeMetadata(NEST_GUARDS_METADATA, guard, handler);
+  };
+}
+
+/** Guard instances `guardMessageHandlers` has put on handlers (so a later app can tell them from a user's). */
+const GUARDS_ADDED_BY_GLOBAL = new WeakSet<object>();
+
+/** Puts the (stateless, app-independent) stream-call rejection filter on every `@GrpcStreamCall` handler. */
+export function addStreamCallRejectionFilter(handlers: readonly HandlerEntry[]): void {
+  for (const entry of handlers) if (isGrpcStreamCall(entry)) appendMetadata(NEST_EXCEPTION_FILTERS_METADATA, STREAM_CALL_REJECTION_FILTER, entry.handler);
+}
+
+/** Whether daprd itself calls this handler, with the token (so `@DaprPublic()` on it opens what daprd protects). */
+function isCalledByDaprd(entry: HandlerEntry): boolean {
+  if (entry.http) return DAPR_CALLED_HTTP_PATHS.some((pattern) => pattern.test(entry.http!.path));
+  return entry.grpc?.some(({ service }) => DAPR_CALLBACK_SERVICES.has(service.split('.').pop()!)) ?? false;
+}
+
+function isHealthProbe(entry: HandlerEntry, options: ResolvedDaprAuthOptions): boolean {
+  return entry.http !== undefined && entry.http.path === options.healthCheckPath && ['GET', 'HEAD', 'ALL'].includes(entry.http.method);
+}
+
+function listed(targets: readonly string[]): string {
+  return targets.map((target) => `\n  - ${target}`).join('');
+}
+
+/**
+ * The start-up audit: every HTTP route and message / gRPC handler that nothing protects and that
+ * is not `@DaprPublic()` (fatal with `unprotected: 'error'`), and the `@DaprPublic()` ones daprd
+ * itself calls with the token. Runs when the module is created, before any server listens.
+ *
+ * @throws DaprAuthConfigError with `unprotected: 'error'` when a handler is left open.
+ */
+export function auditCoverage(handlers: readonly HandlerEntry[], options: ResolvedDaprAuthOptions, isGlobal: boolean, logger: Logger): void {
+  if (options.unprotected === 'ignore') return;
+  const open: string[] = [];
+  const conflicting: string[] = [];
+  const publicDaprCalls: string[] = [];
+  const publicPosts: string[] = [];
+  for (const entry of handlers) {
+    const { access, routeGuarded, conflicting: contradictory } = readHandlerAccess(entry.handler, entry.controller);
+    if (contradictory) conflicting.push(entry.target);
+    if (access === 'public') {
+      if (isCalledByDaprd(entry)) publicDaprCalls.push(entry.target);
+      else if (entry.http?.method === 'POST') publicPosts.push(entry.target);
+      continue;
+    }
+    if (routeGuarded || isGlobal) continue;
+    if (options.exemptTokenlessDaprCalls && (isTokenlessDaprHandler(entry) || isHealthProbe(entry, options))) continue;
+    open.push(entry.target);
+  }
+  if (conflicting.length > 0) {
+    logger.warn(`@DaprPublic() and DaprAuthGuard on the same method or class; they are PROTECTED (the guard wins). Keep one:${listed(conflicting)}`);
+  }
+  if (publicDaprCalls.length > 0 || publicPosts.length > 0) {
+    const posts = publicPosts.length > 0 ? `Public POST routes (daprd delivers pub/sub messages and input bindings by POST; if one of these is such a route, it is open to anyone too):${listed(publicPosts)}` : '';
+    const calls = publicDaprCalls.length > 0 ? `@DaprPublic() handlers that daprd calls WITH the token, open to anyone who reaches the port; remove @DaprPublic() unless that is meant:${listed(publicDaprCalls)}` : '';
+    logger.warn([calls, posts].filter(Boolean).join('\n'));
+  }
+  if (open.length === 0) return;
+  const message =
+    `${open.length} handler(s) without DaprAuthGuard, open to anyone who reaches the port:${listed(open)}\n` +
+    'Fix: set `global: true` on DaprAuthModule.forRoot() / forRootAsync(), or add @DaprProtected() to them or their controllers; ' +
+    'mark the ones meant to be open with @DaprPublic(). (`unprotected` option: warn | error | ignore.)';
+  if (options.unprotected === 'error') throw new DaprAuthConfigError(message);
+  logger.warn(message);
+}
