@@ -27,6 +27,7 @@ describe('resolveDaprAuthOptions', () => {
       logRejections: 'warn',
       maxTokenLength: 4096,
       extractToken: undefined,
+      unprotected: 'warn',
       warnings: [],
     });
   });
@@ -72,6 +73,18 @@ describe('resolveDaprAuthOptions', () => {
     ['tokenFileGracePeriod without tokenFile', { token: GOOD, tokenFileGracePeriod: 1000 }, {}, /`tokenFileGracePeriod` only applies with `tokenFile`/],
     ['a negative tokenFileGracePeriod', { tokenFile: '/x', tokenFileGracePeriod: -1 }, {}, /tokenFileGracePeriod.*from 0 to 2147483647.*got number -1/],
     ['a tiny tokenFilePollInterval', { tokenFile: '/x', tokenFilePollInterval: 5 }, {}, /tokenFilePollInterval.*from 100 to 2147483647.*got number 5/],
+    // Types and ranges: what ConfigService or a typo hands over is refused, never half-used.
+    ['the string "false" for allowUnconfigured', { allowUnconfigured: 'false' }, {}, /option `allowUnconfigured` must be true or false, got a string\. A string such as "false" from an environment variable is not a boolean/],
+    ['the string "false" for exemptTokenlessDaprCalls', { token: GOOD, exemptTokenlessDaprCalls: 'false' }, {}, /option `exemptTokenlessDaprCalls` must be true or false, got a string/],
+    ['a number for exemptTokenlessDaprCalls', { token: GOOD, exemptTokenlessDaprCalls: 0 }, {}, /`exemptTokenlessDaprCalls` must be true or false, got number 0/],
+    ['a 30-day grace period (past what a timer can wait)', { tokenFile: '/x', tokenFileGracePeriod: 30 * 86_400_000 }, {}, /tokenFileGracePeriod.*to 2147483647 \(about 24\.8 days.*got number 2592000000/],
+    ['a poll interval as a string', { tokenFile: '/x', tokenFilePollInterval: '5000' }, {}, /tokenFilePollInterval.*got a string/],
+    ['an infinite maxTokenLength', { token: GOOD, maxTokenLength: Infinity }, {}, /`maxTokenLength` must be a whole number, 1 or more, got number Infinity/],
+    ['a fractional maxTokenLength', { token: GOOD, maxTokenLength: 10.5 }, {}, /`maxTokenLength` must be a whole number/],
+    ['a number as tokenEnvVar', { tokenEnvVar: 42 }, {}, /`tokenEnvVar` must be an environment variable name, or a non-empty list of them, got number 42/],
+    ['an unknown unprotected policy', { token: GOOD, unprotected: 'loud' }, {}, /`unprotected` must be one of 'warn', 'error', 'ignore', got a string/],
+    ['a jwt that is not an object', { jwt: 'HS256' }, {}, /`jwt` must be an object/],
+    ['a number as healthCheckPath', { token: GOOD, healthCheckPath: 8080 }, {}, /`healthCheckPath` must be a path starting with "\/", got number 8080/],
   ])('refuses %s, naming the problem', (_case, options, env, message) => {
     const error = errorOf(options, env);
     expect(error.message).toMatch(/^DaprAuthModule: /);

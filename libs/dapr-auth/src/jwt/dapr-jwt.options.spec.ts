@@ -32,6 +32,33 @@ describe('jwt options, checked at start-up', () => {
     expect(resolveJwtOptions({ jwksUri: 'https://issuer.example/jwks.json', algorithms: ['RS256'] }).keySource).toMatchObject({ kind: 'jwksUri', cacheMaxAge: 600000 });
   });
 
+  it('reads clockTolerance and maxTokenAge as jose does, into seconds', () => {
+    const resolve = (clockTolerance: number | string, maxTokenAge: number | string) => {
+      const { clockTolerance: c, maxTokenAge: m } = resolveJwtOptions({ secret: SECRET, algorithms: ['HS256'], clockTolerance, maxTokenAge });
+      return [c, m];
+    };
+    expect(resolve('30s', '1 year')).toEqual([30, 31_557_600]);
+    expect(resolve(2.5, '2 days')).toEqual([2.5, 172_800]);
+    expect(resolve('1.5h', '1w')).toEqual([5400, 604_800]);
+    expect(resolve('5 Minutes', '+1d')).toEqual([300, 86_400]);
+    expect(resolveJwtOptions({ secret: SECRET, algorithms: ['HS256'] }).clockTolerance).toBe(0);
+  });
+
+  it('accepts plain http: for a loopback JWKS, or with jwksAllowHttp', () => {
+    for (const url of ['http://127.0.0.1:8080/jwks', 'http://localhost/jwks', 'http://[::1]:9000/jwks']) {
+      expect(resolveJwtOptions({ jwksUri: url, algorithms: ['RS256'] }).keySource.kind).toBe('jwksUri');
+    }
+    expect(resolveJwtOptions({ jwksUri: 'http://issuer.internal/jwks', algorithms: ['RS256'], jwksAllowHttp: true }).keySource.kind).toBe('jwksUri');
+  });
+
+  it('accepts a local JWKS that mixes key types when each key fits one allowed algorithm', () => {
+    const keys = [
+      { ...ec256.publicKey.export({ format: 'jwk' }), kid: 'ec' },
+      { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rsa' },
+    ] as never;
+    expect(resolveJwtOptions({ jwks: { keys }, algorithms: ['ES256', 'RS256'] }).keySource.kind).toBe('jwks');
+  });
+
   it('requires exp by default (jose does not), and iat with maxTokenAge', () => {
     expect(resolveJwtOptions({ secret: SECRET, algorithms: ['HS256'] }).requiredClaims).toEqual(['exp']);
     expect(resolveJwtOptions({ secret: SECRET, algorithms: ['HS256'], maxTokenAge: '1d' }).requiredClaims).toEqual(['exp', 'iat']);
@@ -56,9 +83,19 @@ describe('jwt options, checked at start-up', () => {
     ['a jwksUri that is not a URL', { jwksUri: 'jwks.json', algorithms: ['RS256'] }, /`jwksUri` is not a URL/],
     ['jwks options without jwksUri', { secret: SECRET, algorithms: ['HS256'], jwksTimeout: 100 }, /`jwksTimeout` only applies with `jwksUri`/],
     ['an unknown option', { secret: SECRET, algorithms: ['HS256'], issuers: ['x'] }, /unknown option\(s\) `issuers`/],
+    ['a clockTolerance jose cannot read', { secret: SECRET, algorithms: ['HS256'], clockTolerance: 'abc' }, /`jwt\.clockTolerance` must be 0 or more seconds, or a time span such as '30s'.*got a string/],
+    ['a negative clockTolerance', { secret: SECRET, algorithms: ['HS256'], clockTolerance: -5 }, /`jwt\.clockTolerance`.*got number -5/],
+    ['a maxTokenAge in the past', { secret: SECRET, algorithms: ['HS256'], maxTokenAge: '5m ago' }, /`jwt\.maxTokenAge`/],
+    ['a maxTokenAge as an object', { secret: SECRET, algorithms: ['HS256'], maxTokenAge: { days: 1 } }, /`jwt\.maxTokenAge`.*got an object/],
+    ['a plain-http jwksUri to another host', { jwksUri: 'http://issuer.example/jwks.json', algorithms: ['RS256'] }, /plain http: URL: anyone on the network path could replace the keys.*https:.*`jwksAllowHttp: true`/],
+    ['jwksAllowHttp as a string', { jwksUri: 'http://issuer.example/jwks.json', algorithms: ['RS256'], jwksAllowHttp: 'true' }, /`jwt\.jwksAllowHttp` must be true or false, got a string/],
+    ['a jwksCacheMaxAge past what a timer can wait', { jwksUri: 'https://x.example/jwks', algorithms: ['RS256'], jwksCacheMaxAge: 2 ** 31 }, /`jwt\.jwksCacheMaxAge` must be a number of milliseconds from 0 to 2147483647/],
+    ['a JWK that fits no listed algorithm', { jwks: { keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'r' }] }, algorithms: ['ES256'] }, /the JWK "r" fits none of `algorithms` \(ES256\)/],
+    ['a JWK whose alg is not listed', { jwks: { keys: [{ ...ec256.publicKey.export({ format: 'jwk' }), kid: 'e', alg: 'ES256' }] }, algorithms: ['RS256'] }, /the JWK "e" is for "ES256", which is not in `algorithms`/],
+    ['an issuer that is not a string', { secret: SECRET, algorithms: ['HS256'], issuer: 42 }, /`jwt\.issuer` must be an issuer \(string\)/],
   ])('refuses %s, naming the problem', (_case, jwt, message) => {
     const text = problem(jwt);
-    expect(text).toMatch(/^DaprAuthModule: option `jwt`: /);
+    expect(text).toMatch(/^DaprAuthModule: option `jwt(`: |\.\w+` must be )/);
     expect(text).toMatch(message);
     expect(text).not.toContain(SECRET);
     expect(text).not.toMatch(/MII|BEGIN (RSA |EC )?PRIVATE/); // no key material

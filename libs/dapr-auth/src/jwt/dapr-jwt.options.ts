@@ -1,5 +1,7 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
+import { OptionChecks } from '../option-checks.js';
+import { timeSpanSeconds } from './time-span.js';
 
 /** A JSON Web Key, as in a JWKS (`{ kty, kid, alg, n, e, x, y, crv, … }`). */
 export interface DaprJwk {
@@ -30,9 +32,12 @@ export interface DaprJwtOptions {
   issuer?: string | string[];
   /** Accepted `aud` value(s). */
   audience?: string | string[];
-  /** Clock skew allowed for `exp`, `nbf` and `iat`: seconds, or a span like `'30s'`. Default 0. */
+  /**
+   * Clock skew allowed for `exp`, `nbf` and `iat`: seconds (0 or more), or one of jose's time spans
+   * (`'30s'`, `'5 minutes'`, `'1h'`, `'2 days'`, `'1w'`, `'1 year'`). Default 0.
+   */
   clockTolerance?: number | string;
-  /** Refuse tokens issued longer ago than this (`iat` required): seconds, or a span like `'1d'`. */
+  /** Refuse tokens issued longer ago than this (`iat` required): seconds, or a time span like `'1d'` (as `clockTolerance`). */
   maxTokenAge?: number | string;
   /** Claims that must be present. Default `['exp']`: jose alone accepts a token that never expires. */
   requiredClaims?: string[];
@@ -44,6 +49,12 @@ export interface DaprJwtOptions {
   jwksCooldown?: number;
   /** With `jwksUri`: time limit of one fetch, in ms. Default 5 s. */
   jwksTimeout?: number;
+  /**
+   * With `jwksUri`: allow a plain `http:` URL to a host that is not loopback. Anyone on the network
+   * path could then swap the keys and mint accepted tokens: only behind a TLS-terminating sidecar
+   * or mesh you trust. Default `false` (`http:` is accepted for `localhost`, 127.0.0.0/8 and `[::1]`).
+   */
+  jwksAllowHttp?: boolean;
   /** Size of the cache of verified tokens (keyed by a hash of the token, never kept past `exp`). Default 1000; 0 turns it off. */
   verifiedCacheSize?: number;
 }
@@ -60,8 +71,10 @@ export interface ResolvedJwtOptions {
   readonly algorithms: readonly string[];
   readonly issuer?: string | string[];
   readonly audience?: string | string[];
-  readonly clockTolerance?: number | string;
-  readonly maxTokenAge?: number | string;
+  /** Seconds (see {@link timeSpanSeconds}). */
+  readonly clockTolerance: number;
+  /** Seconds, if set (see {@link timeSpanSeconds}). */
+  readonly maxTokenAge?: number;
   readonly requiredClaims: readonly string[];
   readonly verifiedCacheSize: number;
 }
@@ -83,18 +96,26 @@ const ASYMMETRIC: Record<string, { type: string[]; curve?: string }> = {
 };
 const KNOWN = new Set<string>([
   'secret', 'publicKey', 'jwks', 'jwksUri', 'algorithms', 'issuer', 'audience', 'clockTolerance', 'maxTokenAge',
-  'requiredClaims', 'jwksCacheMaxAge', 'jwksStaleTolerance', 'jwksCooldown', 'jwksTimeout', 'verifiedCacheSize',
+  'requiredClaims', 'jwksCacheMaxAge', 'jwksStaleTolerance', 'jwksCooldown', 'jwksTimeout', 'jwksAllowHttp', 'verifiedCacheSize',
 ]);
 
 const fail = (problem: string): never => {
   throw new DaprAuthConfigError(`option \`jwt\`: ${problem}`);
 };
 
-function milliseconds(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(`\`${name}\` must be a number of milliseconds, 0 or more.`);
-  return value as number;
+const check = new OptionChecks('jwt.');
+
+/** `clockTolerance` / `maxTokenAge`: exactly what jose accepts, as seconds. */
+function seconds(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const result = timeSpanSeconds(value);
+  if (result === undefined) {
+    check.fail(name, value, "0 or more seconds, or a time span such as '30s', '5 minutes', '1h', '2 days', '1w', '1 year'");
+  }
+  return result;
 }
+
+const isLoopbackHost = (hostname: string) => hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 
 function checkAlgorithms(algorithms: unknown): string[] {
   if (!Array.isArray(algorithms) || algorithms.length === 0) {
@@ -117,6 +138,32 @@ function checkAsymmetric(key: KeyObject, algorithms: string[], origin: string): 
       fail(`${alg} needs a ${need.type.join(' or ')}${need.curve ? ` ${need.curve}` : ''} key, but ${origin} is ${key.asymmetricKeyType}${curve ? ` ${curve}` : ''}.`);
     }
   }
+}
+
+/**
+ * A key of a local JWKS must fit at least one allowed algorithm (its own `alg`, if it names one):
+ * a JWKS may mix key types, e.g. an EC and an RSA key with `['ES256', 'RS256']`. Which algorithm a
+ * token may use with which key is then jose's check at verification (the `kid` picks the key, the
+ * key type must fit the token's `alg`).
+ */
+function checkJwkFits(jwk: DaprJwk, algorithms: string[]): void {
+  const origin = `the JWK ${jwk.kid ? `"${jwk.kid}"` : 'without kid'}`;
+  const key = publicKeyFrom(jwk);
+  if (jwk.alg !== undefined) {
+    if (!algorithms.includes(jwk.alg)) fail(`${origin} is for ${JSON.stringify(jwk.alg)}, which is not in \`algorithms\` (${algorithms.join(', ')}).`);
+    checkAsymmetric(key, [jwk.alg], origin);
+    return;
+  }
+  const problems: string[] = [];
+  for (const alg of algorithms) {
+    try {
+      checkAsymmetric(key, [alg], origin);
+      return;
+    } catch (error) {
+      problems.push((error as Error).message.replace(/^DaprAuthModule: option `jwt`: /, ''));
+    }
+  }
+  fail(`${origin} fits none of \`algorithms\` (${algorithms.join(', ')}): ${problems.join(' ')}`);
 }
 
 function publicKeyFrom(value: string | DaprJwk): KeyObject {
@@ -169,7 +216,7 @@ export function resolveJwtOptions(jwt: DaprJwtOptions): ResolvedJwtOptions {
     for (const jwk of keys) {
       if (typeof jwk?.kty !== 'string' || jwk.kty === 'oct') fail('`jwks` may hold public keys only (no "oct" secret keys: use `secret` for HMAC).');
       if ('d' in jwk) fail('`jwks` holds a private key (it has "d"): publish and configure only the public keys.');
-      checkAsymmetric(publicKeyFrom(jwk), algorithms.filter((alg) => !jwk.alg || jwk.alg === alg), `the JWK ${jwk.kid ? `"${jwk.kid}"` : 'without kid'}`);
+      checkJwkFits(jwk, algorithms);
     }
     keySource = { kind: 'jwks', keys: keys.map((jwk) => ({ ...jwk })) };
   } else {
@@ -179,30 +226,37 @@ export function resolveJwtOptions(jwt: DaprJwtOptions): ResolvedJwtOptions {
     } catch {
       return fail('`jwksUri` is not a URL.');
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('`jwksUri` must be an http(s) URL.');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('`jwksUri` must be an https URL.');
+    const allowHttp = check.boolean('jwksAllowHttp', jwt.jwksAllowHttp, false);
+    if (url.protocol === 'http:' && !allowHttp && !isLoopbackHost(url.hostname)) {
+      fail('`jwksUri` is a plain http: URL: anyone on the network path could replace the keys and mint accepted tokens. Use https:, or set `jwksAllowHttp: true` if TLS is terminated by a proxy you trust (http: is accepted for loopback hosts).');
+    }
     for (const alg of algorithms) if (alg in HMAC) fail(`${alg} is an HMAC algorithm; a JWKS holds public keys. List only asymmetric algorithms with \`jwksUri\`.`);
     keySource = {
       kind: 'jwksUri',
       url,
-      cacheMaxAge: milliseconds(jwt.jwksCacheMaxAge, 'jwksCacheMaxAge', 10 * 60_000),
-      staleTolerance: milliseconds(jwt.jwksStaleTolerance, 'jwksStaleTolerance', 60 * 60_000),
-      cooldown: milliseconds(jwt.jwksCooldown, 'jwksCooldown', 30_000),
-      timeout: milliseconds(jwt.jwksTimeout, 'jwksTimeout', 5_000),
+      cacheMaxAge: check.milliseconds('jwksCacheMaxAge', jwt.jwksCacheMaxAge, 10 * 60_000, 0),
+      staleTolerance: check.milliseconds('jwksStaleTolerance', jwt.jwksStaleTolerance, 60 * 60_000, 0),
+      cooldown: check.milliseconds('jwksCooldown', jwt.jwksCooldown, 30_000, 0),
+      timeout: check.milliseconds('jwksTimeout', jwt.jwksTimeout, 5_000, 1),
     };
   }
 
-  const requiredClaims = jwt.requiredClaims ?? ['exp'];
-  if (!Array.isArray(requiredClaims) || requiredClaims.some((claim) => typeof claim !== 'string')) fail('`requiredClaims` must be a list of claim names.');
-  if (jwt.maxTokenAge !== undefined && !requiredClaims.includes('iat')) requiredClaims.push('iat');
-  const verifiedCacheSize = jwt.verifiedCacheSize ?? 1000;
-  if (!Number.isInteger(verifiedCacheSize) || verifiedCacheSize < 0) fail('`verifiedCacheSize` must be a whole number, 0 or more.');
+  const requiredClaims = [...(jwt.requiredClaims ?? ['exp'])];
+  if (!Array.isArray(jwt.requiredClaims ?? []) || requiredClaims.some((claim) => typeof claim !== 'string')) check.fail('requiredClaims', jwt.requiredClaims, 'a list of claim names');
+  const clockTolerance = seconds('clockTolerance', jwt.clockTolerance) ?? 0;
+  const maxTokenAge = seconds('maxTokenAge', jwt.maxTokenAge);
+  if (maxTokenAge !== undefined && !requiredClaims.includes('iat')) requiredClaims.push('iat');
+  const issuer = check.strings('issuer', jwt.issuer, 'an issuer (string)');
+  const audience = check.strings('audience', jwt.audience, 'an audience (string)');
+  const verifiedCacheSize = check.integer('verifiedCacheSize', jwt.verifiedCacheSize, 1000, 0);
   return Object.freeze({
     keySource,
     algorithms: Object.freeze([...algorithms]),
-    issuer: jwt.issuer,
-    audience: jwt.audience,
-    clockTolerance: jwt.clockTolerance,
-    maxTokenAge: jwt.maxTokenAge,
+    issuer: issuer && (typeof jwt.issuer === 'string' ? jwt.issuer : [...issuer]),
+    audience: audience && (typeof jwt.audience === 'string' ? jwt.audience : [...audience]),
+    clockTolerance,
+    maxTokenAge,
     requiredClaims: Object.freeze([...requiredClaims]),
     verifiedCacheSize,
   });

@@ -6,6 +6,7 @@ export type JwtFailure =
   | 'expired'
   | 'not-yet-valid'
   | 'too-old'
+  | 'issued-in-future'
   | 'wrong-issuer'
   | 'wrong-audience'
   | 'missing-claim'

@@ -48,15 +48,21 @@ export class JwtVerifier {
     return new JwtVerifier(jose, options, remote.getKey);
   }
 
-  /** A still-valid earlier verification of this token, if any: the synchronous fast path. */
-  cached(token: string): VerifiedToken | undefined {
-    return this.cache.get(VerifiedTokenCache.keyOf(token));
+  /**
+   * A still-valid earlier verification of this token, if any: the synchronous fast path. Valid
+   * means what a fresh verification at `now` would say about the time claims (see
+   * {@link JwtVerifier.timeClaimsHold}); the other checks do not depend on the time.
+   */
+  cached(token: string, now = Date.now()): VerifiedToken | undefined {
+    const hit = this.cache.get(VerifiedTokenCache.keyOf(token), now);
+    return hit !== undefined && this.timeClaimsHold(hit.claims, now) ? hit : undefined;
   }
 
-  async verify(token: string): Promise<JwtOutcome> {
+  /** Verifies with jose; `now` (ms) is the verification time, for tests. */
+  async verify(token: string, now = Date.now()): Promise<JwtOutcome> {
     try {
-      const { payload } = await this.jose.jwtVerify(token, this.key as never, this.verifyOptions);
-      const verified: VerifiedToken = { claims: Object.freeze({ ...payload }), expiresAt: this.expiryOf(payload) };
+      const { payload } = await this.jose.jwtVerify(token, this.key as never, { ...this.verifyOptions, currentDate: new Date(now) });
+      const verified: VerifiedToken = { claims: Object.freeze({ ...payload }), expiresAt: this.cacheLimitOf(payload, now) };
       this.cache.set(VerifiedTokenCache.keyOf(token), verified);
       return { ok: true, verified };
     } catch (error) {
@@ -64,25 +70,31 @@ export class JwtVerifier {
     }
   }
 
-  /** The cached result's end: `exp`, or `iat + maxTokenAge` if earlier, never longer than a minute without `exp`. */
-  private expiryOf(payload: JWTPayload): number {
-    const now = Date.now();
-    let expiresAt = typeof payload.exp === 'number' ? payload.exp * 1000 : now + MAX_CACHE_WITHOUT_EXP;
+  /**
+   * jose's time checks (lib/jwt_claims_set.js), the same expressions on the same numbers: `now`
+   * in whole seconds, `clockTolerance` and `maxTokenAge` as resolved (seconds). So a cached answer
+   * is never kinder than a fresh one, e.g. a token past `iat + maxTokenAge` is refused even though
+   * its `exp` is far away.
+   */
+  private timeClaimsHold(claims: JWTPayload, nowMs: number): boolean {
+    const now = Math.floor(nowMs / 1000);
+    const tolerance = this.options.clockTolerance;
+    const { nbf, exp, iat } = claims;
+    if (nbf !== undefined && nbf > now + tolerance) return false;
+    if (exp !== undefined && exp <= now - tolerance) return false;
     const maxAge = this.options.maxTokenAge;
-    if (maxAge !== undefined && typeof payload.iat === 'number') {
-      const seconds = typeof maxAge === 'number' ? maxAge : secondsOf(maxAge);
-      if (seconds !== undefined) expiresAt = Math.min(expiresAt, (payload.iat + seconds) * 1000);
+    if (maxAge !== undefined) {
+      const age = now - (iat as number);
+      if (age - tolerance > maxAge || age < -tolerance) return false;
     }
-    return expiresAt;
+    return true;
   }
-}
 
-/** '30s', '5m', '2h', '1d', '1w' -> seconds (the forms jose accepts for maxTokenAge). */
-function secondsOf(span: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks)$/i.exec(span.trim());
-  if (!match) return undefined;
-  const unit = match[2].toLowerCase()[0];
-  return Number(match[1]) * ({ s: 1, m: 60, h: 3600, d: 86400, w: 604800 } as Record<string, number>)[unit];
+  /** When the cache may drop the entry: past `exp` (with the tolerance) nothing can accept it; without `exp`, a minute. */
+  private cacheLimitOf(payload: JWTPayload, nowMs: number): number {
+    if (typeof payload.exp !== 'number') return nowMs + MAX_CACHE_WITHOUT_EXP;
+    return (payload.exp + this.options.clockTolerance + 1) * 1000;
+  }
 }
 
 /** Maps what jose threw to a reason, by what happened (jose throws plain TypeErrors for some). */
@@ -91,11 +103,12 @@ export function failureOf(error: unknown): JwtFailure {
   const { code, claim, reason } = error as { code?: string; claim?: string; reason?: string };
   switch (code) {
     case 'ERR_JWT_EXPIRED':
-      return 'expired';
+      // jose reports "older than maxTokenAge" as expired too, on claim iat.
+      return claim === 'iat' ? 'too-old' : 'expired';
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
       if (reason === 'missing') return 'missing-claim';
       if (claim === 'nbf') return 'not-yet-valid';
-      if (claim === 'iat') return 'too-old';
+      if (claim === 'iat' && reason === 'check_failed') return 'issued-in-future';
       if (claim === 'iss') return 'wrong-issuer';
       if (claim === 'aud') return 'wrong-audience';
       return 'invalid-claim';
@@ -127,6 +140,7 @@ export const JWT_FAILURE_TEXT: Record<JwtFailure, string> = {
   expired: 'expired',
   'not-yet-valid': 'not valid yet (nbf)',
   'too-old': 'issued too long ago (maxTokenAge)',
+  'issued-in-future': 'issued in the future (iat)',
   'wrong-issuer': 'wrong issuer (iss)',
   'wrong-audience': 'wrong audience (aud)',
   'missing-claim': 'a required claim is missing',
