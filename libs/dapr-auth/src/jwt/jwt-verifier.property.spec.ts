@@ -84,7 +84,7 @@ describe('JwtVerifier with a local JWKS of several key types', () => {
     ];
     const verifier = await JwtVerifier.create(resolveJwtOptions({ jwks: { keys: keys as never }, algorithms: ['ES256', 'RS256'] }), log);
     const now = Math.floor(Date.now() / 1000);
-    const sign = (alg: string, kid: string, key: CryptoKey) => new SignJWT({ exp: now + 60 }).setProtectedHeader({ alg, kid }).sign(key);
+    const sign = (alg: string, kid: string, key: Parameters<SignJWT['sign']>[0]) => new SignJWT({ exp: now + 60 }).setProtectedHeader({ alg, kid }).sign(key);
     expect((await verifier.verify(await sign('ES256', 'ec', ec.privateKey))).ok).toBe(true);
     expect((await verifier.verify(await sign('RS256', 'rsa', rsa.privateKey))).ok).toBe(true);
     const crossed = await verifier.verify(await sign('RS256', 'ec', rsa.privateKey));
