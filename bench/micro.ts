@@ -20,11 +20,13 @@ const jwtContext = httpContext({ 'dapr-api-token': jwt });
 if (!(await checkAsync(jwtCached.guard, jwtContext)) || !(await checkAsync(jwtUncached.guard, jwtContext))) throw new Error('the JWT guard does not accept its token');
 const contexts = {
   accepted: httpContext({ 'dapr-api-token': BENCH_TOKEN }),
-  'rejected (wrong token)': httpContext({ 'dapr-api-token': WRONG_TOKEN }),
+  'rejected (wrong token, right length)': httpContext({ 'dapr-api-token': WRONG_TOKEN }),
+  // The same wrong token one character longer: the compare must cost the same (SECURITY.md).
+  'rejected (wrong token, other length)': httpContext({ 'dapr-api-token': `${WRONG_TOKEN}0` }),
   'rejected (no token)': httpContext({}),
   'exempt (@DaprPublic)': httpContext({}, 'health'),
 };
-if (!check(guard, contexts.accepted) || check(guard, contexts['rejected (wrong token)'])) throw new Error('the guard does not behave as expected');
+if (!check(guard, contexts.accepted) || check(guard, contexts['rejected (wrong token, right length)'])) throw new Error('the guard does not behave as expected');
 
 const noop = { canActivate: () => true };
 const bench = new Bench({ time, warmupTime: 300 });

@@ -42,7 +42,7 @@ export class TokenVerifier {
     const tokens = this.source!.getTokens();
     if (tokens !== this.snapshot) {
       this.snapshot = tokens;
-      this.tokenSet = new TokenSet(tokens);
+      this.tokenSet = new TokenSet(tokens, this.maxTokenLength);
     }
     return this.tokenSet;
   }
