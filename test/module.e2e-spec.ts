@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { Controller, Get, Injectable, type INestApplication, Module, UseGuards } from '@nestjs/common';
+import { Controller, Get, Injectable, type INestApplication, Module, Scope, UseGuards } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -130,6 +130,26 @@ describe('DaprAuthModule configuration', () => {
     it('without global the guard is not applied everywhere', async () => {
       const module = httpTestModule(DaprAuthModule.forRootAsync({ useFactory: () => ({ token: TOKEN }) }));
       expect(await statusWith(module)).toBe(200);
+    });
+
+    it.each([true, false])('a factory that injects a request-scoped provider is refused at start-up (global: %s), never run per request', async (global) => {
+      @Injectable({ scope: Scope.REQUEST })
+      class PerRequestConfig {
+        token = TOKEN;
+      }
+      @Module({ providers: [PerRequestConfig], exports: [PerRequestConfig] })
+      class PerRequestModule {}
+      const factory = jest.fn((config: PerRequestConfig) => ({ token: config.token }));
+      const module = httpTestModule(DaprAuthModule.forRootAsync({ global, imports: [PerRequestModule], inject: [PerRequestConfig], useFactory: factory }));
+      const starting = NestFactory.create(module, express(), { logger: ['fatal'], abortOnError: false });
+      await expect(starting).rejects.toThrow(DaprAuthConfigError);
+      await expect(starting).rejects.toThrow(/depend on a request-scoped provider.*Inject only singleton providers/);
+      expect(factory).not.toHaveBeenCalled();
+    });
+
+    it('`global` must be a boolean: the string "false" is refused, not taken as true', () => {
+      expect(() => DaprAuthModule.forRoot({ token: TOKEN, global: 'false' as never })).toThrow(/option `global` must be true or false, got a string/);
+      expect(() => DaprAuthModule.forRootAsync({ global: 'false' as never, useFactory: () => ({ token: TOKEN }) })).toThrow(DaprAuthConfigError);
     });
   });
 

@@ -2,11 +2,12 @@ import {
   Inject,
   Logger,
   Module,
+  Scope,
   type DynamicModule,
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DiscoveryModule, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import {
   DAPR_AUTH_GLOBAL_GUARD,
   DAPR_AUTH_MODULE_OPTIONS,
@@ -15,6 +16,7 @@ import {
   DAPR_TOKEN_SOURCE,
   DAPR_TRANSPORT_ADAPTERS,
 } from './dapr-auth.constants.js';
+import { DaprAuthConfigError } from './dapr-auth.errors.js';
 import { DaprAuthGuard } from './dapr-auth.guard.js';
 import {
   ConfigurableDaprAuthModule,
@@ -29,6 +31,20 @@ import { listHandlers } from './handler-inventory.js';
 import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './start-up-coverage.js';
 
 const logger = new Logger('DaprAuthModule');
+
+/**
+ * A forRootAsync factory that injects a request-scoped provider would run once per request, and
+ * so would everything built from its options (a token file watcher and its timers, a JWKS
+ * fetcher): refuse it at start-up.
+ */
+function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
+  if (moduleRef.introspect(DAPR_AUTH_MODULE_OPTIONS).scope !== Scope.REQUEST) return true;
+  throw new DaprAuthConfigError(
+    'the forRootAsync() options depend on a request-scoped provider (in `inject`, or one of its dependencies), so they ' +
+      'would be built again for every request, with a new token source each time. Inject only singleton providers ' +
+      '(e.g. ConfigService), or read the per-request value in your own DaprTokenSource.',
+  );
+}
 
 /**
  * Verifies that requests come from the app's own Dapr sidecar (its `APP_API_TOKEN`).
@@ -63,6 +79,9 @@ const logger = new Logger('DaprAuthModule');
       useFactory: async (options: ResolvedDaprAuthOptions) => (options.jwt ? await JwtVerifier.create(options.jwt, logger) : null),
     },
     DaprAuthGuard,
+    // A provider of its own that needs nothing request-scoped, so it always runs at start-up (the
+    // module class itself would be request-scoped too, and never built, with such options).
+    { provide: 'DAPR_AUTH:SCOPE_CHECK', inject: [ModuleRef], useFactory: refuseRequestScopedOptions },
   ],
   exports: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS, DAPR_JWT_VERIFIER, DaprAuthGuard],
 })
