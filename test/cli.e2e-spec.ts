@@ -67,6 +67,49 @@ describe('the nestjs-dapr-auth command-line tool', () => {
     expect(run(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command') });
   });
 
+  it('usage and configuration errors: exit 2, one line, no stack trace, never the content of a file or an argument', () => {
+    writeFileSync(path('not-json.jwks'), '{"keys": [SECRET-LOOKING-CONTENT');
+    const cases = [
+      run([]),
+      run(['frobnicate']),
+      run(['verify', '--alg', 'ES256', '--jwks-file', path('absent.jwks')], { input: 'x' }),
+      run(['verify', '--alg', 'ES256', '--jwks-file', path('not-json.jwks')], { input: 'x' }),
+      run(['verify', 'eyJhbGciOiJIUzI1NiJ9.POSITIONAL-TOKEN.sig']),
+      run(['verify', '--alg', 'HS256', '--secret-env', 'S', '--clock-tolerance', 'soon'], { env: { S: 'x'.repeat(32) }, input: 'x' }),
+    ];
+    for (const outcome of cases) {
+      expect(outcome.code).toBe(2);
+      expect(outcome.stdout).toBe('');
+      expect(outcome.stderr.split('\n')).toHaveLength(1);
+      expect(outcome.stderr).toMatch(/^nestjs-dapr-auth[ :]/);
+      expect(outcome.stderr).not.toMatch(/\n\s+at |SECRET-LOOKING|POSITIONAL-TOKEN/);
+    }
+    expect(cases[0].stderr).toContain('give a command: generate, sign or verify');
+    expect(cases[2].stderr).toContain('cannot read --jwks-file');
+    expect(cases[3].stderr).toContain('is not JSON');
+    expect(cases[4].stderr).toContain('takes no positional arguments');
+    expect(cases[5].stderr).toContain('`jwt.clockTolerance` must be 0 or more seconds, or a time span');
+  });
+
+  it('verify takes --clock-tolerance and --max-age as the module does: seconds or a time span', () => {
+    const secret = randomBytes(32).toString('base64url');
+    registerSecret(secret);
+    const env = { S: secret };
+    const token = run(['sign', '--alg', 'HS256', '--secret-env', 'S', '--exp', '1h'], { env }).stdout;
+    registerSecret(token);
+    for (const [tolerance, age] of [['30s', '1 day'], ['30', '86400'], ['2 minutes', '1y']]) {
+      expect(run(['verify', '--alg', 'HS256', '--secret-env', 'S', '--clock-tolerance', tolerance, '--max-age', age], { env, input: token })).toMatchObject({ code: 0 });
+    }
+  });
+
+  it('runs as `npx nestjs-dapr-auth` in this repository: npm ci links the command, which builds the library if it is not built yet', () => {
+    const bin = join(root, 'node_modules/.bin/nestjs-dapr-auth');
+    const result = spawnSync(bin, ['generate'], { encoding: 'utf8', cwd: root });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    registerSecret(result.stdout.trim());
+  });
+
   it('HS256: sign from an env var, verify from a file, and say why a token fails', () => {
     const secret = randomBytes(32).toString('base64url');
     registerSecret(secret);

@@ -43,7 +43,8 @@ Key (one):
   --public-key-file <path> | --public-key-env <name>    PEM public key
   --jwks-file <path>                                    a local JWKS
   --jwks-uri <url>                                      a remote JWKS
-Checks: --iss <issuer>  --aud <audience>  --clock-tolerance <s>  --max-age <span>  --require <claim,claim>
+Checks: --iss <issuer>  --aud <audience>  --clock-tolerance <span>  --max-age <span>  --require <claim,claim>
+  (a span is seconds, or a time span as the module's options take it: 30s, 5 minutes, 1h, 2 days, 1w, 1 year)
 Prints "valid" and the claims (exit 0), or "invalid: <why>" (exit 1).`,
 };
 
@@ -54,6 +55,10 @@ function options(args: string[], spec: ParseArgsConfig['options']) {
     return parseArgs({ args, options: { ...spec, help: { type: 'boolean' } }, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
   } catch (error) {
     const message = (error as Error).message;
+    // Node's message quotes the argument, which may be a token pasted on the command line.
+    if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      throw new UsageError('this command takes no positional arguments: a token, key or secret is given with a -file or -env option (or a token on standard input), never as an argument.');
+    }
     if (/'--(secret|key|token|public-key)'/.test(message)) {
       throw new UsageError(`${message}. Secrets, keys and tokens are never taken as arguments (they would land in shell history): use the -file or -env form.`);
     }
@@ -61,18 +66,27 @@ function options(args: string[], spec: ParseArgsConfig['options']) {
   }
 }
 
+/** A file's content; a failure names the option and the file, never the content. */
+function readOption(option: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --${option} ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`);
+  }
+}
+
+/** `--clock-tolerance` / `--max-age`: a number of seconds, or a time span for the module's options to check. */
+function span(value: unknown): number | string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+}
+
 /** The content of a file or an environment variable named by `--x-file` / `--x-env`. */
 function fromFileOrEnv(values: Record<string, unknown>, name: string, required: boolean): string | undefined {
   const file = values[`${name}-file`] as string | undefined;
   const env = values[`${name}-env`] as string | undefined;
   if (file && env) throw new UsageError(`give --${name}-file or --${name}-env, not both.`);
-  if (file) {
-    try {
-      return readFileSync(file, 'utf8').trim();
-    } catch (error) {
-      throw new UsageError(`cannot read --${name}-file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`);
-    }
-  }
+  if (file) return readOption(`${name}-file`, file).trim();
   if (env) {
     const value = process.env[env];
     if (!value) throw new UsageError(`environment variable ${env} (--${name}-env) is not set.`);
@@ -136,12 +150,20 @@ async function verify(args: string[]): Promise<number> {
   const jwt: DaprJwtOptions = { algorithms: (values.alg as string).split(',').map((alg) => alg.trim()) };
   jwt.secret = fromFileOrEnv(values, 'secret', false);
   jwt.publicKey = fromFileOrEnv(values, 'public-key', false);
-  if (values['jwks-file']) jwt.jwks = JSON.parse(readFileSync(values['jwks-file'] as string, 'utf8'));
+  if (values['jwks-file']) {
+    const text = readOption('jwks-file', values['jwks-file'] as string);
+    try {
+      jwt.jwks = JSON.parse(text);
+    } catch {
+      // JSON.parse's message quotes the content: never print it.
+      throw new UsageError(`--jwks-file ${values['jwks-file'] as string} is not JSON: it must hold a JWKS, { "keys": [ ... ] }.`);
+    }
+  }
   if (values['jwks-uri']) jwt.jwksUri = values['jwks-uri'] as string;
   if (values.iss) jwt.issuer = values.iss as string;
   if (values.aud) jwt.audience = values.aud as string;
-  if (values['clock-tolerance']) jwt.clockTolerance = Number(values['clock-tolerance']);
-  if (values['max-age']) jwt.maxTokenAge = values['max-age'] as string;
+  jwt.clockTolerance = span(values['clock-tolerance']);
+  jwt.maxTokenAge = span(values['max-age']);
   if (values.require) jwt.requiredClaims = (values.require as string).split(',').map((claim) => claim.trim());
   for (const key of Object.keys(jwt) as Array<keyof DaprJwtOptions>) if (jwt[key] === undefined) delete jwt[key];
   const verifier = await JwtVerifier.create(resolveJwtOptions(jwt), { warn: (line) => process.stderr.write(`${line}\n`), log: () => undefined });
@@ -177,19 +199,23 @@ async function main(argv: string[]): Promise<number> {
       case 'verify':
         return await verify(args);
       case undefined:
+        process.stderr.write('nestjs-dapr-auth: give a command: generate, sign or verify (nestjs-dapr-auth --help).\n');
+        return 2;
       case '--help':
       case '-h':
       case 'help':
         return print(HELP.main);
       default:
-        throw new UsageError(`unknown command "${command}".\n\n${HELP.main}`);
+        throw new UsageError(`unknown command${/^[a-z-]{1,20}$/.test(command) ? ` "${command}"` : ''}: use generate, sign or verify (nestjs-dapr-auth --help).`);
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof DaprAuthConfigError || error instanceof SyntaxError) {
-      process.stderr.write(`nestjs-dapr-auth ${command ?? ''}: ${error.message}\n`);
+    if (error instanceof UsageError || error instanceof DaprAuthConfigError) {
+      process.stderr.write(`nestjs-dapr-auth ${command}: ${error.message}\n`);
       return 2;
     }
-    throw error;
+    // Anything else: one line, the error's class only (its message could quote a file or a key).
+    process.stderr.write(`nestjs-dapr-auth ${command}: failed (${(error as Error)?.name ?? 'error'}).\n`);
+    return 2;
   }
 }
 
