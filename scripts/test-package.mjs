@@ -53,7 +53,7 @@ sh('tar', ['-xzf', tarball, '-C', unpacked]);
 const manifest = JSON.parse(readFileSync(join(unpacked, 'package/package.json'), 'utf8'));
 check(manifest.version === '0.1.0', 'version 0.1.0');
 check(manifest.devDependencies === undefined && JSON.stringify(Object.keys(manifest.dependencies ?? {})) === '["jose"]', 'no devDependencies; one dependency, jose (loaded only in JWT mode)');
-check(manifest.bin?.['nestjs-dapr-auth'] === './dist/esm/cli.js' && files.includes('dist/esm/cli.js'), 'bin nestjs-dapr-auth -> dist/esm/cli.js, in the tarball');
+check(manifest.bin?.['nestjs-dapr-auth'] === './bin/nestjs-dapr-auth.mjs' && files.includes('bin/nestjs-dapr-auth.mjs') && files.includes('dist/esm/cli.js'), 'bin nestjs-dapr-auth -> bin/nestjs-dapr-auth.mjs (which runs dist/esm/cli.js), in the tarball');
 check(manifest.peerDependencies['@nestjs/common'] === '^11.0.0 || ^12.0.0' && manifest.peerDependencies['@nestjs/core'] === '^11.0.0 || ^12.0.0', 'peer ranges cover Nest 11 and 12');
 check(manifest.peerDependenciesMeta?.['@nestjs/microservices']?.optional === true, '@nestjs/microservices is an optional peer');
 check(Boolean(manifest.license && manifest.repository?.url && manifest.keywords?.length), 'license, repository and keywords are set');
@@ -127,8 +127,8 @@ class AppModule {}
 async function main(): Promise<void> {
   const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
 ${withGrpc ? `  app.connectMicroservice<MicroserviceOptions>(
+    // No inheritAppConfig: global: true must protect the gRPC handlers anyway.
     { transport: Transport.GRPC, options: { package: 'ping', protoPath: \`\${process.cwd()}/ping.proto\`, url: \`127.0.0.1:\${process.env.GRPC_PORT}\` } },
-    { inheritAppConfig: true },
   );
   await app.startAllMicroservices();
 ` : ''}  await app.listen(Number(process.env.PORT), '127.0.0.1');

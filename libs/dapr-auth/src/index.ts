@@ -26,9 +26,11 @@ export {
   resolveDaprAuthOptions,
   type DaprAuthModuleExtras,
   type DaprAuthModuleOptions,
+  type DaprAuthUnprotectedPolicy,
   type PresentedToken,
   type ResolvedDaprAuthOptions,
 } from './dapr-auth.options.js';
+export type { HandlerAccess } from './handler-access.js';
 export { DaprClaims } from './decorators/dapr-claims.decorator.js';
 export { DaprProtected } from './decorators/dapr-protected.decorator.js';
 export { DaprPublic } from './decorators/dapr-public.decorator.js';
