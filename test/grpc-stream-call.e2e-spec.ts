@@ -1,12 +1,9 @@
 import { Controller, type INestMicroservice, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { GrpcStreamCall, type MicroserviceOptions, Payload, Transport } from '@nestjs/microservices';
+import { GrpcStreamCall, Payload } from '@nestjs/microservices';
 import { DaprAuthModule, DaprClaims } from 'nestjs-dapr-auth';
-import { callClientStream, callStream, grpcClient, grpcServerOptions, tokenMetadata } from './support/grpc.js';
-import { handlerCalls, startGrpcApp } from './support/grpc-test-app.js';
-import { testLogger } from './support/http.js';
+import { callClientStream, callStream, grpcClient, tokenMetadata } from './support/grpc.js';
+import { handlerCalls, startGrpcApp, startGrpcModule } from './support/grpc-test-app.js';
 import { signingKey } from './support/jwt.js';
-import { freePort } from './support/ports.js';
 import { TOKEN } from './support/tokens.js';
 
 /** Nest's gRPC server, for its processing hooks (`getTransportServer()` on Nest 12). */
@@ -63,14 +60,7 @@ describe('@DaprClaims() in a @GrpcStreamCall handler', () => {
     const key = await signingKey('HS256');
     @Module({ imports: [DaprAuthModule.forRoot({ global: true, jwt: { ...key.keySource, algorithms: ['HS256'] } })], controllers: [ClaimsStreamController] })
     class ClaimsModule {}
-    const address = `127.0.0.1:${await freePort()}`;
-    const app = await NestFactory.createMicroservice<MicroserviceOptions>(ClaimsModule, {
-      transport: Transport.GRPC,
-      options: grpcServerOptions(address),
-      logger: testLogger(),
-      abortOnError: false,
-    });
-    await app.listen();
+    const { app, address } = await startGrpcModule(ClaimsModule);
     const client = grpcClient('Streaming', address);
     try {
       const token = await key.sign({ sub: 'checkout' });

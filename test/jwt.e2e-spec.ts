@@ -1,12 +1,10 @@
 import { jest } from '@jest/globals';
 import type { INestApplication, INestMicroservice } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { DAPR_JWT_VERIFIER, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
-import { callUnary, grpcClient, grpcServerOptions, tokenMetadata, grpc } from './support/grpc.js';
-import { send, startHttpApp, HTTP_PLATFORMS, testLogger } from './support/http.js';
+import { callUnary, grpcClient, tokenMetadata, grpc } from './support/grpc.js';
+import { send, startHttpApp, HTTP_PLATFORMS } from './support/http.js';
+import { startGrpcModule } from './support/grpc-test-app.js';
 import { AUDIENCE, ISSUER, jwtTestModule, signingKey, type SigningKey, unsignedToken } from './support/jwt.js';
-import { freePort } from './support/ports.js';
 import { capturedOutput } from './support/secrets.js';
 import { TOKEN } from './support/tokens.js';
 
@@ -20,14 +18,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 async function startBoth(options: DaprAuthModuleOptions) {
   const { app: http, baseUrl } = await startHttpApp(jwtTestModule(options), express);
-  const address = `127.0.0.1:${await freePort()}`;
-  const rpc = await NestFactory.createMicroservice<MicroserviceOptions>(jwtTestModule(options), {
-    transport: Transport.GRPC,
-    options: grpcServerOptions(address),
-    logger: testLogger(),
-    abortOnError: false,
-  });
-  await rpc.listen();
+  const { app: rpc, address } = await startGrpcModule(jwtTestModule(options));
   const client = grpcClient('AppCallback', address);
   return {
     http: http as INestApplication,

@@ -1,4 +1,4 @@
-import { Controller, type INestMicroservice, Module, type DynamicModule } from '@nestjs/common';
+import { Controller, type INestMicroservice, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GrpcMethod, GrpcStreamCall, GrpcStreamMethod, type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { DaprAuthModule, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
@@ -97,17 +97,23 @@ export function grpcTestModule(daprAuth: DynamicModule): DynamicModule {
   return { module: GrpcTestModule, imports: [daprAuth], controllers: [TestAppCallbackController, StreamingController] };
 }
 
-/** A pure gRPC Nest microservice on a free loopback port, guarded globally (unless `global: false`). */
-export async function startGrpcApp(options: DaprAuthModuleOptions & { global?: boolean }): Promise<{ app: INestMicroservice; address: string }> {
+/** `module` as a pure gRPC Nest microservice (Dapr's AppCallback and the test streaming service) on a free loopback port. */
+export async function startGrpcModule(module: DynamicModule | Type): Promise<{ app: INestMicroservice; address: string }> {
   const address = `127.0.0.1:${await freePort()}`;
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(
-    grpcTestModule(DaprAuthModule.forRoot({ global: true, ...options })),
-    { transport: Transport.GRPC, options: grpcServerOptions(address), logger: testLogger(), abortOnError: false },
-  );
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(module, {
+    transport: Transport.GRPC,
+    options: grpcServerOptions(address),
+    logger: testLogger(),
+    abortOnError: false,
+  });
   await app.listen();
   return { app, address };
 }
 
+/** The test controllers as a pure gRPC microservice, guarded globally (unless `global: false`). */
+export function startGrpcApp(options: DaprAuthModuleOptions & { global?: boolean }): Promise<{ app: INestMicroservice; address: string }> {
+  return startGrpcModule(grpcTestModule(DaprAuthModule.forRoot({ global: true, ...options })));
+}
 
 /** startGrpcApp plus an AppCallback client on it; `close()` closes both. */
 export async function startGrpcAppWithClient(options: DaprAuthModuleOptions & { global?: boolean }) {
