@@ -19,6 +19,9 @@ function removeMetadata(key: string, value: object, target: object): void {
   if (list?.includes(value)) Reflect.defineMetadata(key, list.filter((item) => item !== value), target);
 }
 
+/** Guard instances `guardMessageHandlers` has put on handlers (so a later app can tell them from a user's). */
+const GUARDS_ADDED_BY_GLOBAL = new WeakSet<object>();
+
 /**
  * What `global: true` does for message and gRPC handlers: it puts the app's guard on each handler
  * that has no decision of its own, as `@UseGuards` would. Nest applies `APP_GUARD` to a connected
@@ -45,9 +48,6 @@ export function guardMessageHandlers(handlers: readonly HandlerEntry[], guard: o
     for (const handler of guarded) removeMetadata(NEST_GUARDS_METADATA, guard, handler);
   };
 }
-
-/** Guard instances `guardMessageHandlers` has put on handlers (so a later app can tell them from a user's). */
-const GUARDS_ADDED_BY_GLOBAL = new WeakSet<object>();
 
 /** Puts the (stateless, app-independent) stream-call rejection filter on every `@GrpcStreamCall` handler. */
 export function addStreamCallRejectionFilter(handlers: readonly HandlerEntry[]): void {
