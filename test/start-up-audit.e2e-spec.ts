@@ -1,0 +1,123 @@
+import { Controller, Get, Module, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { GrpcMethod } from '@nestjs/microservices';
+import { DaprAuthConfigError, DaprAuthModule, DaprProtected, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
+import { HTTP_PLATFORMS, send, startHttpApp, testLogger } from './support/http.js';
+import { capturedOutput } from './support/secrets.js';
+import { TOKEN } from './support/tokens.js';
+
+/** What a Dapr app typically has: daprd's own routes, business routes, a health route, and gRPC. */
+@Controller()
+class DaprRoutesController {
+  @Get('dapr/subscribe')
+  subscribe() {
+    return [];
+  }
+
+  @Get('dapr/config')
+  @DaprPublic()
+  config() {
+    return {};
+  }
+
+  @Post('events/orders')
+  @DaprPublic()
+  onOrder() {
+    return {};
+  }
+
+  @Get('healthz')
+  health() {
+    return 'ok';
+  }
+}
+
+@Controller('orders')
+class OrdersController {
+  @Get(':id')
+  get() {
+    return {};
+  }
+
+  @Post()
+  @DaprProtected()
+  create() {
+    return {};
+  }
+}
+
+@Controller()
+class CallbackController {
+  @GrpcMethod('AppCallback', 'OnInvoke')
+  onInvoke() {
+    return {};
+  }
+
+  @GrpcMethod('AppCallback', 'ListTopicSubscriptions')
+  listTopicSubscriptions() {
+    return {};
+  }
+}
+
+const [, express] = HTTP_PLATFORMS[0];
+
+function create(options: DaprAuthModuleOptions & { global?: boolean }) {
+  @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, ...options })], controllers: [DaprRoutesController, OrdersController, CallbackController] })
+  class AuditModule {}
+  return NestFactory.create(AuditModule, express(), { logger: testLogger(), abortOnError: false });
+}
+
+describe('start-up audit of what is left open', () => {
+  it("lists every HTTP route and RPC handler nothing protects (warn, the default), and the @DaprPublic() ones daprd calls", async () => {
+    const app = await create({});
+    await app.close();
+    const output = capturedOutput();
+    expect(output).toContain('3 handler(s) without DaprAuthGuard, open to anyone who reaches the port:');
+    for (const target of ['GET /dapr/subscribe', 'GET /orders/:id', 'AppCallback/OnInvoke (CallbackController.onInvoke)']) expect(output).toContain(`  - ${target}`);
+    // Protected, exempt (daprd's health probe and token-less discovery call), or explicitly public: not in that list.
+    expect(output).not.toMatch(/ - (POST \/orders|GET \/healthz|AppCallback\/ListTopicSubscriptions)/);
+    expect(output).toContain('set `global: true`');
+    expect(output).toMatch(/@DaprPublic\(\) handlers that daprd calls WITH the token[^\n]*\n\s+- GET \/dapr\/config/);
+    expect(output).toMatch(/Public POST routes[^\n]*pub\/sub[^\n]*\n\s+- POST \/events\/orders/);
+  });
+
+  it("unprotected: 'error' refuses to start, naming the handlers and the fix", async () => {
+    const starting = create({ unprotected: 'error' });
+    await expect(starting).rejects.toThrow(DaprAuthConfigError);
+    await expect(starting).rejects.toThrow(/without DaprAuthGuard[\s\S]*GET \/orders\/:id[\s\S]*Fix: set `global: true`/);
+  });
+
+  it("with global: true nothing is left open, so 'error' starts", async () => {
+    const app = await create({ global: true, unprotected: 'error' });
+    await app.close();
+    expect(capturedOutput()).not.toContain('without DaprAuthGuard');
+  });
+
+  it("unprotected: 'ignore' says nothing", async () => {
+    const app = await create({ unprotected: 'ignore' });
+    await app.close();
+    expect(capturedOutput()).not.toMatch(/without DaprAuthGuard|daprd calls WITH the token/);
+  });
+
+  it('@DaprPublic() and the guard on the same method count as protected, with a warning', async () => {
+    @Controller('both')
+    class BothController {
+      @Get()
+      @DaprPublic()
+      @DaprProtected()
+      both() {
+        return {};
+      }
+    }
+    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN })], controllers: [BothController] })
+    class BothModule {}
+    const { app, baseUrl } = await startHttpApp(BothModule, express);
+    try {
+      expect((await send(baseUrl, '/both')).status).toBe(401);
+      expect((await send(baseUrl, '/both', { headers: { 'dapr-api-token': TOKEN } })).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+    expect(capturedOutput()).toMatch(/@DaprPublic\(\) and DaprAuthGuard on the same method or class; they are PROTECTED[^\n]*\n\s+- GET \/both/);
+  });
+});
