@@ -125,3 +125,32 @@ describe('jwt with a JWKS endpoint that is down from the start', () => {
     }
   });
 });
+
+describe('jwt with a remote JWKS that drops a key', () => {
+  it('a token verified (and cached) with the dropped key is refused once the new key set is fetched', async () => {
+    const jwks = new JwksServer();
+    await jwks.start();
+    const dropped = await signingKey('ES256', 'old');
+    const kept = await signingKey('ES256', 'new');
+    jwks.keys = [dropped.publicJwk!, kept.publicJwk!];
+    const { app, baseUrl } = await startHttpApp(
+      jwtTestModule({ jwt: { jwksUri: jwks.url, algorithms: ['ES256'], jwksCacheMaxAge: CACHE_MAX_AGE, jwksCooldown: COOLDOWN } }),
+      express,
+    );
+    const call = async (token: string) => (await send(baseUrl, '/claims', { headers: { 'dapr-api-token': token } })).status;
+    try {
+      const oldToken = await dropped.sign();
+      const newToken = await kept.sign();
+      expect([await call(oldToken), await call(oldToken), await call(newToken)]).toEqual([200, 200, 200]);
+      jwks.keys = [kept.publicJwk!];
+      await sleep(CACHE_MAX_AGE + 50);
+      await call(newToken); // stale keys: this request starts the background refetch
+      await sleep(200);
+      expect(await call(oldToken)).toBe(401);
+      expect(await call(newToken)).toBe(200);
+    } finally {
+      await app.close();
+      await jwks.stop();
+    }
+  });
+});

@@ -20,6 +20,8 @@ const MAX_CACHE_WITHOUT_EXP = 60_000;
  */
 export class JwtVerifier {
   private readonly cache: VerifiedTokenCache;
+  /** With a remote JWKS: refetch stale keys in the background (see RemoteJwks.keepFresh). */
+  private keepKeysFresh: (now: number) => void = () => undefined;
   private readonly verifyOptions: JWTVerifyOptions;
 
   private constructor(
@@ -44,8 +46,12 @@ export class JwtVerifier {
     if (source.kind === 'key') return new JwtVerifier(jose, options, source.key as never);
     if (source.kind === 'jwks') return new JwtVerifier(jose, options, jose.createLocalJWKSet({ keys: source.keys } as never));
     const remote = new RemoteJwks(jose, source, log);
+    const verifier = new JwtVerifier(jose, options, remote.getKey);
+    // A key removed from the JWKS must stop its tokens at once, cached or not.
+    remote.onKeysReplaced = () => verifier.cache.clear();
+    verifier.keepKeysFresh = (now) => remote.keepFresh(now);
     remote.prefetch();
-    return new JwtVerifier(jose, options, remote.getKey);
+    return verifier;
   }
 
   /**
@@ -54,6 +60,7 @@ export class JwtVerifier {
    * {@link JwtVerifier.timeClaimsHold}); the other checks do not depend on the time.
    */
   cached(token: string, now = Date.now()): VerifiedToken | undefined {
+    this.keepKeysFresh(now);
     const hit = this.cache.get(VerifiedTokenCache.keyOf(token), now);
     return hit !== undefined && this.timeClaimsHold(hit.claims, now) ? hit : undefined;
   }

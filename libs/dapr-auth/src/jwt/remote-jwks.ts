@@ -21,6 +21,9 @@ export class RemoteJwks {
   private lastAttempt = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<boolean> | undefined;
   private lastProblem: string | undefined;
+  private keysJson: string | undefined;
+  /** Called when a fetch brings a key set other than the one before: verifications made with the old keys no longer hold. */
+  onKeysReplaced: () => void = () => undefined;
 
   constructor(
     private readonly jose: Jose,
@@ -31,6 +34,15 @@ export class RemoteJwks {
   /** Starts the first fetch without waiting for it (so the first request rarely has to). */
   prefetch(): void {
     void this.refresh();
+  }
+
+  /**
+   * Starts a background refetch when the keys are older than `cacheMaxAge` (at most once per
+   * cooldown). Called on cached verifications too: they never ask for a key, yet a key dropped
+   * from the JWKS must end its tokens' cached acceptance.
+   */
+  keepFresh(now = Date.now()): void {
+    if (this.select !== undefined && now - this.fetchedAt > this.config.cacheMaxAge && now - this.lastAttempt >= this.config.cooldown) void this.refresh();
   }
 
   /** The key for a token's protected header, for jose's jwtVerify. */
@@ -73,6 +85,9 @@ export class RemoteJwks {
           ? (body.keys as DaprJwk[]).filter((jwk) => jwk && typeof jwk.kty === 'string' && jwk.kty !== 'oct' && !('d' in jwk))
           : [];
         if (keys.length > 0) {
+          const json = JSON.stringify(keys);
+          if (this.keysJson !== undefined && json !== this.keysJson) this.onKeysReplaced();
+          this.keysJson = json;
           this.select = this.jose.createLocalJWKSet({ keys } as JSONWebKeySet);
           this.fetchedAt = Date.now();
           if (this.lastProblem !== undefined) this.log.log(`JWKS ${this.config.url.origin}${this.config.url.pathname} is reachable again (${keys.length} keys).`);
