@@ -150,6 +150,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>(
 ]);
 const LOG_LEVELS = ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const;
 const check = new OptionChecks();
+/** The largest `maxTokenLength` accepted. */
+const MAX_TOKEN_LENGTH_LIMIT = 65_536;
 
 
 function toList<T>(value: T | readonly T[]): readonly T[] {
@@ -227,7 +229,8 @@ export function resolveDaprAuthOptions(
       `options ${configuredSources.map((k) => `\`${k}\``).join(' and ')} each say where the token comes from; keep one.`,
     );
   }
-  const maxTokenLength = check.integer('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH, 1);
+  // Bounded: the compare keeps a buffer this long, and Node refuses longer headers anyway (16 KiB by default).
+  const maxTokenLength = check.integer('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH, 1, MAX_TOKEN_LENGTH_LIMIT);
   const healthCheckPath = options.healthCheckPath ?? DEFAULT_HEALTH_CHECK_PATH;
   if (typeof healthCheckPath !== 'string' || !healthCheckPath.startsWith('/')) {
     check.fail('healthCheckPath', healthCheckPath, 'a path starting with "/"', "The same as daprd's --app-health-check-path.");

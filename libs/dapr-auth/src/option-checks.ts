@@ -49,9 +49,11 @@ export class OptionChecks {
     return value;
   }
 
-  integer(name: string, value: unknown, fallback: number, min: number): number {
+  integer(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
     if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) this.fail(name, value, `a whole number, ${min} or more`);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+      this.fail(name, value, max === Number.MAX_SAFE_INTEGER ? `a whole number, ${min} or more` : `a whole number from ${min} to ${max}`);
+    }
     return value;
   }
 

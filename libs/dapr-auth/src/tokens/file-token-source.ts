@@ -75,7 +75,7 @@ export class FileTokenSource implements DaprTokenSource {
     if (typeof options.path !== 'string' || options.path === '') check.fail('path', options.path, 'the path of the file holding the token');
     this.pollInterval = check.milliseconds('pollInterval', options.pollInterval, DEFAULT_TOKEN_FILE_POLL_INTERVAL, 100);
     this.gracePeriod = check.milliseconds('gracePeriod', options.gracePeriod, DEFAULT_TOKEN_FILE_GRACE_PERIOD, 0);
-    this.maxTokenLength = check.integer('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH, 1);
+    this.maxTokenLength = check.integer('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH, 1, 65_536);
     this.logger = options.logger ?? new Logger('DaprAuthModule');
 
     const initial = this.read();
