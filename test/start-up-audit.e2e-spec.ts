@@ -121,3 +121,20 @@ describe('start-up audit of what is left open', () => {
     expect(capturedOutput()).toMatch(/@DaprPublic\(\) and DaprAuthGuard on the same method or class; they are PROTECTED[^\n]*\n\s+- GET \/both/);
   });
 });
+
+describe('start-up summary', () => {
+  it('one LOG line: where the tokens come from and how many, global or not, handlers per transport, the exemptions; never a token', async () => {
+    @Module({ imports: [DaprAuthModule.forRoot({ token: [TOKEN, `${TOKEN}-previous`], global: true })], controllers: [OrdersController, CallbackController] })
+    class SummaryModule {}
+    const app = await NestFactory.create(SummaryModule, express(), { logger: testLogger(['log', 'warn', 'error']), abortOnError: false });
+    await app.init();
+    await app.close();
+    const lines = capturedOutput().split('\n').filter((line) => line.includes('Checking dapr-api-token'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(' LOG ');
+    expect(lines[0]).toContain(
+      'Checking dapr-api-token: 2 accepted tokens from option `token`; global: every route and message handler that is not @DaprPublic(); ' +
+        '2 HTTP route(s), 2 gRPC / message handler(s); passing without a token: GET/HEAD /healthz and gRPC HealthCheck, ListTopicSubscriptions, ListInputBindings.',
+    );
+  });
+});

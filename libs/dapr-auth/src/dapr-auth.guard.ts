@@ -6,13 +6,14 @@ import {
   DAPR_TOKEN_SOURCE,
   DAPR_TRANSPORT_ADAPTERS,
 } from './dapr-auth.constants.js';
-import type { PresentedToken, ResolvedDaprAuthOptions } from './dapr-auth.options.js';
+import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
+import type { PresentedToken, TokenRejection } from './pipeline.types.js';
 import { DAPR_AUTH_GUARD_MARK, type HandlerAccess, readHandlerAccess } from './handler-access.js';
 import { JWT_FAILURE_TEXT, type JwtOutcome, type JwtVerifier } from './jwt/jwt-verifier.js';
 import type { JwtFailure } from './jwt/jwt-rejection.js';
 import { rememberClaims } from './jwt/verified-claims.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
-import { type RejectionReason as TokenRejection, TokenVerifier } from './tokens/token-verifier.js';
+import { TokenVerifier } from './tokens/token-verifier.js';
 import type { TransportAdapter } from './transports/transport-adapter.js';
 
 /**

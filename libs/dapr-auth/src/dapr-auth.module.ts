@@ -29,6 +29,7 @@ import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { createTransportAdapters } from './transports/create-transport-adapters.js';
 import { listHandlers } from './handler-inventory.js';
 import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './start-up-coverage.js';
+import { describeSetup } from './start-up-summary.js';
 
 const logger = new Logger('DaprAuthModule');
 
@@ -87,6 +88,7 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
 })
 export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationShutdown {
   private readonly unguardMessageHandlers: () => void = () => undefined;
+  private readonly summary: string;
 
   constructor(
     @Inject(DAPR_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedDaprAuthOptions,
@@ -104,6 +106,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     addStreamCallRejectionFilter(handlers);
     if (isGlobalGuard) this.unguardMessageHandlers = guardMessageHandlers(handlers, guard);
     auditCoverage(handlers, options, isGlobalGuard, logger);
+    this.summary = describeSetup(options, isGlobalGuard, handlers);
   }
 
   /**
@@ -124,6 +127,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
 
   onModuleInit(): void {
     for (const warning of this.options.warnings) logger.warn(warning);
+    logger.log(this.summary);
   }
 
   async onApplicationShutdown(): Promise<void> {

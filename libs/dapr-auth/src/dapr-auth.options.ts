@@ -14,12 +14,7 @@ import { FileTokenSource } from './tokens/file-token-source.js';
 import { StaticTokenSource } from './tokens/static-token-source.js';
 import { isWellFormedToken } from './tokens/token-format.js';
 import { OptionChecks } from './option-checks.js';
-
-/**
- * What a custom {@link DaprAuthModuleOptions.extractToken} returns: the token value(s) the caller
- * presented, or `undefined` when there is none. More than one value is always a rejection.
- */
-export type PresentedToken = string | readonly string[] | undefined;
+import type { PresentedToken } from './pipeline.types.js';
 
 /**
  * Options of {@link DaprAuthModule.forRoot} (and what `forRootAsync`'s factory returns).
@@ -128,6 +123,8 @@ export interface ResolvedDaprAuthOptions {
   readonly jwt: ResolvedJwtOptions | undefined;
   /** {@link DaprAuthModuleOptions.unprotected}, default `'warn'`. */
   readonly unprotected: DaprAuthUnprotectedPolicy;
+  /** Where the accepted tokens come from, for the start-up summary (never a token). */
+  readonly tokenOrigin: string;
   /** Start-up warnings to log (never containing a token). */
   readonly warnings: readonly string[];
 }
@@ -265,6 +262,7 @@ export function resolveDaprAuthOptions(
 
   const warnings: string[] = [];
   let tokenSource = options.tokenSource;
+  let tokenOrigin = tokenSource === undefined ? '' : 'your tokenSource';
   if (tokenSource === undefined && options.tokenFile !== undefined) {
     const fileSource = new FileTokenSource({
       path: options.tokenFile,
@@ -274,6 +272,7 @@ export function resolveDaprAuthOptions(
     });
     checkConfiguredToken(fileSource.getTokens()[0], `token file ${options.tokenFile}`, maxTokenLength, warnings);
     tokenSource = fileSource;
+    tokenOrigin = `file ${options.tokenFile} (followed)`;
   }
   const jwt = options.jwt === undefined ? undefined : resolveJwtOptions(options.jwt);
   // With jwt, a token source is a second check, used only when one is named explicitly.
@@ -282,7 +281,12 @@ export function resolveDaprAuthOptions(
     const tokens = tokensFromOptions(options, env, maxTokenLength, warnings);
     if (tokens.length > 0) {
       tokenSource = new StaticTokenSource(tokens);
+      tokenOrigin =
+        options.token !== undefined
+          ? 'option `token`'
+          : `environment variable ${toList(options.tokenEnvVar ?? DEFAULT_TOKEN_ENV_VAR).filter((name) => env[name] !== undefined).join(', ')}`;
     } else if (allowUnconfigured) {
+      tokenOrigin = 'nowhere: allowUnconfigured lets EVERY request through';
       warnings.push(
         'allowUnconfigured is on and no token is configured: EVERY request is let through unchecked. ' +
           'Never run like this next to a Dapr sidecar in production.',
@@ -301,6 +305,7 @@ export function resolveDaprAuthOptions(
     maxTokenLength,
     jwt,
     unprotected,
+    tokenOrigin: tokenOrigin || 'none (JWT only)',
     warnings: Object.freeze(warnings),
   });
 }

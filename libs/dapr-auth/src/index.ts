@@ -27,10 +27,10 @@ export {
   type DaprAuthModuleExtras,
   type DaprAuthModuleOptions,
   type DaprAuthUnprotectedPolicy,
-  type PresentedToken,
   type ResolvedDaprAuthOptions,
 } from './dapr-auth.options.js';
 export type { HandlerAccess } from './handler-access.js';
+export type { PresentedToken, TokenRejection } from './pipeline.types.js';
 export { DaprClaims } from './decorators/dapr-claims.decorator.js';
 export { DaprProtected } from './decorators/dapr-protected.decorator.js';
 export { DaprPublic } from './decorators/dapr-public.decorator.js';

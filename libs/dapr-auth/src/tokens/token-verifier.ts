@@ -1,9 +1,8 @@
+import type { TokenRejection } from '../pipeline.types.js';
 import type { DaprTokenSource } from './dapr-token-source.js';
 import { isWellFormedToken } from './token-format.js';
 import { TokenSet } from './token-set.js';
 
-/** Why a token was refused; logged, never sent to the caller. */
-export type RejectionReason = 'missing' | 'malformed' | 'mismatch';
 
 /**
  * Decides whether a presented token is accepted. It keeps a {@link TokenSet} for the token
@@ -25,7 +24,7 @@ export class TokenVerifier {
   ) {}
 
   /** `undefined` when accepted, else the reason for the rejection. */
-  verify(presented: unknown): RejectionReason | undefined {
+  verify(presented: unknown): TokenRejection | undefined {
     if (this.source === undefined && !this.requireToken) return undefined;
     let value = presented;
     if (Array.isArray(value)) {

@@ -1,5 +1,6 @@
 import { type ExecutionContext, Logger } from '@nestjs/common';
-import type { DaprAuthModuleOptions, PresentedToken } from '../dapr-auth.options.js';
+import type { DaprAuthModuleOptions } from '../dapr-auth.options.js';
+import type { PresentedToken } from '../pipeline.types.js';
 import type { TransportAdapter } from './transport-adapter.js';
 
 /**

@@ -1,5 +1,5 @@
 import { DAPR_API_TOKEN_HEADER, DAPR_TOKENLESS_GRPC_METHODS, GRPC_STATUS_UNAUTHENTICATED, REJECTION_MESSAGE } from '../dapr-auth.constants.js';
-import type { PresentedToken } from '../dapr-auth.options.js';
+import type { PresentedToken } from '../pipeline.types.js';
 
 /** The parts of grpc-js `Metadata` read here (duck-typed: `@grpc/grpc-js` is not a dependency). */
 export interface GrpcMetadataLike {

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { PresentedToken } from '../dapr-auth.options.js';
+import type { PresentedToken } from '../pipeline.types.js';
 import { grpcMethodPath, isGrpcCall, isTokenlessDaprGrpcCall, readTokenMetadata, unauthenticatedStatus, type GrpcCallLike, type GrpcMetadataLike } from './grpc-call.js';
 import { NEST_EXCEPTION_FILTERS_METADATA } from '../dapr-auth.constants.js';
 import { withoutStackTrace } from './stackless.js';

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { GRPC_STATUS_UNAUTHENTICATED, REJECTION_MESSAGE } from '../dapr-auth.constants.js';
-import type { PresentedToken } from '../dapr-auth.options.js';
+import type { PresentedToken } from '../pipeline.types.js';
 import { grpcMethodPath, isGrpcMetadata, isTokenlessDaprGrpcCall, readTokenMetadata, type GrpcMetadataLike } from './grpc-call.js';
 import { withoutStackTrace } from './stackless.js';
 import type { TransportAdapter } from './transport-adapter.js';

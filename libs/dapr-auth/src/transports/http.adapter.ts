@@ -1,6 +1,6 @@
 import { type ExecutionContext, UnauthorizedException } from '@nestjs/common';
 import { DAPR_API_TOKEN_HEADER } from '../dapr-auth.constants.js';
-import type { PresentedToken } from '../dapr-auth.options.js';
+import type { PresentedToken } from '../pipeline.types.js';
 import { withoutStackTrace } from './stackless.js';
 import type { TransportAdapter } from './transport-adapter.js';
 

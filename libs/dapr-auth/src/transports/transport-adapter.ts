@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { PresentedToken } from '../dapr-auth.options.js';
+import type { PresentedToken } from '../pipeline.types.js';
 
 /**
  * Everything the guard needs to know about one kind of execution context, so that the pipeline

@@ -1,0 +1,21 @@
+import { DAPR_API_TOKEN_HEADER, DAPR_TOKENLESS_GRPC_METHODS } from './dapr-auth.constants.js';
+import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
+import type { HandlerEntry } from './handler-inventory.js';
+
+/**
+ * The one LOG line that says what the guard does in this app: where the accepted tokens come
+ * from and how many (never a token), JWT mode, `global` or not, the handlers it sees per
+ * transport, and what passes without a token.
+ */
+export function describeSetup(options: ResolvedDaprAuthOptions, isGlobal: boolean, handlers: readonly HandlerEntry[]): string {
+  const count = options.tokenSource?.getTokens().length;
+  const tokens = count === undefined ? `no token, from ${options.tokenOrigin}` : `${count} accepted token${count === 1 ? '' : 's'} from ${options.tokenOrigin}`;
+  const jwt = options.jwt ? `, verified as a JWT (${options.jwt.algorithms.join(', ')}; keys: ${options.jwt.keySource.kind})` : '';
+  const scope = isGlobal ? 'global: every route and message handler that is not @DaprPublic()' : 'where @DaprProtected() / @UseGuards(DaprAuthGuard) is';
+  const http = handlers.filter((entry) => entry.kind === 'http').length;
+  const rpc = handlers.filter((entry) => entry.kind === 'rpc').length;
+  const exempt = options.exemptTokenlessDaprCalls
+    ? `GET/HEAD ${options.healthCheckPath} and gRPC ${[...DAPR_TOKENLESS_GRPC_METHODS].map((path) => path.split('/').pop()).join(', ')}`
+    : 'nothing (exemptTokenlessDaprCalls: false)';
+  return `Checking ${DAPR_API_TOKEN_HEADER}: ${tokens}${jwt}; ${scope}; ${http} HTTP route(s), ${rpc} gRPC / message handler(s); passing without a token: ${exempt}.`;
+}
