@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Secret } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
-import { DEFAULT_HEALTH_CHECK_PATH, resolveDaprAuthOptions } from 'nestjs-dapr-auth';
+import { DEFAULT_HEALTH_CHECK_PATH } from 'nestjs-dapr-auth';
 import { DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT } from '../src/bootstrap.js';
 
 /**
@@ -34,20 +34,22 @@ const manifests: Manifest[] = yamlFiles(deployDir).flatMap((file) =>
   }),
 );
 const ofKind = (kind: string) => manifests.filter((manifest) => manifest.object.kind === kind);
-const [secret] = ofKind('Secret').map((manifest) => manifest.object);
+const base = ofKind('Kustomization').find((manifest) => manifest.file === 'deploy/kubernetes/base/kustomization.yaml')!.object;
+// The Secret kustomize generates from the user's token.env (see the base kustomization).
+const secret = { metadata: { name: base.secretGenerator[0].name as string } };
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const deployments = ofKind('Deployment');
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
 
 describe('deploy/kubernetes', () => {
-  it('has the Secret, an HTTP, a gRPC and an env-var Deployment, each applicable with kubectl apply -k', () => {
-    expect(ofKind('Secret')).toHaveLength(1);
+  it('has an HTTP, a gRPC and an env-var Deployment, each applicable with kubectl apply -k', () => {
     expect(deployments.map((manifest) => manifest.file).sort()).toEqual([
       'deploy/kubernetes/env-var/deployment.yaml',
       'deploy/kubernetes/grpc/deployment.yaml',
       'deploy/kubernetes/http/deployment.yaml',
     ]);
     for (const { file, object } of ofKind('Kustomization')) {
-      for (const resource of object.resources as string[]) expect(existsSync(join(root, dirname(file), resource))).toBe(true);
+      for (const resource of (object.resources ?? []) as string[]) expect(existsSync(join(root, dirname(file), resource))).toBe(true);
     }
     for (const variant of ['http', 'grpc', 'env-var']) {
       const kustomization = ofKind('Kustomization').find((manifest) => manifest.file === `deploy/kubernetes/${variant}/kustomization.yaml`);
@@ -55,13 +57,16 @@ describe('deploy/kubernetes', () => {
     }
   });
 
-  it.each(manifests.filter((manifest) => ['Secret', 'Deployment'].includes(manifest.object.kind)).map((manifest) => [manifest.file, manifest]))(
-    '%s is valid against the Kubernetes API schema',
-    (_file, { object }) => {
-      const model = object.kind === 'Secret' ? new Secret(object) : new Deployment(object);
-      expect(() => model.validate()).not.toThrow();
-    },
-  );
+  it.each(deployments.map((manifest) => [manifest.file, manifest]))('%s is valid against the Kubernetes API schema', (_file, { object }) => {
+    expect(() => new Deployment(object).validate()).not.toThrow();
+  });
+
+  it('the Secret kustomize generates from token.env is valid too, under the name the annotation uses', () => {
+    const generator = base.secretGenerator[0];
+    const generated = new Secret({ metadata: { name: generator.name, labels: generator.options.labels }, type: 'Opaque', data: { token: Buffer.from('x').toString('base64') } });
+    expect(() => generated.validate()).not.toThrow();
+    expect(generator.options.disableNameSuffixHash).toBe(true); // the Dapr annotation is not rewritten by kustomize
+  });
 
   it('the schema check can fail (a Deployment without a selector is refused)', () => {
     const broken = structuredClone(deployments[0].object);
@@ -69,9 +74,20 @@ describe('deploy/kubernetes', () => {
     expect(() => new Deployment(broken).validate()).toThrow(/selector/);
   });
 
-  it('ships a placeholder token that the module refuses, so nobody runs with it by mistake', () => {
-    expect(typeof secret.stringData.token).toBe('string');
-    expect(() => resolveDaprAuthOptions({ token: secret.stringData.token }, {})).toThrow(/not a valid token/);
+  it('never applies a token from the repository: the Secret comes from token.env, which git ignores', () => {
+    expect(ofKind('Secret')).toHaveLength(0);
+    expect(base.resources).toBeUndefined();
+    expect(base.secretGenerator).toEqual([expect.objectContaining({ name: 'app-api-token', envs: ['token.env'] })]);
+    expect(readFileSync(join(root, '.gitignore'), 'utf8').split('\n')).toContain('deploy/kubernetes/base/token.env');
+  });
+
+  it('the README creates token.env before the first kubectl apply -k, and never a Secret that apply would replace', () => {
+    const steps = readme.slice(readme.indexOf('### Kubernetes (sidecar injector)'));
+    const create = steps.indexOf('> deploy/kubernetes/base/token.env');
+    const apply = steps.indexOf('kubectl apply -k');
+    expect(create).toBeGreaterThan(0);
+    expect(apply).toBeGreaterThan(create);
+    expect(steps.slice(0, apply)).not.toContain('kubectl create secret');
   });
 
   describe.each(deployments.map((manifest) => [manifest.file, manifest.object]))('%s', (file, deployment) => {
