@@ -37,7 +37,7 @@ const ofKind = (kind: string) => manifests.filter((manifest) => manifest.object.
 const base = ofKind('Kustomization').find((manifest) => manifest.file === 'deploy/kubernetes/base/kustomization.yaml')!.object;
 // The Secret kustomize generates from the user's token.env (see the base kustomization).
 const secret = { metadata: { name: base.secretGenerator[0].name as string } };
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const guide = readFileSync(join(root, 'docs/running-under-dapr.md'), 'utf8');
 const deployments = ofKind('Deployment');
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
 
@@ -81,8 +81,8 @@ describe('deploy/kubernetes', () => {
     expect(readFileSync(join(root, '.gitignore'), 'utf8').split('\n')).toContain('deploy/kubernetes/base/token.env');
   });
 
-  it('the README creates token.env before the first kubectl apply -k, and never a Secret that apply would replace', () => {
-    const steps = readme.slice(readme.indexOf('### Kubernetes (sidecar injector)'));
+  it('the Kubernetes guide creates token.env before the first kubectl apply -k, and never a Secret that apply would replace', () => {
+    const steps = guide.slice(guide.indexOf('## Kubernetes (sidecar injector)'));
     const create = steps.indexOf('> deploy/kubernetes/base/token.env');
     const apply = steps.indexOf('kubectl apply -k');
     expect(create).toBeGreaterThan(0);
