@@ -21,6 +21,8 @@ export interface DaprdOptions {
   grpcPort?: number;
   /** Receives daprd's output as it arrives (it is also kept for logs()). */
   onOutput?: (text: string) => void;
+  /** Own process group: a Ctrl-C in the terminal reaches only the parent, which then stops daprd once. */
+  detached?: boolean;
 }
 
 export interface Daprd {

@@ -43,6 +43,7 @@ export async function startDaprd({
   httpPort,
   grpcPort,
   onOutput,
+  detached = false,
 }) {
   httpPort ??= await freePort();
   grpcPort ??= await freePort();
@@ -72,7 +73,7 @@ export async function startDaprd({
   delete env.DAPR_API_TOKEN;
   if (token !== undefined) env.APP_API_TOKEN = token;
 
-  const child = spawn(daprdPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(daprdPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached });
   let output = '';
   const collect = (chunk) => {
     output += chunk;

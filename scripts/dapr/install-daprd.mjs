@@ -58,6 +58,32 @@ function elapsed(since) {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`;
 }
 
+/** Seconds between "still working" lines during the long steps (the first build takes minutes). */
+const PROGRESS_EVERY_S = 20;
+
+/**
+ * Runs a long command synchronously (callers need the result before going on) and prints a line
+ * with the elapsed time every PROGRESS_EVERY_S seconds meanwhile, through a small Node process that
+ * owns the command (this process is blocked and cannot print itself), on stderr. Returns the
+ * command's stdout.
+ */
+function runWithProgress(label, command, args, { cwd, since }) {
+  const supervisor = `
+    const [command, args, cwd, label, every, since] = JSON.parse(process.argv[1]);
+    const child = require('node:child_process').spawn(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
+    const timer = setInterval(() => console.error(label + ' (' + ((Date.now() - since) / 1000).toFixed(0) + ' s so far)'), every * 1000);
+    child.on('exit', (code) => { clearInterval(timer); process.exit(code ?? 1); });
+  `;
+  const result = spawnSync(process.execPath, ['-e', supervisor, JSON.stringify([command, args, cwd ?? process.cwd(), label, PROGRESS_EVERY_S, since])], {
+    encoding: 'utf8',
+    // stderr live: the command's own messages and the progress lines appear as they happen.
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`);
+  return result.stdout;
+}
+
 /**
  * Returns the path of a daprd to run: `$DAPRD_BIN` if set, else the cached build, building it
  * first when there is none. `log` receives one line per step.
@@ -77,7 +103,7 @@ export function ensureDaprd({ log = (line) => console.log(line) } = {}) {
 
   const started = Date.now();
   log(`daprd: building ${DAPR_VERSION} from the Go module proxy (${goVersion()}); the first build downloads ~1 GB of modules and takes a few minutes`);
-  const download = JSON.parse(execFileSync('go', ['mod', 'download', '-json', `github.com/dapr/dapr@${DAPR_VERSION}`], { encoding: 'utf8' }));
+  const download = JSON.parse(runWithProgress('daprd: downloading the module source', 'go', ['mod', 'download', '-json', `github.com/dapr/dapr@${DAPR_VERSION}`], { since: started }));
   if (download.Error) throw new Error(`go mod download github.com/dapr/dapr@${DAPR_VERSION} failed: ${download.Error}`);
   log(`daprd: module source in ${download.Dir} (${elapsed(started)})`);
 
@@ -91,10 +117,11 @@ export function ensureDaprd({ log = (line) => console.log(line) } = {}) {
     cpSync(componentsFile, join(scratch, 'cmd/daprd/components/zz_notag.go'));
     log(`daprd: go build ./cmd/daprd (downloads what it imports, then compiles; ${elapsed(started)} so far)`);
     const partial = `${target}.partial-${process.pid}`;
-    execFileSync(
+    runWithProgress(
+      'daprd: still building',
       'go',
       ['build', '-trimpath', '-ldflags', `-X github.com/dapr/dapr/pkg/buildinfo.version=${DAPR_VERSION.slice(1)}`, '-o', partial, './cmd/daprd'],
-      { cwd: scratch, stdio: ['ignore', 'inherit', 'inherit'] },
+      { cwd: scratch, since: started },
     );
     renameSync(partial, target); // atomic: a concurrent run sees no binary or a whole one
   } finally {

@@ -46,6 +46,10 @@ const daprdPath = ensureDaprd({ log: prefixed('==', process.stdout) });
 const app = spawn(process.execPath, ['dist/main.js'], {
   env: { ...process.env, APP_API_TOKEN: token, APP_PORT: String(appPort), APP_GRPC_PORT: String(appGrpcPort), APP_HOST: '127.0.0.1' },
   stdio: ['ignore', 'pipe', 'pipe'],
+  // Own process groups for the app and daprd: Ctrl-C reaches only this script, which stops daprd
+  // first and then the app, once each. (Both receiving the terminal's SIGINT and then our SIGTERM
+  // made daprd end with "Received signal 'terminated' during shutdown" at level fatal.)
+  detached: true,
 });
 let appOutput = '';
 app.stdout.on('data', (chunk) => {
@@ -96,6 +100,7 @@ try {
     grpcPort: daprGrpcPort,
     logLevel: 'warn',
     onOutput: prefixed('== DAPRD ==', process.stdout),
+    detached: true,
   });
 } catch (error) {
   console.error(`== daprd did not start: ${error.message}`);

@@ -5,14 +5,14 @@ import { TOKEN } from '../support/tokens.js';
 /**
  * `npm run start:dapr` as a user runs it (the script itself, after `npm run build`, which
  * `npm run test:dapr` does first): both processes come up, calls through daprd pass, calls
- * straight to the app without the token are rejected, and Ctrl-C stops both.
+ * straight to the app without the token are rejected, and Ctrl-C (SIGINT to the process group) stops both, daprd without a fatal line.
  */
 describe.each(['http', 'grpc'] as const)('npm run start:dapr -- --app-protocol %s', (appProtocol) => {
   let child: ChildProcess | undefined;
   let output = '';
 
   afterEach(() => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child && child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
   });
 
   it('starts the example app and daprd, routes calls through daprd, and stops both on SIGINT', async () => {
@@ -27,6 +27,7 @@ describe.each(['http', 'grpc'] as const)('npm run start:dapr -- --app-protocol %
         DAPR_GRPC_PORT: String(daprGrpcPort),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, like a terminal's foreground job
     });
     output = '';
     child.stdout?.on('data', (chunk) => (output += chunk));
@@ -47,8 +48,10 @@ describe.each(['http', 'grpc'] as const)('npm run start:dapr -- --app-protocol %
     expect(viaDaprd.status).toBe(appProtocol === 'http' ? 201 : 200);
     expect((await order(`http://127.0.0.1:${appPort}/orders`)).status).toBe(401);
 
-    child.kill('SIGINT');
+    // Ctrl-C in a terminal signals the whole foreground process group, not one process.
+    process.kill(-child.pid!, 'SIGINT');
     expect(await exited).toBe(0);
+    expect(output).not.toMatch(/level=fatal/); // daprd is stopped once, not signalled twice
     await expect(fetch(`http://127.0.0.1:${daprHttpPort}/v1.0/healthz`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${appPort}/healthz`)).rejects.toThrow();
   });
