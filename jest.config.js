@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 export default {
-  testEnvironment: 'node',
+  // Node's environment; what tests print is shown for failed tests only (TEST_LOGS=1: everything).
+  testEnvironment: '<rootDir>/test/setup/quiet-environment.js',
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/libs', '<rootDir>/test', '<rootDir>/src'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
