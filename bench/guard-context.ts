@@ -43,8 +43,12 @@ export function httpContext(headers: Record<string, string>, handler: 'get' | 'h
     getClass: () => OrdersController,
     getHandler: () => OrdersController.prototype[handler],
     switchToHttp: () => ({ getRequest: () => request, getResponse: () => args[1], getNext: () => args[2] }),
-    switchToRpc: () => { throw new Error('not rpc'); },
-    switchToWs: () => { throw new Error('not ws'); },
+    switchToRpc: () => {
+      throw new Error('not rpc');
+    },
+    switchToWs: () => {
+      throw new Error('not ws');
+    },
   } as unknown as ExecutionContext;
 }
 

@@ -17,7 +17,8 @@ const jwt = await new SignJWT({ sub: 'bench' }).setProtectedHeader({ alg: 'ES256
 const jwtCached = await createGuard({ jwt: jwtOptions });
 const jwtUncached = await createGuard({ jwt: { ...jwtOptions, verifiedCacheSize: 0 } });
 const jwtContext = httpContext({ 'dapr-api-token': jwt });
-if (!(await checkAsync(jwtCached.guard, jwtContext)) || !(await checkAsync(jwtUncached.guard, jwtContext))) throw new Error('the JWT guard does not accept its token');
+if (!(await checkAsync(jwtCached.guard, jwtContext)) || !(await checkAsync(jwtUncached.guard, jwtContext)))
+  throw new Error('the JWT guard does not accept its token');
 const contexts = {
   accepted: httpContext({ 'dapr-api-token': BENCH_TOKEN }),
   'rejected (wrong token, right length)': httpContext({ 'dapr-api-token': WRONG_TOKEN }),
@@ -26,7 +27,8 @@ const contexts = {
   'rejected (no token)': httpContext({}),
   'exempt (@DaprPublic)': httpContext({}, 'health'),
 };
-if (!check(guard, contexts.accepted) || check(guard, contexts['rejected (wrong token, right length)'])) throw new Error('the guard does not behave as expected');
+if (!check(guard, contexts.accepted) || check(guard, contexts['rejected (wrong token, right length)']))
+  throw new Error('the guard does not behave as expected');
 
 const noop = { canActivate: () => true };
 const bench = new Bench({ time, warmupTime: 300 });
@@ -56,7 +58,13 @@ process.stdout.write(
   `${JSON.stringify(
     bench.tasks.map((task) => {
       const result = task.result as unknown as { latency: { mean: number; p50?: number; rme: number }; throughput: { mean: number } };
-      return { name: task.name, nsPerCall: result.latency.mean * 1e6, medianNs: (result.latency.p50 ?? result.latency.mean) * 1e6, rmePercent: result.latency.rme, opsPerSecond: result.throughput.mean };
+      return {
+        name: task.name,
+        nsPerCall: result.latency.mean * 1e6,
+        medianNs: (result.latency.p50 ?? result.latency.mean) * 1e6,
+        rmePercent: result.latency.rme,
+        opsPerSecond: result.throughput.mean,
+      };
     }),
   )}\n`,
 );

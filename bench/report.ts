@@ -77,7 +77,8 @@ function targetRows(results: Results) {
   for (const target of results.settings.targets) {
     rows.push({ target, what: 'accepting vs the no-op guard', ratio: pairedRatio(results, target, 'dapr-valid', 'noop'), goal: 0.97 });
     rows.push({ target, what: 'rejecting vs accepting', ratio: pairedRatio(results, target, 'dapr-reject', 'dapr-valid'), goal: 0.9 });
-    if (target !== 'grpc') rows.push({ target, what: 'accepting vs passport-headerapikey', ratio: pairedRatio(results, target, 'dapr-valid', 'passport'), goal: 1 });
+    if (target !== 'grpc')
+      rows.push({ target, what: 'accepting vs passport-headerapikey', ratio: pairedRatio(results, target, 'dapr-valid', 'passport'), goal: 1 });
   }
   return rows.filter((row) => row.ratio !== undefined);
 }
@@ -101,16 +102,22 @@ export function renderMarkdown(results: Results, history: string): string {
     '',
     `- Run: ${results.date}, \`${results.command}\``,
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GiB, ${machine.platform}, Node ${machine.node}`,
-    `- Versions: ${Object.entries(results.versions).map(([name, version]) => `${name} ${version}`).join(', ')}`,
+    `- Versions: ${Object.entries(results.versions)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(', ')}`,
     `- Settings: ${settings.rounds} rounds × ${settings.duration} s per run, ${settings.connections} connections (in-flight calls for gRPC); ${settings.pinned ? 'servers pinned to one CPU and the load generator to the others (taskset)' : 'not pinned to CPUs'}`,
     '',
     '## Targets',
     '',
     '| Target | Measure | Ratio | Goal | Met |',
     '|---|---|---:|---:|:---:|',
-    ...targetRows(results).map((row) => `| ${TARGET_LABELS[row.target]} | ${row.what} | ${percent(row.ratio)} | ≥ ${percent(row.goal)} | ${row.ratio! >= row.goal ? 'yes' : '**no**'} |`),
+    ...targetRows(results).map(
+      (row) => `| ${TARGET_LABELS[row.target]} | ${row.what} | ${percent(row.ratio)} | ≥ ${percent(row.goal)} | ${row.ratio! >= row.goal ? 'yes' : '**no**'} |`,
+    ),
     '',
-    results.problems.length ? `**Wrong answers or errors during the run:** ${results.problems.join('; ')}` : 'Every request got the expected answer (2xx / OK when accepted, 401 / 16 when rejected), with no errors.',
+    results.problems.length
+      ? `**Wrong answers or errors during the run:** ${results.problems.join('; ')}`
+      : 'Every request got the expected answer (2xx / OK when accepted, 401 / 16 when rejected), with no errors.',
     '',
     '## Throughput',
     '',
@@ -118,7 +125,12 @@ export function renderMarkdown(results: Results, history: string): string {
     '',
   ];
   for (const target of settings.targets) {
-    lines.push(`### ${TARGET_LABELS[target]}`, '', '| Variant | Median req/s | Min – max | Spread | p50 | p99 | vs no guard | vs no-op | Server CPU per request |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push(
+      `### ${TARGET_LABELS[target]}`,
+      '',
+      '| Variant | Median req/s | Min – max | Spread | p50 | p99 | vs no guard | vs no-op | Server CPU per request |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
     for (const variant of settings.variants) {
       const samples = samplesOf(results, target, variant);
       if (!samples.length) continue;

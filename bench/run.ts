@@ -155,7 +155,11 @@ function grpcClientFor(port: number) {
   return new AppCallback(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 }
 
-async function loadHttp(port: number, token: string | undefined, seconds: number): Promise<Omit<Sample, 'round' | 'target' | 'variant' | 'serverCpuUsPerRequest'>> {
+async function loadHttp(
+  port: number,
+  token: string | undefined,
+  seconds: number,
+): Promise<Omit<Sample, 'round' | 'target' | 'variant' | 'serverCpuUsPerRequest'>> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/orders/1`,
     connections,
@@ -172,8 +176,19 @@ async function loadHttp(port: number, token: string | undefined, seconds: number
   };
 }
 
-async function loadGrpc(port: number, token: string | undefined, seconds: number): Promise<Omit<Sample, 'round' | 'target' | 'variant' | 'serverCpuUsPerRequest'>> {
-  const clients = grpcClients.get(port) ?? grpcClients.set(port, Array.from({ length: 4 }, () => grpcClientFor(port))).get(port)!;
+async function loadGrpc(
+  port: number,
+  token: string | undefined,
+  seconds: number,
+): Promise<Omit<Sample, 'round' | 'target' | 'variant' | 'serverCpuUsPerRequest'>> {
+  const clients =
+    grpcClients.get(port) ??
+    grpcClients
+      .set(
+        port,
+        Array.from({ length: 4 }, () => grpcClientFor(port)),
+      )
+      .get(port)!;
   const metadata = new grpc.Metadata();
   if (token) metadata.set('dapr-api-token', token);
   const request = { method: 'orders', data: { typeUrl: '', value: Buffer.from('{}') }, contentType: 'application/json' };
@@ -246,7 +261,12 @@ children.forEach((child) => child.kill('SIGTERM'));
 
 // ---------------------------------------------------------------- micro and memory
 function runJson(args: string[]): unknown {
-  return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!);
+  return JSON.parse(
+    execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+      .trim()
+      .split('\n')
+      .pop()!,
+  );
 }
 let micro: Results['micro'];
 if (!flags['no-micro']) {
@@ -264,8 +284,26 @@ const versionOf = (name: string) => JSON.parse(readFileSync(join(repo, 'node_mod
 const results: Results = {
   date: new Date().toISOString(),
   command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` },
-  versions: Object.fromEntries(['@nestjs/core', '@nestjs/platform-express', '@nestjs/platform-fastify', '@nestjs/microservices', '@grpc/grpc-js', '@nestjs/passport', 'passport-headerapikey', 'autocannon', 'tinybench'].map((name) => [name, versionOf(name)])),
+  machine: {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  },
+  versions: Object.fromEntries(
+    [
+      '@nestjs/core',
+      '@nestjs/platform-express',
+      '@nestjs/platform-fastify',
+      '@nestjs/microservices',
+      '@grpc/grpc-js',
+      '@nestjs/passport',
+      'passport-headerapikey',
+      'autocannon',
+      'tinybench',
+    ].map((name) => [name, versionOf(name)]),
+  ),
   settings: { duration, connections, rounds, variants, targets, pinned: Boolean(pinning) },
   samples,
   problems,

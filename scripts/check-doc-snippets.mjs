@@ -12,7 +12,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DOCS = ['README.md', 'libs/dapr-auth/README.md', 'SECURITY.md', 'CONTRIBUTING.md', ...readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const DOCS = [
+  'README.md',
+  'libs/dapr-auth/README.md',
+  'SECURITY.md',
+  'CONTRIBUTING.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 const work = join(root, '.doc-snippets');
 
 if (!existsSync(join(root, 'libs/dapr-auth/dist/esm/index.d.ts'))) {
@@ -36,7 +44,12 @@ function blocksOf(doc) {
 }
 
 function assumedNames(code) {
-  return [...code.matchAll(/^\s*\/\/ Assumed: ([^(\n]+)/gm)].flatMap((match) => match[1].split(',').map((name) => name.trim()).filter(Boolean));
+  return [...code.matchAll(/^\s*\/\/ Assumed: ([^(\n]+)/gm)].flatMap((match) =>
+    match[1]
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  );
 }
 
 const blocks = DOCS.flatMap(blocksOf);

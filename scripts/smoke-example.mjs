@@ -41,8 +41,7 @@ try {
   await waitFor(() => /one-time token:\s*\n\s*(\S+)/.test(app.output()), 'the example to print its demo token');
   const token = /one-time token:\s*\n\s*(\S+)/.exec(app.output())[1];
   const base = `http://127.0.0.1:${env.APP_PORT}`;
-  const order = (headers) =>
-    fetch(`${base}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"item":"tea"}' });
+  const order = (headers) => fetch(`${base}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"item":"tea"}' });
   check((await fetch(`${base}/healthz`)).status === 200, 'GET /healthz answers 200 without a token');
   check((await order({})).status === 401, 'POST /orders without a token answers 401');
   check((await order({ 'dapr-api-token': token })).status === 201, 'POST /orders with the printed token answers 201');

@@ -39,12 +39,27 @@ function sh(command, args, cwd) {
 step('npm pack -w nestjs-dapr-auth (runs the build)');
 const [packed] = JSON.parse(sh('npm', ['pack', '-w', 'nestjs-dapr-auth', '--pack-destination', work, '--json', '--silent'], root));
 const tarball = join(work, packed.filename);
-console.log(`${packed.filename}: ${(packed.size / 1024).toFixed(1)} kB packed, ${(packed.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed.entryCount} files`);
+console.log(
+  `${packed.filename}: ${(packed.size / 1024).toFixed(1)} kB packed, ${(packed.unpackedSize / 1024).toFixed(1)} kB unpacked, ${packed.entryCount} files`,
+);
 const files = packed.files.map((file) => file.path);
-for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json']) {
+for (const required of [
+  'package.json',
+  'README.md',
+  'LICENSE',
+  'CHANGELOG.md',
+  'dist/esm/index.js',
+  'dist/esm/index.d.ts',
+  'dist/cjs/index.js',
+  'dist/cjs/index.d.ts',
+  'dist/cjs/package.json',
+]) {
   check(files.includes(required), `the tarball has ${required}`);
 }
-check(!files.some((file) => /\.spec\.|(^|\/)src\/|\.map$|tsconfig|scripts\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))), 'no sources, specs, maps, configs or build scripts in the tarball');
+check(
+  !files.some((file) => /\.spec\.|(^|\/)src\/|\.map$|tsconfig|scripts\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts'))),
+  'no sources, specs, maps, configs or build scripts in the tarball',
+);
 check(packed.size < 100 * 1024, `the tarball is small (${(packed.size / 1024).toFixed(1)} kB < 100 kB)`);
 
 const unpacked = join(work, 'unpacked');
@@ -52,9 +67,18 @@ mkdirSync(unpacked);
 sh('tar', ['-xzf', tarball, '-C', unpacked]);
 const manifest = JSON.parse(readFileSync(join(unpacked, 'package/package.json'), 'utf8'));
 check(manifest.version === '0.1.0', 'version 0.1.0');
-check(manifest.devDependencies === undefined && JSON.stringify(Object.keys(manifest.dependencies ?? {})) === '["jose"]', 'no devDependencies; one dependency, jose (loaded only in JWT mode)');
-check(manifest.bin?.['nestjs-dapr-auth'] === './bin/nestjs-dapr-auth.mjs' && files.includes('bin/nestjs-dapr-auth.mjs') && files.includes('dist/esm/cli.js'), 'bin nestjs-dapr-auth -> bin/nestjs-dapr-auth.mjs (which runs dist/esm/cli.js), in the tarball');
-check(manifest.peerDependencies['@nestjs/common'] === '^11.0.0 || ^12.0.0' && manifest.peerDependencies['@nestjs/core'] === '^11.0.0 || ^12.0.0', 'peer ranges cover Nest 11 and 12');
+check(
+  manifest.devDependencies === undefined && JSON.stringify(Object.keys(manifest.dependencies ?? {})) === '["jose"]',
+  'no devDependencies; one dependency, jose (loaded only in JWT mode)',
+);
+check(
+  manifest.bin?.['nestjs-dapr-auth'] === './bin/nestjs-dapr-auth.mjs' && files.includes('bin/nestjs-dapr-auth.mjs') && files.includes('dist/esm/cli.js'),
+  'bin nestjs-dapr-auth -> bin/nestjs-dapr-auth.mjs (which runs dist/esm/cli.js), in the tarball',
+);
+check(
+  manifest.peerDependencies['@nestjs/common'] === '^11.0.0 || ^12.0.0' && manifest.peerDependencies['@nestjs/core'] === '^11.0.0 || ^12.0.0',
+  'peer ranges cover Nest 11 and 12',
+);
 check(manifest.peerDependenciesMeta?.['@nestjs/microservices']?.optional === true, '@nestjs/microservices is an optional peer');
 check(Boolean(manifest.license && manifest.repository?.url && manifest.keywords?.length), 'license, repository and keywords are set');
 
@@ -104,7 +128,9 @@ class OrdersController {
     return { status: 'ok' };
   }
 }
-${withGrpc ? `
+${
+  withGrpc
+    ? `
 @Controller()
 class PingController {
   @GrpcMethod('Ping', 'Ping')
@@ -112,7 +138,9 @@ class PingController {
     return { message: \`pong \${request.name}\` };
   }
 }
-` : ''}
+`
+    : ''
+}
 // JWT_SECRET set: JWT mode (jose is then imported dynamically, from CommonJS too).
 const options: DaprAuthModuleOptions = process.env.JWT_SECRET
   ? { logRejections: false, jwt: { secret: process.env.JWT_SECRET, algorithms: ['HS256'] } }
@@ -126,12 +154,16 @@ class AppModule {}
 
 async function main(): Promise<void> {
   const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
-${withGrpc ? `  app.connectMicroservice<MicroserviceOptions>(
+${
+  withGrpc
+    ? `  app.connectMicroservice<MicroserviceOptions>(
     // No inheritAppConfig: global: true must protect the gRPC handlers anyway.
     { transport: Transport.GRPC, options: { package: 'ping', protoPath: \`\${process.cwd()}/ping.proto\`, url: \`127.0.0.1:\${process.env.GRPC_PORT}\` } },
   );
   await app.startAllMicroservices();
-` : ''}  await app.listen(Number(process.env.PORT), '127.0.0.1');
+`
+    : ''
+}  await app.listen(Number(process.env.PORT), '127.0.0.1');
   console.log('READY');
 }
 
@@ -160,7 +192,17 @@ function createApp(variant) {
   };
   writeFileSync(
     join(dir, 'package.json'),
-    JSON.stringify({ name: variant.name, private: true, type: variant.esm ? 'module' : 'commonjs', dependencies, devDependencies: { typescript: variant.typescript, '@types/node': '^20.19.0' } }, null, 2),
+    JSON.stringify(
+      {
+        name: variant.name,
+        private: true,
+        type: variant.esm ? 'module' : 'commonjs',
+        dependencies,
+        devDependencies: { typescript: variant.typescript, '@types/node': '^20.19.0' },
+      },
+      null,
+      2,
+    ),
   );
   writeFileSync(
     join(dir, 'tsconfig.json'),
@@ -200,7 +242,11 @@ const freePort = () =>
 
 async function startApp(dir, env) {
   const [port, grpcPort] = await Promise.all([freePort(), freePort()]);
-  const child = spawn(process.execPath, ['dist/main.js'], { cwd: dir, env: { ...process.env, PORT: String(port), GRPC_PORT: String(grpcPort), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: dir,
+    env: { ...process.env, PORT: String(port), GRPC_PORT: String(grpcPort), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
@@ -227,7 +273,10 @@ async function exerciseJwt(variant, dir) {
   const { child, port } = await startApp(dir, { JWT_SECRET: secret });
   try {
     const order = (headers) => fetch(`http://127.0.0.1:${port}/orders`, { method: 'POST', headers }).then((response) => response.status);
-    check((await order({ 'dapr-api-token': jwt })) === 201, `${variant.name}: JWT mode (jose imported ${variant.esm ? 'from ESM' : 'from CommonJS'}): a token signed by the tool -> 201`);
+    check(
+      (await order({ 'dapr-api-token': jwt })) === 201,
+      `${variant.name}: JWT mode (jose imported ${variant.esm ? 'from ESM' : 'from CommonJS'}): a token signed by the tool -> 201`,
+    );
     check((await order({ 'dapr-api-token': `${jwt.slice(0, -2)}xx` })) === 401, `${variant.name}: JWT mode: a tampered signature -> 401`);
   } finally {
     child.kill('SIGTERM');
@@ -236,7 +285,11 @@ async function exerciseJwt(variant, dir) {
 
 async function exercise(variant, dir) {
   const [port, grpcPort] = await Promise.all([freePort(), freePort()]);
-  const child = spawn(process.execPath, ['dist/main.js'], { cwd: dir, env: { ...process.env, APP_API_TOKEN: TOKEN, PORT: String(port), GRPC_PORT: String(grpcPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: dir,
+    env: { ...process.env, APP_API_TOKEN: TOKEN, PORT: String(port), GRPC_PORT: String(grpcPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
@@ -262,7 +315,10 @@ async function exercise(variant, dir) {
           client.Ping({ name: 'x' }, metadata, { deadline: Date.now() + 5000 }, (error, reply) => resolve(error ? error.code : reply.message));
         });
       check((await call(undefined)) === grpc.status.UNAUTHENTICATED, `${variant.name}: gRPC without a token -> 16 UNAUTHENTICATED`);
-      check((await call('wrong-token-value-for-the-package-test')) === grpc.status.UNAUTHENTICATED, `${variant.name}: gRPC with a wrong token -> 16 UNAUTHENTICATED`);
+      check(
+        (await call('wrong-token-value-for-the-package-test')) === grpc.status.UNAUTHENTICATED,
+        `${variant.name}: gRPC with a wrong token -> 16 UNAUTHENTICATED`,
+      );
       check((await call(TOKEN)) === 'pong x', `${variant.name}: gRPC with the token -> OK`);
       client.close();
     }
@@ -302,9 +358,15 @@ for (const variant of VARIANTS) {
     ? sh(process.execPath, ['--input-type=module', '-e', "console.log(import.meta.resolve('nestjs-dapr-auth'))"], dir).trim()
     : sh(process.execPath, ['-p', "require.resolve('nestjs-dapr-auth')"], dir).trim();
   if (variant.esm) {
-    check(/from 'nestjs-dapr-auth'/.test(compiled) && resolved.endsWith('/dist/esm/index.js'), `${variant.name}: imports the ES module build (${resolved.split('node_modules/')[1]})`);
+    check(
+      /from 'nestjs-dapr-auth'/.test(compiled) && resolved.endsWith('/dist/esm/index.js'),
+      `${variant.name}: imports the ES module build (${resolved.split('node_modules/')[1]})`,
+    );
   } else {
-    check(/require\("nestjs-dapr-auth"\)/.test(compiled) && resolved.endsWith('/dist/cjs/index.js'), `${variant.name}: require()s the CommonJS build (${resolved.split('node_modules/')[1]})`);
+    check(
+      /require\("nestjs-dapr-auth"\)/.test(compiled) && resolved.endsWith('/dist/cjs/index.js'),
+      `${variant.name}: require()s the CommonJS build (${resolved.split('node_modules/')[1]})`,
+    );
   }
 
   step(`${variant.name}: start and call it`);
@@ -319,5 +381,7 @@ for (const variant of VARIANTS) {
 
 if (process.env.KEEP_PACKAGE_APPS) console.log(`\nkept ${work}`);
 else rmSync(work, { recursive: true, force: true });
-console.log(`\n${failures.length === 0 ? 'test:package passed' : `test:package FAILED (${failures.length}): ${failures.join('; ')}`} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(
+  `\n${failures.length === 0 ? 'test:package passed' : `test:package FAILED (${failures.length}): ${failures.join('; ')}`} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+);
 process.exitCode = failures.length === 0 ? 0 : 1;

@@ -22,9 +22,7 @@ export class AppCallbackController {
   onInvoke(request: { method: string; data?: Any; contentType?: string }) {
     const body = request.data?.value?.length ? JSON.parse(request.data.value.toString('utf8')) : {};
     const result =
-      request.method === 'orders'
-        ? this.orders.create(body.item ?? 'unknown', body.quantity ?? 1, 'grpc')
-        : { error: `unknown method ${request.method}` };
+      request.method === 'orders' ? this.orders.create(body.item ?? 'unknown', body.quantity ?? 1, 'grpc') : { error: `unknown method ${request.method}` };
     return { data: { typeUrl: '', value: Buffer.from(JSON.stringify(result)) }, contentType: 'application/json' };
   }
 

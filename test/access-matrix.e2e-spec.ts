@@ -54,8 +54,16 @@ const CONTROLLERS = CELLS.map(({ classKind, methodKind }, i) => {
   }
   Object.defineProperty(CellController, 'name', { value: `Cell${i}Controller` });
   const methodDecorators = [decorator(methodKind)].filter((d) => d !== undefined);
-  for (const [key, route] of [['http', Get()], ['rpc', GrpcMethod('Matrix', `Cell${i}`)]] as const) {
-    const descriptor = Reflect.decorate([route, ...methodDecorators], CellController.prototype, key, Object.getOwnPropertyDescriptor(CellController.prototype, key)!);
+  for (const [key, route] of [
+    ['http', Get()],
+    ['rpc', GrpcMethod('Matrix', `Cell${i}`)],
+  ] as const) {
+    const descriptor = Reflect.decorate(
+      [route, ...methodDecorators],
+      CellController.prototype,
+      key,
+      Object.getOwnPropertyDescriptor(CellController.prototype, key)!,
+    );
     Object.defineProperty(CellController.prototype, key, descriptor as PropertyDescriptor);
   }
   Reflect.decorate([Controller(`cell/${i}`), ...[decorator(classKind)].filter((d) => d !== undefined)], CellController);

@@ -19,7 +19,11 @@ const libDir = join(root, 'libs/dapr-auth');
 const cli = join(libDir, 'dist/esm/cli.js');
 
 function newestSource(dir: string): number {
-  return Math.max(...readdirSync(dir, { withFileTypes: true }).map((entry) => (entry.isDirectory() ? newestSource(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs)));
+  return Math.max(
+    ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
+      entry.isDirectory() ? newestSource(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
+    ),
+  );
 }
 
 /** Runs the CLI; never with a secret or token on the command line. */
@@ -34,11 +38,11 @@ describe('the nestjs-dapr-auth command-line tool', () => {
 
   beforeAll(() => {
     // The tool runs from the build; build it when the sources are newer (a fresh clone, an edit).
-    let built = 0;
+    let built: number;
     try {
       built = statSync(cli).mtimeMs;
     } catch {
-      built = 0;
+      built = 0; // not built yet
     }
     if (built < newestSource(join(libDir, 'src'))) execFileSync('npm', ['run', 'build', '-w', 'nestjs-dapr-auth'], { cwd: root, stdio: 'ignore' });
   }, 120_000);
@@ -46,7 +50,8 @@ describe('the nestjs-dapr-auth command-line tool', () => {
 
   it('prints help for the tool and each command, with exit code 0', () => {
     expect(run(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Commands:') });
-    for (const command of ['generate', 'sign', 'verify']) expect(run([command, '--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining(`Usage: nestjs-dapr-auth ${command}`) });
+    for (const command of ['generate', 'sign', 'verify'])
+      expect(run([command, '--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining(`Usage: nestjs-dapr-auth ${command}`) });
   });
 
   it('generate: 32 random bytes as base64url, different every time', () => {
@@ -62,8 +67,14 @@ describe('the nestjs-dapr-auth command-line tool', () => {
     expect(run(['sign', '--alg', 'HS256', '--secret', 'abc'])).toMatchObject({ code: 2, stderr: expect.stringContaining('never taken as arguments') });
     expect(run(['verify', '--alg', 'HS256', '--token', 'abc'])).toMatchObject({ code: 2, stderr: expect.stringContaining('never taken as arguments') });
     expect(run(['sign', '--secret-env', 'NOPE_NOT_SET'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--alg is required') });
-    expect(run(['sign', '--alg', 'HS256', '--secret-env', 'NOPE_NOT_SET'])).toMatchObject({ code: 2, stderr: expect.stringContaining('NOPE_NOT_SET (--secret-env) is not set') });
-    expect(run(['sign', '--alg', 'HS256', '--secret-env', 'SHORT'], { env: { SHORT: 'x'.repeat(20) } })).toMatchObject({ code: 2, stderr: expect.stringContaining('shorter than the 32 bytes HS256 needs') });
+    expect(run(['sign', '--alg', 'HS256', '--secret-env', 'NOPE_NOT_SET'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('NOPE_NOT_SET (--secret-env) is not set'),
+    });
+    expect(run(['sign', '--alg', 'HS256', '--secret-env', 'SHORT'], { env: { SHORT: 'x'.repeat(20) } })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('shorter than the 32 bytes HS256 needs'),
+    });
     expect(run(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command') });
   });
 
@@ -97,8 +108,14 @@ describe('the nestjs-dapr-auth command-line tool', () => {
     const env = { S: secret };
     const token = run(['sign', '--alg', 'HS256', '--secret-env', 'S', '--exp', '1h'], { env }).stdout;
     registerSecret(token);
-    for (const [tolerance, age] of [['30s', '1 day'], ['30', '86400'], ['2 minutes', '1y']]) {
-      expect(run(['verify', '--alg', 'HS256', '--secret-env', 'S', '--clock-tolerance', tolerance, '--max-age', age], { env, input: token })).toMatchObject({ code: 0 });
+    for (const [tolerance, age] of [
+      ['30s', '1 day'],
+      ['30', '86400'],
+      ['2 minutes', '1y'],
+    ]) {
+      expect(run(['verify', '--alg', 'HS256', '--secret-env', 'S', '--clock-tolerance', tolerance, '--max-age', age], { env, input: token })).toMatchObject({
+        code: 0,
+      });
     }
   });
 
@@ -114,7 +131,9 @@ describe('the nestjs-dapr-auth command-line tool', () => {
     const secret = randomBytes(32).toString('base64url');
     registerSecret(secret);
     writeFileSync(path('hs.secret'), `${secret}\n`);
-    const signed = run(['sign', '--alg', 'HS256', '--secret-env', 'APP_JWT_SECRET', '--iss', 'dapr', '--aud', 'orders', '--sub', 'checkout', '--exp', '30d'], { env: { APP_JWT_SECRET: secret } });
+    const signed = run(['sign', '--alg', 'HS256', '--secret-env', 'APP_JWT_SECRET', '--iss', 'dapr', '--aud', 'orders', '--sub', 'checkout', '--exp', '30d'], {
+      env: { APP_JWT_SECRET: secret },
+    });
     expect(signed.code).toBe(0);
     registerSecret(signed.stdout);
     writeFileSync(path('hs.jwt'), signed.stdout);
@@ -126,8 +145,15 @@ describe('the nestjs-dapr-auth command-line tool', () => {
     expect(claims).toMatchObject({ iss: 'dapr', aud: 'orders', sub: 'checkout' });
     expect(claims.exp - claims.iat).toBe(30 * 86400);
 
-    expect(run(['verify', '--alg', 'HS256', '--secret-file', path('hs.secret'), '--aud', 'payments'], { input: signed.stdout })).toEqual({ code: 1, stdout: 'invalid: wrong audience (aud)', stderr: '' });
-    expect(run(['verify', '--alg', 'RS256', '--secret-file', path('hs.secret')], { input: signed.stdout })).toMatchObject({ code: 2, stderr: expect.stringContaining('RS256 is not an HMAC algorithm') });
+    expect(run(['verify', '--alg', 'HS256', '--secret-file', path('hs.secret'), '--aud', 'payments'], { input: signed.stdout })).toEqual({
+      code: 1,
+      stdout: 'invalid: wrong audience (aud)',
+      stderr: '',
+    });
+    expect(run(['verify', '--alg', 'RS256', '--secret-file', path('hs.secret')], { input: signed.stdout })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('RS256 is not an HMAC algorithm'),
+    });
   });
 
   it('ES256: sign with a private key file, verify with the public key, then use the token against the example app', async () => {

@@ -7,7 +7,18 @@ import { fileURLToPath } from 'node:url';
  * a heading of that file (GitHub's slugs), so moving a section never leaves a dead link behind.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DOCS = ['README.md', 'CONTRIBUTING.md', 'SECURITY.md', 'BENCHMARKS.md', 'libs/dapr-auth/README.md', 'libs/dapr-auth/CHANGELOG.md', 'bench/history.md', ...readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const DOCS = [
+  'README.md',
+  'CONTRIBUTING.md',
+  'SECURITY.md',
+  'BENCHMARKS.md',
+  'libs/dapr-auth/README.md',
+  'libs/dapr-auth/CHANGELOG.md',
+  'bench/history.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 
 /** GitHub's heading anchors: lower case, punctuation dropped (but `-` and `_`), spaces to `-`, repeats numbered. */
 function anchorsOf(markdown: string): Set<string> {

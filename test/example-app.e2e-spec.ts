@@ -57,7 +57,11 @@ describe('the example app (src/), as daprd would call it', () => {
     it('pub/sub delivery (a CloudEvent) is acknowledged with the token, refused without', async () => {
       const event = { specversion: '1.0', id: 'e1', type: 'com.dapr.event.sent', source: 'publisher', data: { item: 'coffee' } };
       const delivery = (headers: Record<string, string>) =>
-        send(httpUrl, '/events/orders', { method: 'POST', headers: { ...headers, 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(event) });
+        send(httpUrl, '/events/orders', {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/cloudevents+json' },
+          body: JSON.stringify(event),
+        });
       expect((await delivery(withToken)).json).toEqual({ status: 'SUCCESS' });
       expect((await delivery({})).status).toBe(401);
     });

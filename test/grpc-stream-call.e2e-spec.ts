@@ -13,7 +13,7 @@ function transportServer(app: INestMicroservice): { setOnProcessingStartHook(hoo
 }
 
 describe('@GrpcStreamCall rejections', () => {
-  it('leave Nest\'s processing hooks balanced, run no handler, and raise no unhandled rejection', async () => {
+  it("leave Nest's processing hooks balanced, run no handler, and raise no unhandled rejection", async () => {
     const { app, address } = await startGrpcApp({ token: TOKEN });
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -67,7 +67,10 @@ describe('@DaprClaims() in a @GrpcStreamCall handler', () => {
       const outcome = await callStream(client, 'DuplexCall', tokenMetadata(token), { send: [{ text: 'a' }] });
       expect(outcome).toMatchObject({ code: 0, messages: [{ text: 'sub=checkout' }] });
       // Again, from the verified-token cache.
-      expect(await callStream(client, 'DuplexCall', tokenMetadata(token), { send: [{ text: 'b' }] })).toMatchObject({ code: 0, messages: [{ text: 'sub=checkout' }] });
+      expect(await callStream(client, 'DuplexCall', tokenMetadata(token), { send: [{ text: 'b' }] })).toMatchObject({
+        code: 0,
+        messages: [{ text: 'sub=checkout' }],
+      });
       expect((await callStream(client, 'DuplexCall', tokenMetadata(), { send: [{ text: 'c' }] })).code).toBe(16);
     } finally {
       client.close();

@@ -66,7 +66,7 @@ describe('gRPC (@nestjs/microservices, grpc-js, Dapr protos)', () => {
     });
   });
 
-  describe("the calls daprd makes without a token are exempt", () => {
+  describe('the calls daprd makes without a token are exempt', () => {
     it('AppCallbackHealthCheck/HealthCheck', async () => {
       expect((await callUnary(health, 'HealthCheck', {}, tokenMetadata())).code).toBe(OK);
     });
@@ -89,10 +89,22 @@ describe('gRPC (@nestjs/microservices, grpc-js, Dapr protos)', () => {
 
   describe.each([
     ['Unary (@GrpcMethod)', (m: any) => callUnary(streaming, 'Unary', { text: 'a' }, m), { text: 'unary a' }],
-    ['ServerStream (@GrpcMethod, server streaming)', (m: any) => callStream(streaming, 'ServerStream', m, { request: { text: 'a' } }), [{ text: 'a 1' }, { text: 'a 2' }]],
-    ['ClientStreamRx (@GrpcStreamMethod, client streaming)', (m: any) => callClientStream(streaming, 'ClientStreamRx', m, [{ text: 'a' }, { text: 'b' }]), { text: 'a+b' }],
+    [
+      'ServerStream (@GrpcMethod, server streaming)',
+      (m: any) => callStream(streaming, 'ServerStream', m, { request: { text: 'a' } }),
+      [{ text: 'a 1' }, { text: 'a 2' }],
+    ],
+    [
+      'ClientStreamRx (@GrpcStreamMethod, client streaming)',
+      (m: any) => callClientStream(streaming, 'ClientStreamRx', m, [{ text: 'a' }, { text: 'b' }]),
+      { text: 'a+b' },
+    ],
     ['DuplexRx (@GrpcStreamMethod, duplex)', (m: any) => callStream(streaming, 'DuplexRx', m, { send: [{ text: 'a' }] }), [{ text: 'echo a' }]],
-    ['ClientStreamCall (@GrpcStreamCall, client streaming)', (m: any) => callClientStream(streaming, 'ClientStreamCall', m, [{ text: 'a' }, { text: 'b' }]), { text: 'a+b' }],
+    [
+      'ClientStreamCall (@GrpcStreamCall, client streaming)',
+      (m: any) => callClientStream(streaming, 'ClientStreamCall', m, [{ text: 'a' }, { text: 'b' }]),
+      { text: 'a+b' },
+    ],
     ['DuplexCall (@GrpcStreamCall, duplex)', (m: any) => callStream(streaming, 'DuplexCall', m, { send: [{ text: 'a' }] }), [{ text: 'echo a' }]],
   ])('%s', (_name, call, expected) => {
     it('accepts the token', async () => {
@@ -135,7 +147,9 @@ describe('gRPC (@nestjs/microservices, grpc-js, Dapr protos)', () => {
       const open = await startGrpcApp({ token: TOKEN, global: false });
       try {
         const output = capturedOutput();
-        expect(output).toContain('handler(s) without DaprAuthGuard, open to anyone who reaches the port:\n  - AppCallback/OnInvoke (TestAppCallbackController.onInvoke)');
+        expect(output).toContain(
+          'handler(s) without DaprAuthGuard, open to anyone who reaches the port:\n  - AppCallback/OnInvoke (TestAppCallbackController.onInvoke)',
+        );
         expect(output).toContain('add @DaprProtected()');
         // The calls daprd sends without a token are exempt anyway: not worth a warning.
         expect(output).not.toMatch(/ - [^\n]*(HealthCheck|ListTopicSubscriptions|ListInputBindings)/);

@@ -33,7 +33,10 @@ async function startHybrid({ platform, inheritAppConfig, deferInitialization, gr
   class HybridModule {}
   const app = await NestFactory.create(HybridModule, platform() as never, { logger: testLogger(['fatal', 'error', 'warn', 'log']), abortOnError: false });
   const grpcAddress = `127.0.0.1:${await freePort()}`;
-  app.connectMicroservice<MicroserviceOptions>({ transport: Transport.GRPC, options: grpcServerOptions(grpcAddress) }, { inheritAppConfig, deferInitialization });
+  app.connectMicroservice<MicroserviceOptions>(
+    { transport: Transport.GRPC, options: grpcServerOptions(grpcAddress) },
+    { inheritAppConfig, deferInitialization },
+  );
   await app.startAllMicroservices();
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };

@@ -53,7 +53,8 @@ describe('jwt with a remote JWKS (jwksUri)', () => {
   let app: INestApplication;
   let baseUrl: string;
   // A new token per call, so that the verified-token cache never answers for the JWKS.
-  const status = async (key: SigningKey) => (await send(baseUrl, '/claims', { headers: { 'dapr-api-token': await key.sign({ jti: `${Math.random()}` }) } })).status;
+  const status = async (key: SigningKey) =>
+    (await send(baseUrl, '/claims', { headers: { 'dapr-api-token': await key.sign({ jti: `${Math.random()}` }) } })).status;
 
   beforeAll(async () => {
     await jwks.start();
@@ -62,7 +63,14 @@ describe('jwt with a remote JWKS (jwksUri)', () => {
     jwks.keys = [first.publicJwk!];
     ({ app, baseUrl } = await startHttpApp(
       jwtTestModule({
-        jwt: { jwksUri: jwks.url, algorithms: ['RS256'], jwksCacheMaxAge: CACHE_MAX_AGE, jwksStaleTolerance: STALE_TOLERANCE, jwksCooldown: COOLDOWN, jwksTimeout: 500 },
+        jwt: {
+          jwksUri: jwks.url,
+          algorithms: ['RS256'],
+          jwksCacheMaxAge: CACHE_MAX_AGE,
+          jwksStaleTolerance: STALE_TOLERANCE,
+          jwksCooldown: COOLDOWN,
+          jwksTimeout: 500,
+        },
       }),
       express,
     ));

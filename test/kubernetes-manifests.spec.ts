@@ -63,7 +63,11 @@ describe('deploy/kubernetes', () => {
 
   it('the Secret kustomize generates from token.env is valid too, under the name the annotation uses', () => {
     const generator = base.secretGenerator[0];
-    const generated = new Secret({ metadata: { name: generator.name, labels: generator.options.labels }, type: 'Opaque', data: { token: Buffer.from('x').toString('base64') } });
+    const generated = new Secret({
+      metadata: { name: generator.name, labels: generator.options.labels },
+      type: 'Opaque',
+      data: { token: Buffer.from('x').toString('base64') },
+    });
     expect(() => generated.validate()).not.toThrow();
     expect(generator.options.disableNameSuffixHash).toBe(true); // the Dapr annotation is not rewritten by kustomize
   });
@@ -116,7 +120,7 @@ describe('deploy/kubernetes', () => {
       expect(dockerfile).toMatch(new RegExp(`^EXPOSE .*\\b${port}\\b`, 'm'));
     });
 
-    it("checks health the way the guard exempts it", () => {
+    it('checks health the way the guard exempts it', () => {
       expect(annotations['dapr.io/enable-app-health-check']).toBe('true');
       if (protocol === 'http') {
         const appPath = env('APP_HEALTH_CHECK_PATH')?.value ?? DEFAULT_HEALTH_CHECK_PATH;

@@ -31,22 +31,86 @@ interface Case {
 }
 
 const FAILS: Case[] = [
-  { what: 'no token anywhere', options: {}, env: { APP_API_TOKEN: undefined }, problem: /environment variable APP_API_TOKEN is not set/, fix: /Set it to the same value as the Dapr sidecar's APP_API_TOKEN/ },
-  { what: 'an empty APP_API_TOKEN', options: {}, env: { APP_API_TOKEN: '' }, problem: /APP_API_TOKEN is empty/, fix: /Set it to the same value as the Dapr sidecar's APP_API_TOKEN/ },
+  {
+    what: 'no token anywhere',
+    options: {},
+    env: { APP_API_TOKEN: undefined },
+    problem: /environment variable APP_API_TOKEN is not set/,
+    fix: /Set it to the same value as the Dapr sidecar's APP_API_TOKEN/,
+  },
+  {
+    what: 'an empty APP_API_TOKEN',
+    options: {},
+    env: { APP_API_TOKEN: '' },
+    problem: /APP_API_TOKEN is empty/,
+    fix: /Set it to the same value as the Dapr sidecar's APP_API_TOKEN/,
+  },
   { what: 'a whitespace-only APP_API_TOKEN', options: {}, env: { APP_API_TOKEN: ' \t ' }, problem: /APP_API_TOKEN is empty/, fix: /Set it to the same value/ },
-  { what: 'a trailing newline', options: {}, env: { APP_API_TOKEN: `${TOKEN}\n` }, problem: /APP_API_TOKEN is not a valid token/, fix: /trailing newline from 'echo' or a file/ },
-  { what: 'a non-printable character', options: {}, env: { APP_API_TOKEN: WITH_BELL }, problem: /APP_API_TOKEN is not a valid token/, fix: /visible ASCII characters, without spaces/ },
+  {
+    what: 'a trailing newline',
+    options: {},
+    env: { APP_API_TOKEN: `${TOKEN}\n` },
+    problem: /APP_API_TOKEN is not a valid token/,
+    fix: /trailing newline from 'echo' or a file/,
+  },
+  {
+    what: 'a non-printable character',
+    options: {},
+    env: { APP_API_TOKEN: WITH_BELL },
+    problem: /APP_API_TOKEN is not a valid token/,
+    fix: /visible ASCII characters, without spaces/,
+  },
   { what: 'a non-printable character in `token`', options: { token: WITH_BELL }, problem: /option `token` is not a valid token/, fix: /visible ASCII/ },
   { what: 'a token longer than maxTokenLength', options: { token: TOKEN, maxTokenLength: 16 }, problem: /not a valid token/, fix: /raise maxTokenLength/ },
-  { what: 'an unknown option', options: { tokn: TOKEN } as DaprAuthModuleOptions, problem: /unknown option\(s\) `tokn`/, fix: /Known options: token, tokenEnvVar/ },
-  { what: 'token and tokenEnvVar together', options: { token: TOKEN, tokenEnvVar: 'X' }, problem: /`token` and `tokenEnvVar` each say where the token comes from/, fix: /keep one/ },
-  { what: 'tokenFile and tokenSource together', options: { tokenFile: '/x', tokenSource: { getTokens: () => [TOKEN] } }, problem: /`tokenFile` and `tokenSource`/, fix: /keep one/ },
-  { what: 'a missing token file', options: { tokenFile: join(dir, 'absent') }, problem: /token file .*absent does not exist/, fix: /Point `tokenFile` at the file .* without subPath/ },
+  {
+    what: 'an unknown option',
+    options: { tokn: TOKEN } as DaprAuthModuleOptions,
+    problem: /unknown option\(s\) `tokn`/,
+    fix: /Known options: token, tokenEnvVar/,
+  },
+  {
+    what: 'token and tokenEnvVar together',
+    options: { token: TOKEN, tokenEnvVar: 'X' },
+    problem: /`token` and `tokenEnvVar` each say where the token comes from/,
+    fix: /keep one/,
+  },
+  {
+    what: 'tokenFile and tokenSource together',
+    options: { tokenFile: '/x', tokenSource: { getTokens: () => [TOKEN] } },
+    problem: /`tokenFile` and `tokenSource`/,
+    fix: /keep one/,
+  },
+  {
+    what: 'a missing token file',
+    options: { tokenFile: join(dir, 'absent') },
+    problem: /token file .*absent does not exist/,
+    fix: /Point `tokenFile` at the file .* without subPath/,
+  },
   { what: 'an empty token file', options: { tokenFile: file('empty', '\n') }, problem: /token file .*empty is empty/, fix: /Point `tokenFile` at the file/ },
-  { what: 'a token file with two tokens in it', options: { tokenFile: file('two', `${TOKEN}\n${TOKEN}\n`) }, problem: /does not hold a valid token/, fix: /Point `tokenFile` at the file/ },
-  { what: 'tokenFileGracePeriod without tokenFile', options: { token: TOKEN, tokenFileGracePeriod: 1 }, problem: /only applies with `tokenFile`/, fix: /set tokenFile or remove it/ },
-  { what: 'a relative healthCheckPath', options: { token: TOKEN, healthCheckPath: 'healthz' }, problem: /healthCheckPath/, fix: /starting with "\/".*The same as daprd's --app-health-check-path/ },
-  { what: 'an unknown log level', options: { token: TOKEN, logRejections: 'loud' as never }, problem: /logRejections/, fix: /false or one of log, error, warn/ },
+  {
+    what: 'a token file with two tokens in it',
+    options: { tokenFile: file('two', `${TOKEN}\n${TOKEN}\n`) },
+    problem: /does not hold a valid token/,
+    fix: /Point `tokenFile` at the file/,
+  },
+  {
+    what: 'tokenFileGracePeriod without tokenFile',
+    options: { token: TOKEN, tokenFileGracePeriod: 1 },
+    problem: /only applies with `tokenFile`/,
+    fix: /set tokenFile or remove it/,
+  },
+  {
+    what: 'a relative healthCheckPath',
+    options: { token: TOKEN, healthCheckPath: 'healthz' },
+    problem: /healthCheckPath/,
+    fix: /starting with "\/".*The same as daprd's --app-health-check-path/,
+  },
+  {
+    what: 'an unknown log level',
+    options: { token: TOKEN, logRejections: 'loud' as never },
+    problem: /logRejections/,
+    fix: /false or one of log, error, warn/,
+  },
 ];
 
 describe('misconfiguration', () => {

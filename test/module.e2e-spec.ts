@@ -4,14 +4,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
-import {
-  DAPR_TOKEN_SOURCE,
-  DaprAuthConfigError,
-  DaprAuthGuard,
-  DaprAuthModule,
-  type DaprAuthModuleOptions,
-  type DaprTokenSource,
-} from 'nestjs-dapr-auth';
+import { DAPR_TOKEN_SOURCE, DaprAuthConfigError, DaprAuthGuard, DaprAuthModule, type DaprAuthModuleOptions, type DaprTokenSource } from 'nestjs-dapr-auth';
 import { send, startHttpApp } from './support/http.js';
 import { httpTestModule, httpTestModuleWith } from './support/http-test-app.js';
 import { capturedOutput, registerSecret } from './support/secrets.js';

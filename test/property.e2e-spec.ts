@@ -50,9 +50,9 @@ const anyValue = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 4000, max: 18000 }).map((n) => TOKEN.repeat(Math.ceil(n / TOKEN.length)).slice(0, n)) },
 );
 /** `dapr-api-token` in any letter case. */
-const headerName = fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }).map((upper) =>
-  [...'dapr-api-token'].map((char, i) => (upper[i] ? char.toUpperCase() : char)).join(''),
-);
+const headerName = fc
+  .array(fc.boolean(), { minLength: 14, maxLength: 14 })
+  .map((upper) => [...'dapr-api-token'].map((char, i) => (upper[i] ? char.toUpperCase() : char)).join(''));
 
 const HTTP_WHITESPACE = /^[ \t]+|[ \t]+$/g;
 
@@ -68,20 +68,27 @@ describe.each(HTTP_PLATFORMS)('property: HTTP header values on %s', (_name, plat
   it('accepts exactly one occurrence equal to the token (HTTP strips surrounding spaces and tabs), rejects everything else with 4xx', async () => {
     const seen = { accepted: 0, rejected: 0 };
     await fc.assert(
-      fc.asyncProperty(headerName, fc.array(anyValue.filter((value) => !/[\r\n]/.test(value)), { maxLength: 3 }), async (name, values) => {
-        // Raw bytes, so that no client library cleans the value up first. CR and LF would end the
-        // header line and start another: they cannot be part of a value on the wire.
-        const head = Buffer.concat([
-          Buffer.from('GET /plain HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n', 'latin1'),
-          ...values.map((value) => Buffer.concat([Buffer.from(`${name}: `, 'latin1'), Buffer.from(value, 'utf8'), Buffer.from('\r\n', 'latin1')])),
-          Buffer.from('\r\n', 'latin1'),
-        ]);
-        const status = await sendRaw(baseUrl, head);
-        const accepted = values.length === 1 && values[0].replace(HTTP_WHITESPACE, '') === TOKEN;
-        seen[accepted ? 'accepted' : 'rejected']++;
-        if (accepted) expect(status).toBe(200);
-        else expect(status >= 400 && status < 500 ? 'a 4xx rejection' : status).toBe('a 4xx rejection');
-      }),
+      fc.asyncProperty(
+        headerName,
+        fc.array(
+          anyValue.filter((value) => !/[\r\n]/.test(value)),
+          { maxLength: 3 },
+        ),
+        async (name, values) => {
+          // Raw bytes, so that no client library cleans the value up first. CR and LF would end the
+          // header line and start another: they cannot be part of a value on the wire.
+          const head = Buffer.concat([
+            Buffer.from('GET /plain HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n', 'latin1'),
+            ...values.map((value) => Buffer.concat([Buffer.from(`${name}: `, 'latin1'), Buffer.from(value, 'utf8'), Buffer.from('\r\n', 'latin1')])),
+            Buffer.from('\r\n', 'latin1'),
+          ]);
+          const status = await sendRaw(baseUrl, head);
+          const accepted = values.length === 1 && values[0].replace(HTTP_WHITESPACE, '') === TOKEN;
+          seen[accepted ? 'accepted' : 'rejected']++;
+          if (accepted) expect(status).toBe(200);
+          else expect(status >= 400 && status < 500 ? 'a 4xx rejection' : status).toBe('a 4xx rejection');
+        },
+      ),
       { numRuns: RUNS },
     );
     // Not vacuous: both outcomes were exercised.

@@ -128,11 +128,13 @@ describe('token rotation through a Kubernetes Secret volume, under load', () => 
         const from = swaps[i];
         const until = swaps[i + 1];
         if (outcome.doneAt < from) expected = false;
-        else if (outcome.sentAt >= from + (i === 0 ? 0 : POLL_INTERVAL + MARGIN) && (until === undefined || outcome.doneAt <= until + GRACE_PERIOD - MARGIN)) expected = true;
+        else if (outcome.sentAt >= from + (i === 0 ? 0 : POLL_INTERVAL + MARGIN) && (until === undefined || outcome.doneAt <= until + GRACE_PERIOD - MARGIN))
+          expected = true;
         else if (until !== undefined && outcome.sentAt >= until + GRACE_PERIOD + POLL_INTERVAL + MARGIN) expected = false;
       }
       if (expected === undefined) verdicts.either++;
-      else if (expected !== outcome.accepted) wrong.push(`${outcome.transport}: token #${i} ${outcome.accepted ? 'accepted' : 'rejected'} at +${outcome.sentAt - swaps[1]} ms from the first swap`);
+      else if (expected !== outcome.accepted)
+        wrong.push(`${outcome.transport}: token #${i} ${outcome.accepted ? 'accepted' : 'rejected'} at +${outcome.sentAt - swaps[1]} ms from the first swap`);
       else if (expected) verdicts.surelyAccepted++;
       else verdicts.surelyRejected++;
     }

@@ -68,12 +68,13 @@ function create(options: DaprAuthModuleOptions & { global?: boolean }) {
 }
 
 describe('start-up audit of what is left open', () => {
-  it("lists every HTTP route and RPC handler nothing protects (warn, the default), and the @DaprPublic() ones daprd calls", async () => {
+  it('lists every HTTP route and RPC handler nothing protects (warn, the default), and the @DaprPublic() ones daprd calls', async () => {
     const app = await create({});
     await app.close();
     const output = capturedOutput();
     expect(output).toContain('3 handler(s) without DaprAuthGuard, open to anyone who reaches the port:');
-    for (const target of ['GET /dapr/subscribe', 'GET /orders/:id', 'AppCallback/OnInvoke (CallbackController.onInvoke)']) expect(output).toContain(`  - ${target}`);
+    for (const target of ['GET /dapr/subscribe', 'GET /orders/:id', 'AppCallback/OnInvoke (CallbackController.onInvoke)'])
+      expect(output).toContain(`  - ${target}`);
     // Protected, exempt (daprd's health probe and token-less discovery call), or explicitly public: not in that list.
     expect(output).not.toMatch(/ - (POST \/orders|GET \/healthz|AppCallback\/ListTopicSubscriptions)/);
     expect(output).toContain('set `global: true`');
@@ -129,7 +130,9 @@ describe('start-up summary', () => {
     const app = await NestFactory.create(SummaryModule, express(), { logger: testLogger(['log', 'warn', 'error']), abortOnError: false });
     await app.init();
     await app.close();
-    const lines = capturedOutput().split('\n').filter((line) => line.includes('Checking dapr-api-token'));
+    const lines = capturedOutput()
+      .split('\n')
+      .filter((line) => line.includes('Checking dapr-api-token'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(' LOG ');
     expect(lines[0]).toContain(

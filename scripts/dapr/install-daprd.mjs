@@ -103,7 +103,9 @@ export function ensureDaprd({ log = (line) => console.log(line) } = {}) {
 
   const started = Date.now();
   log(`daprd: building ${DAPR_VERSION} from the Go module proxy (${goVersion()}); the first build downloads ~1 GB of modules and takes a few minutes`);
-  const download = JSON.parse(runWithProgress('daprd: downloading the module source', 'go', ['mod', 'download', '-json', `github.com/dapr/dapr@${DAPR_VERSION}`], { since: started }));
+  const download = JSON.parse(
+    runWithProgress('daprd: downloading the module source', 'go', ['mod', 'download', '-json', `github.com/dapr/dapr@${DAPR_VERSION}`], { since: started }),
+  );
   if (download.Error) throw new Error(`go mod download github.com/dapr/dapr@${DAPR_VERSION} failed: ${download.Error}`);
   log(`daprd: module source in ${download.Dir} (${elapsed(started)})`);
 

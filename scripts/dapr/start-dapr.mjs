@@ -80,7 +80,12 @@ appExited.then((code) => {
 
 const appUrl = `http://127.0.0.1:${appPort}`;
 const deadline = Date.now() + 30000;
-while (!(await fetch(`${appUrl}/healthz`).then((response) => response.ok, () => false))) {
+while (
+  !(await fetch(`${appUrl}/healthz`).then(
+    (response) => response.ok,
+    () => false,
+  ))
+) {
   if (stopping) await new Promise(() => undefined); // stop() is exiting the process
   if (Date.now() > deadline) {
     console.error(`== the example app did not answer on ${appUrl}/healthz within 30 s ==\n${appOutput}`);

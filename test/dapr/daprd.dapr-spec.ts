@@ -101,7 +101,8 @@ describe.each(['http', 'grpc'] as const)('the example app behind a real daprd (-
   let sidecar: Daprd;
   let appPort: number;
   const seen: SeenRequest[] = [];
-  const delivered = (kind: string, marker: string) => orders.recorded().filter((event) => event.kind === kind && JSON.stringify(event.payload).includes(marker));
+  const delivered = (kind: string, marker: string) =>
+    orders.recorded().filter((event) => event.kind === kind && JSON.stringify(event.payload).includes(marker));
 
   beforeAll(async () => {
     process.env.APP_API_TOKEN = TOKEN;
@@ -121,7 +122,7 @@ describe.each(['http', 'grpc'] as const)('the example app behind a real daprd (-
   });
 
   it(
-    'accepts service invocation through daprd\'s HTTP API',
+    "accepts service invocation through daprd's HTTP API",
     withDaprdLogs(async () => {
       const response = await invokeOverHttp(sidecar, 'orders', { item: 'tea', quantity: 2 });
       expect(response.status).toBe(appProtocol === 'http' ? 201 : 200);
@@ -130,7 +131,7 @@ describe.each(['http', 'grpc'] as const)('the example app behind a real daprd (-
   );
 
   it(
-    'accepts service invocation through daprd\'s gRPC API (the @dapr/dapr DaprClient)',
+    "accepts service invocation through daprd's gRPC API (the @dapr/dapr DaprClient)",
     withDaprdLogs(async () => {
       await expect(invokeOverGrpc(sidecar, 'orders', { item: 'coffee' })).resolves.toMatchObject({ item: 'coffee' });
     }),
@@ -150,7 +151,7 @@ describe.each(['http', 'grpc'] as const)('the example app behind a real daprd (-
   );
 
   it(
-    'answers daprd\'s start-up calls: the subscription is registered',
+    "answers daprd's start-up calls: the subscription is registered",
     withDaprdLogs(async () => {
       const metadata = (await (await fetch(`${sidecar.httpUrl}/v1.0/metadata`)).json()) as { subscriptions?: Array<{ pubsubname: string; topic: string }> };
       expect(metadata.subscriptions).toEqual(expect.arrayContaining([expect.objectContaining({ pubsubname: 'pubsub', topic: 'orders' })]));
@@ -183,7 +184,7 @@ describe.each(['http', 'grpc'] as const)('the example app behind a real daprd (-
   );
 
   it(
-    'receives the cron input binding\'s events on the protected handler',
+    "receives the cron input binding's events on the protected handler",
     withDaprdLogs(async () => {
       await eventually(() => orders.recorded().some((event) => event.kind === 'binding'), 'a cron binding event');
       if (appProtocol === 'http') {
@@ -201,7 +202,7 @@ describe.each(['http', 'grpc'] as const)('the example app behind a real daprd (-
     });
 
     it(
-      'is rejected by the app, and daprd\'s HTTP API returns 401 to the caller',
+      "is rejected by the app, and daprd's HTTP API returns 401 to the caller",
       withDaprdLogs(async () => {
         const orderId = async () => Number(((await (await invokeOverHttp(sidecar, 'orders', { item: 'genuine' })).json()) as { id: string }).id);
         const before = await orderId();
@@ -214,7 +215,7 @@ describe.each(['http', 'grpc'] as const)('the example app behind a real daprd (-
     );
 
     it(
-      'is rejected by the app, and daprd\'s gRPC API returns UNAUTHENTICATED (16) to the caller',
+      "is rejected by the app, and daprd's gRPC API returns UNAUTHENTICATED (16) to the caller",
       withDaprdLogs(async () => {
         const error = await invokeOverGrpc(impostor, 'impostor', { item: 'forged' }).then(
           () => undefined,
@@ -228,7 +229,11 @@ describe.each(['http', 'grpc'] as const)('the example app behind a real daprd (-
       it(
         'gets 401 on its start-up calls, so it registers no subscription and delivers no binding event',
         withDaprdLogs(async () => {
-          for (const [method, path] of [['GET', '/dapr/config'], ['GET', '/dapr/subscribe'], ['OPTIONS', '/cron']]) {
+          for (const [method, path] of [
+            ['GET', '/dapr/config'],
+            ['GET', '/dapr/subscribe'],
+            ['OPTIONS', '/cron'],
+          ]) {
             expect(seen).toEqual(expect.arrayContaining([{ method, path, status: 401, withToken: false }]));
           }
           expect(impostor.logs()).toContain('app returned http status code 401 from subscription endpoint');

@@ -42,8 +42,7 @@ describe.each(['http', 'grpc'] as const)('npm run start:dapr -- --app-protocol %
     expect(output).toContain(`daprd  HTTP http://127.0.0.1:${daprHttpPort}   gRPC 127.0.0.1:${daprGrpcPort}`);
     expect(output).not.toContain(TOKEN); // a token the user set is never printed
 
-    const order = (url: string) =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"item":"tea"}' });
+    const order = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"item":"tea"}' });
     const viaDaprd = await order(`http://127.0.0.1:${daprHttpPort}/v1.0/invoke/orders/method/orders`);
     expect(viaDaprd.status).toBe(appProtocol === 'http' ? 201 : 200);
     expect((await order(`http://127.0.0.1:${appPort}/orders`)).status).toBe(401);

@@ -23,7 +23,9 @@ streams.forEach((stream, i) => {
 for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
   const original = console[method].bind(console);
   console[method] = (...args: unknown[]) => {
-    captured.push(`${args.map((arg) => (arg instanceof Error ? `${arg.message} ${arg.stack}` : typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' ')}\n`);
+    captured.push(
+      `${args.map((arg) => (arg instanceof Error ? `${arg.message} ${arg.stack}` : typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' ')}\n`,
+    );
     if (passThrough) original(...args);
   };
 }

@@ -9,7 +9,11 @@ const LEAK_SLICE_LENGTH = 8;
 
 function containsSecret(text, secrets) {
   for (const secret of secrets) {
-    if (secret.length < LEAK_SLICE_LENGTH ? text.includes(secret) : [...Array(secret.length - LEAK_SLICE_LENGTH + 1).keys()].some((i) => text.includes(secret.slice(i, i + LEAK_SLICE_LENGTH)))) {
+    if (
+      secret.length < LEAK_SLICE_LENGTH
+        ? text.includes(secret)
+        : [...Array(secret.length - LEAK_SLICE_LENGTH + 1).keys()].some((i) => text.includes(secret.slice(i, i + LEAK_SLICE_LENGTH)))
+    ) {
       return true;
     }
   }

@@ -65,7 +65,10 @@ export class StreamingController {
   @GrpcStreamMethod('Streaming', 'ClientStreamRx')
   clientStreamRx(messages: Observable<{ text: string }>): Observable<{ text: string }> {
     handlerCalls.count++;
-    return messages.pipe(toArray(), map((all) => ({ text: all.map((m) => m.text).join('+') })));
+    return messages.pipe(
+      toArray(),
+      map((all) => ({ text: all.map((m) => m.text).join('+') })),
+    );
   }
 
   @GrpcStreamMethod('Streaming', 'DuplexRx')

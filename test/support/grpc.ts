@@ -70,9 +70,7 @@ export function callUnary(client: any, method: string, request: unknown, metadat
 export function callStream(client: any, method: string, metadata: grpc.Metadata, options: { request?: unknown; send?: unknown[] } = {}): Promise<CallOutcome> {
   return new Promise((resolve) => {
     const call =
-      options.request !== undefined
-        ? client[method](options.request, metadata, { deadline: deadline() })
-        : client[method](metadata, { deadline: deadline() });
+      options.request !== undefined ? client[method](options.request, metadata, { deadline: deadline() }) : client[method](metadata, { deadline: deadline() });
     const messages: unknown[] = [];
     call.on('data', (message: unknown) => messages.push(message));
     call.on('error', () => undefined); // the status event carries the outcome

@@ -30,7 +30,13 @@ export async function signingKey(alg: 'HS256' | 'RS256' | 'ES256' | 'EdDSA', kid
   return { alg, keySource: { publicKey: await exportSPKI(publicKey) }, publicJwk, sign: (claims, header) => sign(alg, privateKey, kid, claims, header) };
 }
 
-async function sign(alg: string, key: Parameters<SignJWT['sign']>[0], kid: string, claims: JWTPayload = {}, header: Record<string, unknown> = {}): Promise<string> {
+async function sign(
+  alg: string,
+  key: Parameters<SignJWT['sign']>[0],
+  kid: string,
+  claims: JWTPayload = {},
+  header: Record<string, unknown> = {},
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: 'checkout', iat: now, exp: now + 300, ...claims })
     .setProtectedHeader({ alg, kid, typ: 'JWT', ...header })

@@ -52,12 +52,17 @@ class UsageError extends Error {}
 
 function options(args: string[], spec: ParseArgsConfig['options']) {
   try {
-    return parseArgs({ args, options: { ...spec, help: { type: 'boolean' } }, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
+    return parseArgs({ args, options: { ...spec, help: { type: 'boolean' } }, allowPositionals: false, strict: true }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
   } catch (error) {
     const message = (error as Error).message;
     // Node's message quotes the argument, which may be a token pasted on the command line.
     if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-      throw new UsageError('this command takes no positional arguments: a token, key or secret is given with a -file or -env option (or a token on standard input), never as an argument.');
+      throw new UsageError(
+        'this command takes no positional arguments: a token, key or secret is given with a -file or -env option (or a token on standard input), never as an argument.',
+      );
     }
     if (/'--(secret|key|token|public-key)'/.test(message)) {
       throw new UsageError(`${message}. Secrets, keys and tokens are never taken as arguments (they would land in shell history): use the -file or -env form.`);
@@ -106,8 +111,16 @@ function generate(args: string[]): number {
 
 async function sign(args: string[]): Promise<number> {
   const values = options(args, {
-    alg: { type: 'string' }, 'secret-file': { type: 'string' }, 'secret-env': { type: 'string' }, 'key-file': { type: 'string' }, 'key-env': { type: 'string' },
-    iss: { type: 'string' }, aud: { type: 'string' }, sub: { type: 'string' }, kid: { type: 'string' }, exp: { type: 'string' },
+    alg: { type: 'string' },
+    'secret-file': { type: 'string' },
+    'secret-env': { type: 'string' },
+    'key-file': { type: 'string' },
+    'key-env': { type: 'string' },
+    iss: { type: 'string' },
+    aud: { type: 'string' },
+    sub: { type: 'string' },
+    kid: { type: 'string' },
+    exp: { type: 'string' },
   });
   if (values.help) return print(HELP.sign);
   const alg = values.alg as string | undefined;
@@ -133,7 +146,7 @@ async function sign(args: string[]): Promise<number> {
   if (values.sub) jwt.setSubject(values.sub as string);
   try {
     jwt.setExpirationTime((values.exp as string | undefined) ?? '1h');
-    return print(await jwt.sign(key as never));
+    return print(await jwt.sign(key));
   } catch (error) {
     throw new UsageError(`cannot sign: ${(error as Error).message}`);
   }
@@ -141,9 +154,20 @@ async function sign(args: string[]): Promise<number> {
 
 async function verify(args: string[]): Promise<number> {
   const values = options(args, {
-    alg: { type: 'string' }, 'secret-file': { type: 'string' }, 'secret-env': { type: 'string' }, 'public-key-file': { type: 'string' }, 'public-key-env': { type: 'string' },
-    'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, 'token-file': { type: 'string' }, 'token-env': { type: 'string' },
-    iss: { type: 'string' }, aud: { type: 'string' }, 'clock-tolerance': { type: 'string' }, 'max-age': { type: 'string' }, require: { type: 'string' },
+    alg: { type: 'string' },
+    'secret-file': { type: 'string' },
+    'secret-env': { type: 'string' },
+    'public-key-file': { type: 'string' },
+    'public-key-env': { type: 'string' },
+    'jwks-file': { type: 'string' },
+    'jwks-uri': { type: 'string' },
+    'token-file': { type: 'string' },
+    'token-env': { type: 'string' },
+    iss: { type: 'string' },
+    aud: { type: 'string' },
+    'clock-tolerance': { type: 'string' },
+    'max-age': { type: 'string' },
+    require: { type: 'string' },
   });
   if (values.help) return print(HELP.verify);
   if (!values.alg) throw new UsageError('--alg is required: the algorithms to accept, comma-separated.');
@@ -153,7 +177,8 @@ async function verify(args: string[]): Promise<number> {
   if (values['jwks-file']) {
     const text = readOption('jwks-file', values['jwks-file'] as string);
     try {
-      jwt.jwks = JSON.parse(text);
+      // Its shape is checked by resolveJwtOptions, as the module's `jwks` option is.
+      jwt.jwks = JSON.parse(text) as DaprJwtOptions['jwks'];
     } catch {
       // JSON.parse's message quotes the content: never print it.
       throw new UsageError(`--jwks-file ${values['jwks-file'] as string} is not JSON: it must hold a JWKS, { "keys": [ ... ] }.`);
@@ -170,7 +195,8 @@ async function verify(args: string[]): Promise<number> {
 
   const fromFlags = fromFileOrEnv(values, 'token', false);
   // Reading a terminal would wait for typing that nobody knows is expected: say what to give instead.
-  if (fromFlags === undefined && process.stdin.isTTY) throw new UsageError('give the token with --token-file, --token-env, or on standard input (e.g. echo "$TOKEN" | nestjs-dapr-auth verify …).');
+  if (fromFlags === undefined && process.stdin.isTTY)
+    throw new UsageError('give the token with --token-file, --token-env, or on standard input (e.g. echo "$TOKEN" | nestjs-dapr-auth verify …).');
   const token = (fromFlags ?? readFileSync(0, 'utf8')).trim();
   if (!isWellFormedToken(token, DEFAULT_MAX_TOKEN_LENGTH)) return fail('not a well-formed token (visible ASCII, 1 to 4096 characters, one value)');
   const outcome = await verifier.verify(token);
@@ -206,7 +232,9 @@ async function main(argv: string[]): Promise<number> {
       case 'help':
         return print(HELP.main);
       default:
-        throw new UsageError(`unknown command${/^[a-z-]{1,20}$/.test(command) ? ` "${command}"` : ''}: use generate, sign or verify (nestjs-dapr-auth --help).`);
+        throw new UsageError(
+          `unknown command${/^[a-z-]{1,20}$/.test(command) ? ` "${command}"` : ''}: use generate, sign or verify (nestjs-dapr-auth --help).`,
+        );
     }
   } catch (error) {
     if (error instanceof UsageError || error instanceof DaprAuthConfigError) {

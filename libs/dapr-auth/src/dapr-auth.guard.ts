@@ -1,11 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import {
-  DAPR_AUTH_RESOLVED_OPTIONS,
-  DAPR_JWT_VERIFIER,
-  DAPR_TOKEN_SOURCE,
-  DAPR_TRANSPORT_ADAPTERS,
-} from './dapr-auth.constants.js';
+import { DAPR_AUTH_RESOLVED_OPTIONS, DAPR_JWT_VERIFIER, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS } from './dapr-auth.constants.js';
 import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
 import type { PresentedToken, TokenRejection } from './pipeline.types.js';
 import { DAPR_AUTH_GUARD_MARK, type HandlerAccess, readHandlerAccess } from './handler-access.js';
@@ -47,9 +42,7 @@ export class DaprAuthGuard implements CanActivate {
     @Optional() @Inject(DAPR_JWT_VERIFIER) protected readonly jwt: JwtVerifier | null = null,
   ) {
     if (!options || !adapters) {
-      throw new Error(
-        'DaprAuthGuard needs DaprAuthModule: add DaprAuthModule.forRoot() or forRootAsync() to the imports of your root module.',
-      );
+      throw new Error('DaprAuthGuard needs DaprAuthModule: add DaprAuthModule.forRoot() or forRootAsync() to the imports of your root module.');
     }
     this.verifier = new TokenVerifier(tokenSource ?? undefined, options.maxTokenLength, jwt !== null);
   }

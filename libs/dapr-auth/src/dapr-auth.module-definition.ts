@@ -27,11 +27,7 @@ export const {
     ...checkExtras(extras),
     // Always a global module, so @UseGuards(DaprAuthGuard) resolves in every feature module.
     global: true,
-    providers: [
-      ...(definition.providers ?? []),
-      { provide: DAPR_AUTH_GLOBAL_GUARD, useValue: extras.global === true },
-      ...(extras.global ? globalGuard : []),
-    ],
+    providers: [...(definition.providers ?? []), { provide: DAPR_AUTH_GLOBAL_GUARD, useValue: extras.global === true }, ...(extras.global ? globalGuard : [])],
   }))
   .build();
 

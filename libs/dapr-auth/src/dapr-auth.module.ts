@@ -1,12 +1,4 @@
-import {
-  Inject,
-  Logger,
-  Module,
-  Scope,
-  type DynamicModule,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Inject, Logger, Module, Scope, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import {
   DAPR_AUTH_GLOBAL_GUARD,
@@ -18,11 +10,7 @@ import {
 } from './dapr-auth.constants.js';
 import { DaprAuthConfigError } from './dapr-auth.errors.js';
 import { DaprAuthGuard } from './dapr-auth.guard.js';
-import {
-  ConfigurableDaprAuthModule,
-  type DaprAuthModuleAsyncOptions,
-  type DaprAuthModuleForRootOptions,
-} from './dapr-auth.module-definition.js';
+import { ConfigurableDaprAuthModule, type DaprAuthModuleAsyncOptions, type DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';
 import { type DaprAuthModuleOptions, type ResolvedDaprAuthOptions, resolveDaprAuthOptions } from './dapr-auth.options.js';
 import { JwtVerifier } from './jwt/jwt-verifier.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';

@@ -74,12 +74,37 @@ describe('resolveDaprAuthOptions', () => {
     ['a negative tokenFileGracePeriod', { tokenFile: '/x', tokenFileGracePeriod: -1 }, {}, /tokenFileGracePeriod.*from 0 to 2147483647.*got number -1/],
     ['a tiny tokenFilePollInterval', { tokenFile: '/x', tokenFilePollInterval: 5 }, {}, /tokenFilePollInterval.*from 100 to 2147483647.*got number 5/],
     // Types and ranges: what ConfigService or a typo hands over is refused, never half-used.
-    ['the string "false" for allowUnconfigured', { allowUnconfigured: 'false' }, {}, /option `allowUnconfigured` must be true or false, got a string\. A string such as "false" from an environment variable is not a boolean/],
-    ['the string "false" for exemptTokenlessDaprCalls', { token: GOOD, exemptTokenlessDaprCalls: 'false' }, {}, /option `exemptTokenlessDaprCalls` must be true or false, got a string/],
-    ['a number for exemptTokenlessDaprCalls', { token: GOOD, exemptTokenlessDaprCalls: 0 }, {}, /`exemptTokenlessDaprCalls` must be true or false, got number 0/],
-    ['a 30-day grace period (past what a timer can wait)', { tokenFile: '/x', tokenFileGracePeriod: 30 * 86_400_000 }, {}, /tokenFileGracePeriod.*to 2147483647 \(about 24\.8 days.*got number 2592000000/],
+    [
+      'the string "false" for allowUnconfigured',
+      { allowUnconfigured: 'false' },
+      {},
+      /option `allowUnconfigured` must be true or false, got a string\. A string such as "false" from an environment variable is not a boolean/,
+    ],
+    [
+      'the string "false" for exemptTokenlessDaprCalls',
+      { token: GOOD, exemptTokenlessDaprCalls: 'false' },
+      {},
+      /option `exemptTokenlessDaprCalls` must be true or false, got a string/,
+    ],
+    [
+      'a number for exemptTokenlessDaprCalls',
+      { token: GOOD, exemptTokenlessDaprCalls: 0 },
+      {},
+      /`exemptTokenlessDaprCalls` must be true or false, got number 0/,
+    ],
+    [
+      'a 30-day grace period (past what a timer can wait)',
+      { tokenFile: '/x', tokenFileGracePeriod: 30 * 86_400_000 },
+      {},
+      /tokenFileGracePeriod.*to 2147483647 \(about 24\.8 days.*got number 2592000000/,
+    ],
     ['a poll interval as a string', { tokenFile: '/x', tokenFilePollInterval: '5000' }, {}, /tokenFilePollInterval.*got a string/],
-    ['an infinite maxTokenLength', { token: GOOD, maxTokenLength: Infinity }, {}, /`maxTokenLength` must be a whole number from 1 to 65536, got number Infinity/],
+    [
+      'an infinite maxTokenLength',
+      { token: GOOD, maxTokenLength: Infinity },
+      {},
+      /`maxTokenLength` must be a whole number from 1 to 65536, got number Infinity/,
+    ],
     ['a huge maxTokenLength', { token: GOOD, maxTokenLength: 1e9 }, {}, /`maxTokenLength` must be a whole number from 1 to 65536, got number 1000000000/],
     ['a fractional maxTokenLength', { token: GOOD, maxTokenLength: 10.5 }, {}, /`maxTokenLength` must be a whole number/],
     ['a number as tokenEnvVar', { tokenEnvVar: 42 }, {}, /`tokenEnvVar` must be an environment variable name, or a non-empty list of them, got number 42/],
@@ -109,7 +134,10 @@ describe('resolveDaprAuthOptions', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dapr-options-'));
     try {
       writeFileSync(join(dir, 'token'), `${GOOD}\n`);
-      const resolved = resolveDaprAuthOptions({ tokenFile: join(dir, 'token'), tokenFilePollInterval: 1000, tokenFileGracePeriod: 0 }, { APP_API_TOKEN: 'ignored-because-tokenFile-is-set' });
+      const resolved = resolveDaprAuthOptions(
+        { tokenFile: join(dir, 'token'), tokenFilePollInterval: 1000, tokenFileGracePeriod: 0 },
+        { APP_API_TOKEN: 'ignored-because-tokenFile-is-set' },
+      );
       expect(resolved.tokenSource).toBeInstanceOf(FileTokenSource);
       expect(resolved.tokenSource?.getTokens()).toEqual([GOOD]);
       resolved.tokenSource?.close?.();

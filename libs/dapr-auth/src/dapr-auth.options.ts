@@ -150,7 +150,6 @@ const check = new OptionChecks();
 /** The largest `maxTokenLength` accepted. */
 const MAX_TOKEN_LENGTH_LIMIT = 65_536;
 
-
 function toList<T>(value: T | readonly T[]): readonly T[] {
   return Array.isArray(value) ? value : [value as T];
 }
@@ -206,10 +205,7 @@ function describeMissingToken(options: DaprAuthModuleOptions): string {
  *
  * @throws DaprAuthConfigError with a message naming the problem and the fix (never a token).
  */
-export function resolveDaprAuthOptions(
-  options: DaprAuthModuleOptions = {},
-  env: NodeJS.ProcessEnv = process.env,
-): ResolvedDaprAuthOptions {
+export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedDaprAuthOptions {
   if (options === null || typeof options !== 'object') {
     throw new DaprAuthConfigError('options must be an object.');
   }
@@ -222,9 +218,7 @@ export function resolveDaprAuthOptions(
   }
   const configuredSources = (['token', 'tokenEnvVar', 'tokenFile', 'tokenSource'] as const).filter((key) => options[key] !== undefined);
   if (configuredSources.length > 1) {
-    throw new DaprAuthConfigError(
-      `options ${configuredSources.map((k) => `\`${k}\``).join(' and ')} each say where the token comes from; keep one.`,
-    );
+    throw new DaprAuthConfigError(`options ${configuredSources.map((k) => `\`${k}\``).join(' and ')} each say where the token comes from; keep one.`);
   }
   // Bounded: the compare keeps a buffer this long, and Node refuses longer headers anyway (16 KiB by default).
   const maxTokenLength = check.integer('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH, 1, MAX_TOKEN_LENGTH_LIMIT);
@@ -233,7 +227,7 @@ export function resolveDaprAuthOptions(
     check.fail('healthCheckPath', healthCheckPath, 'a path starting with "/"', "The same as daprd's --app-health-check-path.");
   }
   const logRejections = options.logRejections ?? 'warn';
-  if (logRejections !== false && !LOG_LEVELS.includes(logRejections as never)) {
+  if (logRejections !== false && !LOG_LEVELS.includes(logRejections)) {
     check.fail('logRejections', logRejections, `false or one of ${LOG_LEVELS.join(', ')}`);
   }
   if (options.extractToken !== undefined && typeof options.extractToken !== 'function') {
@@ -284,7 +278,9 @@ export function resolveDaprAuthOptions(
       tokenOrigin =
         options.token !== undefined
           ? 'option `token`'
-          : `environment variable ${toList(options.tokenEnvVar ?? DEFAULT_TOKEN_ENV_VAR).filter((name) => env[name] !== undefined).join(', ')}`;
+          : `environment variable ${toList(options.tokenEnvVar ?? DEFAULT_TOKEN_ENV_VAR)
+              .filter((name) => env[name] !== undefined)
+              .join(', ')}`;
     } else if (allowUnconfigured) {
       tokenOrigin = 'nowhere: allowUnconfigured lets EVERY request through';
       warnings.push(

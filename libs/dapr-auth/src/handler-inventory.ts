@@ -31,7 +31,10 @@ function paths(value: unknown): string[] {
 }
 
 function joinPath(controllerPath: string, methodPath: string): string {
-  const joined = `/${[controllerPath, methodPath].map((part) => part.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+  const joined = `/${[controllerPath, methodPath]
+    .map((part) => part.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/')}`;
   return joined;
 }
 
@@ -77,7 +80,9 @@ export function listHandlers(discovery: DiscoveryService, scanner: MetadataScann
 /** Whether every pattern of the handler is one of the gRPC calls daprd makes without a token (the pattern may lack the package). */
 export function isTokenlessDaprHandler(entry: HandlerEntry): boolean {
   if (!entry.grpc || entry.grpc.length === 0) return false;
-  return entry.grpc.every(({ service, rpc }) => [...DAPR_TOKENLESS_GRPC_METHODS].some((path) => path === `/${service}/${rpc}` || path.endsWith(`.${service}/${rpc}`)));
+  return entry.grpc.every(({ service, rpc }) =>
+    [...DAPR_TOKENLESS_GRPC_METHODS].some((path) => path === `/${service}/${rpc}` || path.endsWith(`.${service}/${rpc}`)),
+  );
 }
 
 /** Whether the handler is a `@GrpcStreamCall` (its rejection needs the call itself; see the stream-call adapter). */

@@ -35,7 +35,14 @@ export class OptionChecks {
   boolean(name: string, value: unknown, fallback: boolean): boolean {
     if (value === undefined) return fallback;
     if (typeof value !== 'boolean') {
-      this.fail(name, value, 'true or false', typeof value === 'string' ? 'A string such as "false" from an environment variable is not a boolean: convert it, e.g. `config.get(...) === \'true\'`.' : '');
+      this.fail(
+        name,
+        value,
+        'true or false',
+        typeof value === 'string'
+          ? 'A string such as "false" from an environment variable is not a boolean: convert it, e.g. `config.get(...) === \'true\'`.'
+          : '',
+      );
     }
     return value;
   }
@@ -68,7 +75,11 @@ export class OptionChecks {
     if (value === undefined) return undefined;
     const list = Array.isArray(value) ? value : [value];
     if (list.length === 0 || list.some((item) => typeof item !== 'string' || item === '')) {
-      this.fail(name, Array.isArray(value) ? list.find((item) => typeof item !== 'string' || item === '') ?? value : value, `${what}, or a non-empty list of them`);
+      this.fail(
+        name,
+        Array.isArray(value) ? (list.find((item) => typeof item !== 'string' || item === '') ?? value) : value,
+        `${what}, or a non-empty list of them`,
+      );
     }
     return list as string[];
   }

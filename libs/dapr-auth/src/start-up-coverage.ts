@@ -16,7 +16,12 @@ function appendMetadata(key: string, value: object, target: object): void {
 
 function removeMetadata(key: string, value: object, target: object): void {
   const list = Reflect.getOwnMetadata(key, target) as unknown[] | undefined;
-  if (list?.includes(value)) Reflect.defineMetadata(key, list.filter((item) => item !== value), target);
+  if (list?.includes(value))
+    Reflect.defineMetadata(
+      key,
+      list.filter((item) => item !== value),
+      target,
+    );
 }
 
 /** Guard instances `guardMessageHandlers` has put on handlers (so a later app can tell them from a user's). */
@@ -97,8 +102,14 @@ export function auditCoverage(handlers: readonly HandlerEntry[], options: Resolv
     logger.warn(`@DaprPublic() and DaprAuthGuard on the same method or class; they are PROTECTED (the guard wins). Keep one:${listed(conflicting)}`);
   }
   if (publicDaprCalls.length > 0 || publicPosts.length > 0) {
-    const posts = publicPosts.length > 0 ? `Public POST routes (daprd delivers pub/sub messages and input bindings by POST; if one of these is such a route, it is open to anyone too):${listed(publicPosts)}` : '';
-    const calls = publicDaprCalls.length > 0 ? `@DaprPublic() handlers that daprd calls WITH the token, open to anyone who reaches the port; remove @DaprPublic() unless that is meant:${listed(publicDaprCalls)}` : '';
+    const posts =
+      publicPosts.length > 0
+        ? `Public POST routes (daprd delivers pub/sub messages and input bindings by POST; if one of these is such a route, it is open to anyone too):${listed(publicPosts)}`
+        : '';
+    const calls =
+      publicDaprCalls.length > 0
+        ? `@DaprPublic() handlers that daprd calls WITH the token, open to anyone who reaches the port; remove @DaprPublic() unless that is meant:${listed(publicDaprCalls)}`
+        : '';
     logger.warn([calls, posts].filter(Boolean).join('\n'));
   }
   if (open.length === 0) return;

@@ -8,5 +8,4 @@ import type { DaprAccess } from './dapr-access.js';
  * `@UseGuards(DaprAuthGuard)` on a method of a `@DaprPublic()` class protects that method again; on
  * the same method or class as `@DaprPublic()`, the guard wins (with a start-up warning).
  */
-export const DaprPublic = (): ClassDecorator & MethodDecorator =>
-  SetMetadata<string, DaprAccess>(DAPR_AUTH_ACCESS_METADATA, 'public');
+export const DaprPublic = (): ClassDecorator & MethodDecorator => SetMetadata<string, DaprAccess>(DAPR_AUTH_ACCESS_METADATA, 'public');

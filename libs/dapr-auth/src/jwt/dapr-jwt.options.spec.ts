@@ -29,7 +29,10 @@ describe('jwt options, checked at start-up', () => {
     const jwk = { ...ec256.publicKey.export({ format: 'jwk' }), kid: 'k1' } as never;
     expect(resolveJwtOptions({ publicKey: jwk, algorithms: ['ES256'] }).keySource.kind).toBe('key');
     expect(resolveJwtOptions({ jwks: { keys: [jwk] }, algorithms: ['ES256'] }).keySource.kind).toBe('jwks');
-    expect(resolveJwtOptions({ jwksUri: 'https://issuer.example/jwks.json', algorithms: ['RS256'] }).keySource).toMatchObject({ kind: 'jwksUri', cacheMaxAge: 600000 });
+    expect(resolveJwtOptions({ jwksUri: 'https://issuer.example/jwks.json', algorithms: ['RS256'] }).keySource).toMatchObject({
+      kind: 'jwksUri',
+      cacheMaxAge: 600000,
+    });
   });
 
   it('reads clockTolerance and maxTokenAge as jose does, into seconds', () => {
@@ -73,9 +76,17 @@ describe('jwt options, checked at start-up', () => {
     ['a short HMAC secret', { secret: 'x'.repeat(31), algorithms: ['HS256'] }, /31 bytes, shorter than the 32 bytes HS256 needs \(RFC 7518 §3\.2\)/],
     ['a secret too short for HS512', { secret: 'x'.repeat(48), algorithms: ['HS256', 'HS512'] }, /48 bytes, shorter than the 64 bytes HS512 needs/],
     ['an asymmetric algorithm with a secret', { secret: SECRET, algorithms: ['RS256'] }, /RS256 is not an HMAC algorithm, but the key is a `secret`/],
-    ['algorithm confusion (HS with a public key)', { publicKey: rsaPublic, algorithms: ['RS256', 'HS256'] }, /HS256 is an HMAC algorithm, but `publicKey` is a public key: .*algorithm-confusion/],
+    [
+      'algorithm confusion (HS with a public key)',
+      { publicKey: rsaPublic, algorithms: ['RS256', 'HS256'] },
+      /HS256 is an HMAC algorithm, but `publicKey` is a public key: .*algorithm-confusion/,
+    ],
     ['an RSA key for ES256', { publicKey: rsaPublic, algorithms: ['ES256'] }, /ES256 needs a ec prime256v1 key, but `publicKey` is rsa/],
-    ['a P-256 key for ES384', { publicKey: pem(ec256.publicKey, 'spki'), algorithms: ['ES384'] }, /ES384 needs a ec secp384r1 key, but `publicKey` is ec prime256v1/],
+    [
+      'a P-256 key for ES384',
+      { publicKey: pem(ec256.publicKey, 'spki'), algorithms: ['ES384'] },
+      /ES384 needs a ec secp384r1 key, but `publicKey` is ec prime256v1/,
+    ],
     ['a private key as publicKey', { publicKey: pem(rsa.privateKey, 'pkcs8'), algorithms: ['RS256'] }, /must be a PUBLIC key/],
     ['garbage as publicKey', { publicKey: 'not a key', algorithms: ['RS256'] }, /is not a PEM public key/],
     ['a private JWK in jwks', { jwks: { keys: [ec256.privateKey.export({ format: 'jwk' })] }, algorithms: ['ES256'] }, /holds a private key/],
@@ -83,15 +94,39 @@ describe('jwt options, checked at start-up', () => {
     ['a jwksUri that is not a URL', { jwksUri: 'jwks.json', algorithms: ['RS256'] }, /`jwksUri` is not a URL/],
     ['jwks options without jwksUri', { secret: SECRET, algorithms: ['HS256'], jwksTimeout: 100 }, /`jwksTimeout` only applies with `jwksUri`/],
     ['an unknown option', { secret: SECRET, algorithms: ['HS256'], issuers: ['x'] }, /unknown option\(s\) `issuers`/],
-    ['a clockTolerance jose cannot read', { secret: SECRET, algorithms: ['HS256'], clockTolerance: 'abc' }, /`jwt\.clockTolerance` must be 0 or more seconds, or a time span such as '30s'.*got a string/],
+    [
+      'a clockTolerance jose cannot read',
+      { secret: SECRET, algorithms: ['HS256'], clockTolerance: 'abc' },
+      /`jwt\.clockTolerance` must be 0 or more seconds, or a time span such as '30s'.*got a string/,
+    ],
     ['a negative clockTolerance', { secret: SECRET, algorithms: ['HS256'], clockTolerance: -5 }, /`jwt\.clockTolerance`.*got number -5/],
     ['a maxTokenAge in the past', { secret: SECRET, algorithms: ['HS256'], maxTokenAge: '5m ago' }, /`jwt\.maxTokenAge`/],
     ['a maxTokenAge as an object', { secret: SECRET, algorithms: ['HS256'], maxTokenAge: { days: 1 } }, /`jwt\.maxTokenAge`.*got an object/],
-    ['a plain-http jwksUri to another host', { jwksUri: 'http://issuer.example/jwks.json', algorithms: ['RS256'] }, /plain http: URL: anyone on the network path could replace the keys.*https:.*`jwksAllowHttp: true`/],
-    ['jwksAllowHttp as a string', { jwksUri: 'http://issuer.example/jwks.json', algorithms: ['RS256'], jwksAllowHttp: 'true' }, /`jwt\.jwksAllowHttp` must be true or false, got a string/],
-    ['a jwksCacheMaxAge past what a timer can wait', { jwksUri: 'https://x.example/jwks', algorithms: ['RS256'], jwksCacheMaxAge: 2 ** 31 }, /`jwt\.jwksCacheMaxAge` must be a number of milliseconds from 0 to 2147483647/],
-    ['a JWK that fits no listed algorithm', { jwks: { keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'r' }] }, algorithms: ['ES256'] }, /the JWK "r" fits none of `algorithms` \(ES256\)/],
-    ['a JWK whose alg is not listed', { jwks: { keys: [{ ...ec256.publicKey.export({ format: 'jwk' }), kid: 'e', alg: 'ES256' }] }, algorithms: ['RS256'] }, /the JWK "e" is for "ES256", which is not in `algorithms`/],
+    [
+      'a plain-http jwksUri to another host',
+      { jwksUri: 'http://issuer.example/jwks.json', algorithms: ['RS256'] },
+      /plain http: URL: anyone on the network path could replace the keys.*https:.*`jwksAllowHttp: true`/,
+    ],
+    [
+      'jwksAllowHttp as a string',
+      { jwksUri: 'http://issuer.example/jwks.json', algorithms: ['RS256'], jwksAllowHttp: 'true' },
+      /`jwt\.jwksAllowHttp` must be true or false, got a string/,
+    ],
+    [
+      'a jwksCacheMaxAge past what a timer can wait',
+      { jwksUri: 'https://x.example/jwks', algorithms: ['RS256'], jwksCacheMaxAge: 2 ** 31 },
+      /`jwt\.jwksCacheMaxAge` must be a number of milliseconds from 0 to 2147483647/,
+    ],
+    [
+      'a JWK that fits no listed algorithm',
+      { jwks: { keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'r' }] }, algorithms: ['ES256'] },
+      /the JWK "r" fits none of `algorithms` \(ES256\)/,
+    ],
+    [
+      'a JWK whose alg is not listed',
+      { jwks: { keys: [{ ...ec256.publicKey.export({ format: 'jwk' }), kid: 'e', alg: 'ES256' }] }, algorithms: ['RS256'] },
+      /the JWK "e" is for "ES256", which is not in `algorithms`/,
+    ],
     ['an issuer that is not a string', { secret: SECRET, algorithms: ['HS256'], issuer: 42 }, /`jwt\.issuer` must be an issuer \(string\)/],
   ])('refuses %s, naming the problem', (_case, jwt, message) => {
     const text = problem(jwt);
@@ -105,7 +140,10 @@ describe('jwt options, checked at start-up', () => {
     const jwtOnly = resolveDaprAuthOptions({ jwt: { secret: SECRET, algorithms: ['HS256'] } }, {});
     expect(jwtOnly.tokenSource).toBeUndefined();
     expect(jwtOnly.jwt).toBeDefined();
-    const both = resolveDaprAuthOptions({ tokenEnvVar: 'APP_API_TOKEN', jwt: { secret: SECRET, algorithms: ['HS256'] } }, { APP_API_TOKEN: 'a-token-of-enough-length-1234' });
+    const both = resolveDaprAuthOptions(
+      { tokenEnvVar: 'APP_API_TOKEN', jwt: { secret: SECRET, algorithms: ['HS256'] } },
+      { APP_API_TOKEN: 'a-token-of-enough-length-1234' },
+    );
     expect(both.tokenSource?.getTokens()).toEqual(['a-token-of-enough-length-1234']);
   });
 });

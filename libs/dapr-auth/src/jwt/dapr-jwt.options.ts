@@ -95,8 +95,22 @@ const ASYMMETRIC: Record<string, { type: string[]; curve?: string }> = {
   Ed25519: { type: ['ed25519'] },
 };
 const KNOWN = new Set<string>([
-  'secret', 'publicKey', 'jwks', 'jwksUri', 'algorithms', 'issuer', 'audience', 'clockTolerance', 'maxTokenAge',
-  'requiredClaims', 'jwksCacheMaxAge', 'jwksStaleTolerance', 'jwksCooldown', 'jwksTimeout', 'jwksAllowHttp', 'verifiedCacheSize',
+  'secret',
+  'publicKey',
+  'jwks',
+  'jwksUri',
+  'algorithms',
+  'issuer',
+  'audience',
+  'clockTolerance',
+  'maxTokenAge',
+  'requiredClaims',
+  'jwksCacheMaxAge',
+  'jwksStaleTolerance',
+  'jwksCooldown',
+  'jwksTimeout',
+  'jwksAllowHttp',
+  'verifiedCacheSize',
 ]);
 
 const fail = (problem: string): never => {
@@ -119,7 +133,9 @@ const isLoopbackHost = (hostname: string) => hostname === 'localhost' || hostnam
 
 function checkAlgorithms(algorithms: unknown): string[] {
   if (!Array.isArray(algorithms) || algorithms.length === 0) {
-    fail('`algorithms` is required: list the algorithms your tokens are signed with, e.g. [\'RS256\'] (an allow-list: jose would otherwise accept any the key fits).');
+    fail(
+      "`algorithms` is required: list the algorithms your tokens are signed with, e.g. ['RS256'] (an allow-list: jose would otherwise accept any the key fits).",
+    );
   }
   for (const alg of algorithms as unknown[]) {
     if (alg === 'none' || typeof alg !== 'string' || !(alg in HMAC || alg in ASYMMETRIC)) {
@@ -132,10 +148,15 @@ function checkAlgorithms(algorithms: unknown): string[] {
 function checkAsymmetric(key: KeyObject, algorithms: string[], origin: string): void {
   for (const alg of algorithms) {
     const need = ASYMMETRIC[alg];
-    if (!need) fail(`${alg} is an HMAC algorithm, but ${origin} is a public key: an HS token checked against a public key is the algorithm-confusion attack. Use \`secret\` for HS*.`);
+    if (!need)
+      fail(
+        `${alg} is an HMAC algorithm, but ${origin} is a public key: an HS token checked against a public key is the algorithm-confusion attack. Use \`secret\` for HS*.`,
+      );
     const curve = key.asymmetricKeyDetails?.namedCurve;
     if (!need.type.includes(key.asymmetricKeyType ?? '') || (need.curve && curve !== need.curve)) {
-      fail(`${alg} needs a ${need.type.join(' or ')}${need.curve ? ` ${need.curve}` : ''} key, but ${origin} is ${key.asymmetricKeyType}${curve ? ` ${curve}` : ''}.`);
+      fail(
+        `${alg} needs a ${need.type.join(' or ')}${need.curve ? ` ${need.curve}` : ''} key, but ${origin} is ${key.asymmetricKeyType}${curve ? ` ${curve}` : ''}.`,
+      );
     }
   }
 }
@@ -188,7 +209,11 @@ export function resolveJwtOptions(jwt: DaprJwtOptions): ResolvedJwtOptions {
   if (unknown.length) fail(`unknown option(s) ${unknown.map((key) => `\`${key}\``).join(', ')}. Known: ${[...KNOWN].join(', ')}.`);
   const sources = (['secret', 'publicKey', 'jwks', 'jwksUri'] as const).filter((key) => jwt[key] !== undefined);
   if (sources.length !== 1) {
-    fail(sources.length === 0 ? 'give one key source: `secret`, `publicKey`, `jwks` or `jwksUri`.' : `${sources.map((k) => `\`${k}\``).join(' and ')} each give the keys; keep one.`);
+    fail(
+      sources.length === 0
+        ? 'give one key source: `secret`, `publicKey`, `jwks` or `jwksUri`.'
+        : `${sources.map((k) => `\`${k}\``).join(' and ')} each give the keys; keep one.`,
+    );
   }
   const algorithms = checkAlgorithms(jwt.algorithms);
   const jwksOnly = ['jwksCacheMaxAge', 'jwksStaleTolerance', 'jwksCooldown', 'jwksTimeout'] as const;
@@ -202,7 +227,9 @@ export function resolveJwtOptions(jwt: DaprJwtOptions): ResolvedJwtOptions {
       const minimum = HMAC[alg as keyof typeof HMAC];
       if (minimum === undefined) fail(`${alg} is not an HMAC algorithm, but the key is a \`secret\`: list only HS256, HS384 or HS512.`);
       if (bytes.length < minimum) {
-        fail(`\`secret\` is ${bytes.length} bytes, shorter than the ${minimum} bytes ${alg} needs (RFC 7518 §3.2). Generate one with: node -e "console.log(require('crypto').randomBytes(${minimum}).toString('base64url'))"`);
+        fail(
+          `\`secret\` is ${bytes.length} bytes, shorter than the ${minimum} bytes ${alg} needs (RFC 7518 §3.2). Generate one with: node -e "console.log(require('crypto').randomBytes(${minimum}).toString('base64url'))"`,
+        );
       }
     }
     keySource = { kind: 'key', key: createSecretKey(bytes) };
@@ -229,9 +256,12 @@ export function resolveJwtOptions(jwt: DaprJwtOptions): ResolvedJwtOptions {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('`jwksUri` must be an https URL.');
     const allowHttp = check.boolean('jwksAllowHttp', jwt.jwksAllowHttp, false);
     if (url.protocol === 'http:' && !allowHttp && !isLoopbackHost(url.hostname)) {
-      fail('`jwksUri` is a plain http: URL: anyone on the network path could replace the keys and mint accepted tokens. Use https:, or set `jwksAllowHttp: true` if TLS is terminated by a proxy you trust (http: is accepted for loopback hosts).');
+      fail(
+        '`jwksUri` is a plain http: URL: anyone on the network path could replace the keys and mint accepted tokens. Use https:, or set `jwksAllowHttp: true` if TLS is terminated by a proxy you trust (http: is accepted for loopback hosts).',
+      );
     }
-    for (const alg of algorithms) if (alg in HMAC) fail(`${alg} is an HMAC algorithm; a JWKS holds public keys. List only asymmetric algorithms with \`jwksUri\`.`);
+    for (const alg of algorithms)
+      if (alg in HMAC) fail(`${alg} is an HMAC algorithm; a JWKS holds public keys. List only asymmetric algorithms with \`jwksUri\`.`);
     keySource = {
       kind: 'jwksUri',
       url,
@@ -243,7 +273,8 @@ export function resolveJwtOptions(jwt: DaprJwtOptions): ResolvedJwtOptions {
   }
 
   const requiredClaims = [...(jwt.requiredClaims ?? ['exp'])];
-  if (!Array.isArray(jwt.requiredClaims ?? []) || requiredClaims.some((claim) => typeof claim !== 'string')) check.fail('requiredClaims', jwt.requiredClaims, 'a list of claim names');
+  if (!Array.isArray(jwt.requiredClaims ?? []) || requiredClaims.some((claim) => typeof claim !== 'string'))
+    check.fail('requiredClaims', jwt.requiredClaims, 'a list of claim names');
   const clockTolerance = seconds('clockTolerance', jwt.clockTolerance) ?? 0;
   const maxTokenAge = seconds('maxTokenAge', jwt.maxTokenAge);
   if (maxTokenAge !== undefined && !requiredClaims.includes('iat')) requiredClaims.push('iat');

@@ -43,8 +43,8 @@ export class JwtVerifier {
   static async create(options: ResolvedJwtOptions, log: { warn(message: string): void; log(message: string): void }): Promise<JwtVerifier> {
     const jose: Jose = await import('jose');
     const source = options.keySource;
-    if (source.kind === 'key') return new JwtVerifier(jose, options, source.key as never);
-    if (source.kind === 'jwks') return new JwtVerifier(jose, options, jose.createLocalJWKSet({ keys: source.keys } as never));
+    if (source.kind === 'key') return new JwtVerifier(jose, options, source.key);
+    if (source.kind === 'jwks') return new JwtVerifier(jose, options, jose.createLocalJWKSet({ keys: source.keys }));
     const remote = new RemoteJwks(jose, source, log);
     const verifier = new JwtVerifier(jose, options, remote.getKey);
     // A key removed from the JWKS must stop its tokens at once, cached or not.

@@ -1,4 +1,4 @@
-import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import type { DaprJwk, ResolvedKeySource } from './dapr-jwt.options.js';
 import { JwtRejection } from './jwt-rejection.js';
 
@@ -88,9 +88,10 @@ export class RemoteJwks {
           const json = JSON.stringify(keys);
           if (this.keysJson !== undefined && json !== this.keysJson) this.onKeysReplaced();
           this.keysJson = json;
-          this.select = this.jose.createLocalJWKSet({ keys } as JSONWebKeySet);
+          this.select = this.jose.createLocalJWKSet({ keys });
           this.fetchedAt = Date.now();
-          if (this.lastProblem !== undefined) this.log.log(`JWKS ${this.config.url.origin}${this.config.url.pathname} is reachable again (${keys.length} keys).`);
+          if (this.lastProblem !== undefined)
+            this.log.log(`JWKS ${this.config.url.origin}${this.config.url.pathname} is reachable again (${keys.length} keys).`);
           this.lastProblem = undefined;
           return true;
         }
@@ -103,7 +104,10 @@ export class RemoteJwks {
     }
     if (problem !== this.lastProblem) {
       this.lastProblem = problem;
-      const kept = this.select === undefined ? 'no keys known yet: tokens are rejected' : `still using the keys fetched ${Math.round((Date.now() - this.fetchedAt) / 1000)} s ago, for up to ${Math.round((this.config.cacheMaxAge + this.config.staleTolerance) / 1000)} s after that fetch`;
+      const kept =
+        this.select === undefined
+          ? 'no keys known yet: tokens are rejected'
+          : `still using the keys fetched ${Math.round((Date.now() - this.fetchedAt) / 1000)} s ago, for up to ${Math.round((this.config.cacheMaxAge + this.config.staleTolerance) / 1000)} s after that fetch`;
       this.log.warn(`JWKS ${this.config.url.origin}${this.config.url.pathname}: ${problem}; ${kept}.`);
     }
     return false;

@@ -132,7 +132,14 @@ describe('FileTokenSource', () => {
     const faults: Array<[string, () => void, string]> = [
       ['deleted', () => unlinkSync(writer.tokenPath), 'does not exist'],
       ['replaced by a directory (root reads any file, so this is how the test makes it unreadable)', () => mkdirSync(writer.tokenPath), 'cannot be read'],
-      ['emptied', () => { rmSync(writer.tokenPath, { recursive: true }); writeFileSync(writer.tokenPath, ''); }, 'is empty'],
+      [
+        'emptied',
+        () => {
+          rmSync(writer.tokenPath, { recursive: true });
+          writeFileSync(writer.tokenPath, '');
+        },
+        'is empty',
+      ],
       ['garbage', () => writeFileSync(writer.tokenPath, 'not\u0000a token\n'), 'does not hold a valid token'],
     ];
     for (const [, breakIt, problem] of faults) {

@@ -120,12 +120,13 @@ export class FileTokenSource implements DaprTokenSource {
     if (token === this.current) return;
 
     const now = Date.now();
-    this.previous = [...this.previous.filter((entry) => entry.token !== token && entry.token !== this.current), { token: this.current, expiresAt: now + this.gracePeriod }];
+    this.previous = [
+      ...this.previous.filter((entry) => entry.token !== token && entry.token !== this.current),
+      { token: this.current, expiresAt: now + this.gracePeriod },
+    ];
     this.current = token;
     this.publish(now);
-    this.logger.log(
-      `Token file ${this.path} changed: the new token is accepted now, the previous one for ${Math.round(this.gracePeriod / 1000)} s more.`,
-    );
+    this.logger.log(`Token file ${this.path} changed: the new token is accepted now, the previous one for ${Math.round(this.gracePeriod / 1000)} s more.`);
   }
 
   /** Stops the watcher and the timers (the module calls it on application shutdown). */

@@ -3,7 +3,6 @@ import type { DaprTokenSource } from './dapr-token-source.js';
 import { isWellFormedToken } from './token-format.js';
 import { TokenSet } from './token-set.js';
 
-
 /**
  * Decides whether a presented token is accepted. It keeps a {@link TokenSet} for the token
  * source's current snapshot and rebuilds it only when the source hands out a new array.

@@ -1,6 +1,14 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { PresentedToken } from '../pipeline.types.js';
-import { grpcMethodPath, isGrpcCall, isTokenlessDaprGrpcCall, readTokenMetadata, unauthenticatedStatus, type GrpcCallLike, type GrpcMetadataLike } from './grpc-call.js';
+import {
+  grpcMethodPath,
+  isGrpcCall,
+  isTokenlessDaprGrpcCall,
+  readTokenMetadata,
+  unauthenticatedStatus,
+  type GrpcCallLike,
+  type GrpcMetadataLike,
+} from './grpc-call.js';
 import { NEST_EXCEPTION_FILTERS_METADATA } from '../dapr-auth.constants.js';
 import { withoutStackTrace } from './stackless.js';
 import { STREAM_CALL_REJECTION_FILTER, StreamCallRejection } from './stream-call-rejection.js';

@@ -42,7 +42,7 @@ export class HttpTransportAdapter implements TransportAdapter {
     // builds a new object on each read).
     const url = request.raw?.url ?? request.originalUrl ?? request.url ?? '';
     const path = this.healthCheckPath;
-    if (!url.startsWith(path) || (url.length > path.length && url.charCodeAt(path.length) !== 0x3f /* ? */)) return false;
+    if (!url.startsWith(path) || (url.length > path.length && url.charCodeAt(path.length) !== 0x3f) /* ? */) return false;
     const route = routePattern(request);
     return route === undefined || route === path;
   }
