@@ -23,6 +23,8 @@ export interface DaprdOptions {
   onOutput?: (text: string) => void;
   /** Own process group: a Ctrl-C in the terminal reaches only the parent, which then stops daprd once. */
   detached?: boolean;
+  /** More environment variables for daprd (e.g. NAMESPACE, which self-hosted daprd reads). */
+  env?: Record<string, string>;
 }
 
 export interface Daprd {

@@ -44,6 +44,7 @@ export async function startDaprd({
   grpcPort,
   onOutput,
   detached = false,
+  env: extraEnv = {},
 }) {
   httpPort ??= await freePort();
   grpcPort ??= await freePort();
@@ -83,6 +84,7 @@ export async function startDaprd({
   delete env.APP_API_TOKEN;
   delete env.DAPR_API_TOKEN;
   if (token !== undefined) env.APP_API_TOKEN = token;
+  Object.assign(env, extraEnv);
 
   const child = spawn(daprdPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached });
   let output = '';

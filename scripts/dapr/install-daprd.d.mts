@@ -1,4 +1,5 @@
 /** Types for install-daprd.mjs, for the TypeScript tests that import it. */
+export declare const DEFAULT_DAPR_VERSION: string;
 export declare const DAPR_VERSION: string;
 export declare const MIN_DAPR_VERSION: string;
 export declare function cacheDir(): string;

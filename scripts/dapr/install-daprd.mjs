@@ -14,8 +14,10 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The daprd release the suite runs: the newest whose dependencies the module proxy here serves (v1.18.3 needs a durabletask-go it does not). */
-export const DAPR_VERSION = 'v1.18.2';
+/** The daprd release the suite runs by default: the newest whose dependencies the module proxy here serves (v1.18.3 needs a durabletask-go it does not). */
+export const DEFAULT_DAPR_VERSION = 'v1.18.2';
+/** The release built and run: `$DAPRD_VERSION` (e.g. v1.16.2, for the oldest the docs claim), else the default. */
+export const DAPR_VERSION = process.env.DAPRD_VERSION || DEFAULT_DAPR_VERSION;
 /** The oldest daprd that sends the token on gRPC app callbacks too. */
 export const MIN_DAPR_VERSION = 'v1.16.2';
 
