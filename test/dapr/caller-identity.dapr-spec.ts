@@ -33,7 +33,14 @@ const ATTEMPTS: Array<{ name: string; http: Array<[string, string]>; spoofedAppI
   { name: 'dapr-caller-app-id', http: [['dapr-caller-app-id', 'spoofed']], spoofedAppIds: ['spoofed'] },
   { name: 'Dapr-Caller-App-Id', http: [['Dapr-Caller-App-Id', 'spoofed']], spoofedAppIds: ['spoofed'] },
   { name: 'DAPR-CALLER-APP-ID', http: [['DAPR-CALLER-APP-ID', 'spoofed']], spoofedAppIds: ['spoofed'] },
-  { name: 'dapr-caller-app-id twice', http: [['dapr-caller-app-id', 'spoofed1'], ['dapr-caller-app-id', 'spoofed2']], spoofedAppIds: ['spoofed1', 'spoofed2'] },
+  {
+    name: 'dapr-caller-app-id twice',
+    http: [
+      ['dapr-caller-app-id', 'spoofed1'],
+      ['dapr-caller-app-id', 'spoofed2'],
+    ],
+    spoofedAppIds: ['spoofed1', 'spoofed2'],
+  },
   { name: 'dapr-caller-namespace', http: [['dapr-caller-namespace', 'spoofedns']], spoofedAppIds: [], spoofedNamespace: 'spoofedns' },
   { name: 'dapr-callee-app-id', http: [['dapr-callee-app-id', 'spoofed']], spoofedAppIds: [] },
 ];
@@ -50,8 +57,8 @@ function metadataOf(pairs: Array<[string, string]>): grpc.Metadata {
 
 let daprClient: any;
 function daprGrpcClient(address: string): any {
-  daprClient ??= (grpc.loadPackageDefinition(protoLoader.loadSync(`${DAPR_PROTO_ROOT}/dapr/proto/runtime/v1/dapr.proto`, DAPR_PROTO_LOADER_OPTIONS)) as any).dapr.proto
-    .runtime.v1.Dapr;
+  daprClient ??= (grpc.loadPackageDefinition(protoLoader.loadSync(`${DAPR_PROTO_ROOT}/dapr/proto/runtime/v1/dapr.proto`, DAPR_PROTO_LOADER_OPTIONS)) as any)
+    .dapr.proto.runtime.v1.Dapr;
   return new daprClient(address, grpc.credentials.createInsecure());
 }
 
@@ -132,7 +139,10 @@ describe.each(['http', 'grpc'] as const)(`caller identity behind daprd ${DAPR_VE
       try {
         await new Promise<void>((resolve, reject) =>
           client.InvokeService(
-            { id: 'orders', message: { method: marker, data: { typeUrl: '', value: Buffer.from('{}') }, contentType: 'application/json', httpExtension: { verb: 'POST' } } },
+            {
+              id: 'orders',
+              message: { method: marker, data: { typeUrl: '', value: Buffer.from('{}') }, contentType: 'application/json', httpExtension: { verb: 'POST' } },
+            },
             metadataOf(attempt.http),
             { deadline: Date.now() + 10000 },
             (error: Error | null) => (error ? reject(error) : resolve()),
@@ -163,7 +173,13 @@ describe.each(['http', 'grpc'] as const)(`caller identity behind daprd ${DAPR_VE
         if (attempt.name === 'dapr-callee-app-id') {
           // MEASURED: the proxy routes on a caller-sent dapr-callee-app-id: the call goes nowhere.
           expect(failure).toMatchObject({ code: grpc.status.UNKNOWN, details: "couldn't find service: spoofed" });
-          observations.push({ daprd: DAPR_VERSION, appProtocol, path: 'gRPC proxy', attempt: attempt.name, identity: [['(refused by daprd)', "couldn't find service: spoofed"]] });
+          observations.push({
+            daprd: DAPR_VERSION,
+            appProtocol,
+            path: 'gRPC proxy',
+            attempt: attempt.name,
+            identity: [['(refused by daprd)', "couldn't find service: spoofed"]],
+          });
           return;
         }
         expect(failure).toBeUndefined();
@@ -179,7 +195,11 @@ describe.each(['http', 'grpc'] as const)(`caller identity behind daprd ${DAPR_VE
 
   it('self-invocation (orders invokes orders through its own daprd)', async () => {
     const marker = `marker-self-${appProtocol}`;
-    const response = await fetch(`${callee.httpUrl}/v1.0/invoke/orders/method/${marker}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const response = await fetch(`${callee.httpUrl}/v1.0/invoke/orders/method/${marker}`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.status).toBe(200);
     // MEASURED: no identity at all (fixed on dapr master by dapr/dapr#10139, after 1.18.3).
     expect(observe('self-invocation', 'none', await deliveryOf(marker))).toEqual([]);

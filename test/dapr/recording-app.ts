@@ -68,7 +68,8 @@ export async function startRecordingGrpcApp(port: number): Promise<{ deliveries:
   const v1 = loaded.dapr.proto.runtime.v1;
   const record = (target: string, call: { metadata: grpc.Metadata }, marker: string) =>
     deliveries.push({ target, identity: identityOfMetadata(call.metadata), withToken: call.metadata.get('dapr-api-token').length > 0, marker });
-  const markerIn = (value: unknown) => /marker-[\w-]+/.exec(typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : JSON.stringify(value ?? ''))?.[0] ?? '';
+  const markerIn = (value: unknown) =>
+    /marker-[\w-]+/.exec(typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : JSON.stringify(value ?? ''))?.[0] ?? '';
   const server = new grpc.Server();
   server.addService(v1.AppCallback.service, {
     OnInvoke: (call: any, callback: any) => {

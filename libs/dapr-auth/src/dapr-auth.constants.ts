@@ -46,6 +46,21 @@ export const REJECTION_MESSAGE = 'Unauthorized';
 /** gRPC status code 16, UNAUTHENTICATED. */
 export const GRPC_STATUS_UNAUTHENTICATED = 16;
 
+/** The one message every caller refusal (`@DaprCallers`) carries. */
+export const FORBIDDEN_MESSAGE = 'Forbidden';
+
+/** gRPC status code 7, PERMISSION_DENIED: the caller is authenticated but not allowed. */
+export const GRPC_STATUS_PERMISSION_DENIED = 7;
+
+/** Header / metadata daprd stamps with the calling app's id on service invocation. */
+export const DAPR_CALLER_APP_ID_HEADER = 'dapr-caller-app-id';
+
+/** Header / metadata daprd stamps with the calling app's namespace (daprd 1.16 and later). */
+export const DAPR_CALLER_NAMESPACE_HEADER = 'dapr-caller-namespace';
+
+/** Reflect-metadata key written by `@DaprCallers()`. */
+export const DAPR_CALLERS_METADATA = 'nestjs-dapr-auth:callers';
+
 /**
  * HTTP routes daprd itself calls, with the token: `/dapr/subscribe`, `/dapr/config`, actor callbacks
  * and job triggers. Start-up calls them out when they are `@DaprPublic()`.

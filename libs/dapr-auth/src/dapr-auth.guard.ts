@@ -2,7 +2,9 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, Op
 import { Reflector } from '@nestjs/core';
 import { DAPR_AUTH_RESOLVED_OPTIONS, DAPR_JWT_VERIFIER, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS } from './dapr-auth.constants.js';
 import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
-import type { PresentedToken, TokenRejection } from './pipeline.types.js';
+import { type CallerRejection, type DaprCallerIdentity, isAllowed, readCaller } from './callers/caller-rule.js';
+import { rememberCaller } from './callers/verified-caller.js';
+import type { PresentedToken, RejectionKind, TokenRejection } from './pipeline.types.js';
 import { DAPR_AUTH_GUARD_MARK, type HandlerAccess, readHandlerAccess } from './handler-access.js';
 import { JWT_FAILURE_TEXT, type JwtOutcome, type JwtVerifier } from './jwt/jwt-verifier.js';
 import type { JwtFailure } from './jwt/jwt-rejection.js';
@@ -19,7 +21,10 @@ import type { TransportAdapter } from './transports/transport-adapter.js';
  *             ─ extract  the transport adapter reads header / metadata `dapr-api-token`
  *             ─ verify   TokenVerifier: format, then constant-time match against the accepted tokens;
  *                        with `jwt`, JwtVerifier too (a cached result, else jose: async)
- *             ─ reject   the transport adapter shapes it (HTTP 401, gRPC 16); the reason is logged
+ *             ─ caller   with `@DaprCallers` (or the module's `callers`): the caller app id daprd
+ *                        stamped, read by the same adapter, must be exactly one listed value
+ *             ─ reject   the transport adapter shapes it (HTTP 401 / gRPC 16; a caller: 403 / 7);
+ *                        the reason is logged
  * ```
  *
  * Apply it with `@UseGuards(DaprAuthGuard)`, `@DaprProtected()`, or `global: true`. Extend it and
@@ -53,24 +58,48 @@ export class DaprAuthGuard implements CanActivate {
     const presented = this.extractToken(context, adapter);
     const reason = this.verifier.verify(presented);
     if (reason !== undefined) return this.reject(context, adapter, reason);
-    if (this.jwt === null) return true;
+    if (this.jwt === null) return this.checkCaller(context, adapter);
     // The format check passed, so this is one well-formed string.
     const token = (Array.isArray(presented) ? presented[0] : presented) as string;
     const cached = this.jwt.cached(token);
     if (cached !== undefined) {
       rememberClaims(context, cached.claims);
-      return true;
+      return this.checkCaller(context, adapter);
     }
     return this.jwt.verify(token).then((outcome: JwtOutcome) => {
       if (!outcome.ok) return this.reject(context, adapter, `jwt:${outcome.failure}`);
       rememberClaims(context, outcome.verified.claims);
-      return true;
+      return this.checkCaller(context, adapter);
     });
   }
 
-  private reject(context: ExecutionContext, adapter: TransportAdapter, reason: RejectionReason): false | Promise<boolean> {
-    this.logRejection(context, adapter, reason);
-    return adapter.reject(context);
+  /**
+   * The step after the token: with `@DaprCallers` on the handler or its class (else the module's
+   * `callers`), the caller must be exactly one well-formed, listed app id (docs/caller-identity.md).
+   * Without a rule, the adapter is remembered so that `@DaprCaller()` can read the caller later.
+   */
+  protected checkCaller(context: ExecutionContext, adapter: TransportAdapter): boolean | Promise<boolean> {
+    const allowed = this.handlerAccess(context).callers ?? this.options.callers;
+    if (allowed === undefined) {
+      rememberCaller(context, adapter);
+      return true;
+    }
+    const caller = readCaller(adapter.readCaller(context));
+    if (typeof caller === 'string') return this.reject(context, adapter, caller, 'forbidden');
+    if (!isAllowed(caller, allowed)) return this.reject(context, adapter, 'caller-not-allowed', 'forbidden', caller);
+    rememberCaller(context, caller);
+    return true;
+  }
+
+  private reject(
+    context: ExecutionContext,
+    adapter: TransportAdapter,
+    reason: RejectionReason,
+    kind: RejectionKind = 'unauthenticated',
+    caller?: DaprCallerIdentity,
+  ): false | Promise<boolean> {
+    this.logRejection(context, adapter, reason, caller);
+    return adapter.reject(context, kind);
   }
 
   /** Whether the request skips the check: `@DaprPublic()`, or a call daprd sends without a token. */
@@ -83,11 +112,11 @@ export class DaprAuthGuard implements CanActivate {
     return adapter.extractToken(context);
   }
 
-  /** Logs a rejection: transport, target and reason, never the token. */
-  protected logRejection(context: ExecutionContext, adapter: TransportAdapter, reason: RejectionReason): void {
+  /** Logs a rejection: transport, target and reason (and a refused caller's app id, not a secret), never the token. */
+  protected logRejection(context: ExecutionContext, adapter: TransportAdapter, reason: RejectionReason, caller?: DaprCallerIdentity): void {
     const level = this.options.logRejections;
     if (level === false) return;
-    this.logger[level](`Rejected ${adapter.transport} ${adapter.describeTarget(context)}: ${describeReason(reason)}`);
+    this.logger[level](`Rejected ${adapter.transport} ${adapter.describeTarget(context)}: ${describeReason(reason, caller)}`);
   }
 
   private adapterFor(context: ExecutionContext): TransportAdapter {
@@ -116,12 +145,18 @@ export class DaprAuthGuard implements CanActivate {
   }
 }
 
-/** Why a request was refused: a token check, or a JWT check (`jwt:<failure>`). Logged, never sent to the caller. */
-export type RejectionReason = TokenRejection | `jwt:${JwtFailure}`;
+/** Why a request was refused: a token check, a JWT check (`jwt:<failure>`), or the caller check. Logged, never sent to the caller. */
+export type RejectionReason = TokenRejection | `jwt:${JwtFailure}` | CallerRejection;
 
-function describeReason(reason: RejectionReason): string {
+function describeReason(reason: RejectionReason, caller?: DaprCallerIdentity): string {
   if (reason.startsWith('jwt:')) return `JWT rejected: ${JWT_FAILURE_TEXT[reason.slice(4) as JwtFailure]}`;
-  switch (reason as TokenRejection) {
+  switch (reason as TokenRejection | CallerRejection) {
+    case 'caller-missing':
+      return 'no caller identity (dapr-caller-app-id): not a service invocation from another app (pub/sub, bindings and self-invocation carry none)';
+    case 'caller-malformed':
+      return 'caller identity not exactly one valid app id (several dapr-caller-app-id values are what a caller adding its own looks like)';
+    case 'caller-not-allowed':
+      return `caller app "${caller?.appId}"${caller?.namespace ? ` (namespace "${caller.namespace}")` : ''} is not in @DaprCallers`;
     case 'missing':
       return 'missing token (no dapr-api-token header or metadata)';
     case 'malformed':

@@ -13,6 +13,7 @@ import { type DaprJwtOptions, resolveJwtOptions, type ResolvedJwtOptions } from 
 import { FileTokenSource } from './tokens/file-token-source.js';
 import { StaticTokenSource } from './tokens/static-token-source.js';
 import { isWellFormedToken } from './tokens/token-format.js';
+import { type AllowedCaller, parseAllowedCallers } from './callers/caller-rule.js';
 import { OptionChecks } from './option-checks.js';
 import type { PresentedToken } from './pipeline.types.js';
 
@@ -94,6 +95,13 @@ export interface DaprAuthModuleOptions {
    * called out unless `'ignore'`.
    */
   unprotected?: DaprAuthUnprotectedPolicy;
+  /**
+   * The apps allowed to call every protected handler that has no `@DaprCallers()` of its own (on it
+   * or its class): `'checkout'` (that app id, any namespace) or `'shop/checkout'`. Default: no
+   * caller rule. Calls without a caller identity (pub/sub, bindings, health) are then refused too:
+   * prefer `@DaprCallers()` on the handlers that serve service invocation.
+   */
+  callers?: readonly string[];
 }
 
 /** See {@link DaprAuthModuleOptions.unprotected}. */
@@ -123,6 +131,8 @@ export interface ResolvedDaprAuthOptions {
   readonly jwt: ResolvedJwtOptions | undefined;
   /** {@link DaprAuthModuleOptions.unprotected}, default `'warn'`. */
   readonly unprotected: DaprAuthUnprotectedPolicy;
+  /** {@link DaprAuthModuleOptions.callers}, parsed; `undefined` without it. */
+  readonly callers: readonly AllowedCaller[] | undefined;
   /** Where the accepted tokens come from, for the start-up summary (never a token). */
   readonly tokenOrigin: string;
   /** Start-up warnings to log (never containing a token). */
@@ -144,6 +154,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>(
   'maxTokenLength',
   'jwt',
   'unprotected',
+  'callers',
 ]);
 const LOG_LEVELS = ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const;
 const check = new OptionChecks();
@@ -239,6 +250,15 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
   const allowUnconfigured = check.boolean('allowUnconfigured', options.allowUnconfigured, false);
   const exemptTokenlessDaprCalls = check.boolean('exemptTokenlessDaprCalls', options.exemptTokenlessDaprCalls, true);
   const unprotected = check.oneOf('unprotected', options.unprotected, ['warn', 'error', 'ignore'] as const, 'warn');
+  let callers: readonly AllowedCaller[] | undefined;
+  if (options.callers !== undefined) {
+    if (!Array.isArray(options.callers)) check.fail('callers', options.callers, "a list of app ids, e.g. ['checkout'] or ['shop/checkout']");
+    try {
+      callers = parseAllowedCallers(options.callers, 'option `callers`');
+    } catch (error) {
+      throw new DaprAuthConfigError((error as Error).message);
+    }
+  }
 
   for (const key of ['tokenFilePollInterval', 'tokenFileGracePeriod'] as const) {
     if (options[key] !== undefined && options.tokenFile === undefined) {
@@ -301,6 +321,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
     maxTokenLength,
     jwt,
     unprotected,
+    callers,
     tokenOrigin: tokenOrigin || 'none (JWT only)',
     warnings: Object.freeze(warnings),
   });

@@ -1,4 +1,5 @@
-import { DAPR_AUTH_ACCESS_METADATA, NEST_GUARDS_METADATA } from './dapr-auth.constants.js';
+import type { AllowedCaller } from './callers/caller-rule.js';
+import { DAPR_AUTH_ACCESS_METADATA, DAPR_CALLERS_METADATA, NEST_GUARDS_METADATA } from './dapr-auth.constants.js';
 import type { DaprAccess } from './decorators/dapr-access.js';
 
 /** Marks DaprAuthGuard and its subclasses, so this file needs no import of the guard (no cycle). */
@@ -15,6 +16,8 @@ export interface HandlerAccess {
   readonly routeGuarded: boolean;
   /** `@DaprPublic()` and the guard on the same method or class: contradictory, so it counts as protected. */
   readonly conflicting: boolean;
+  /** `@DaprCallers()` of the method, else of the class: the apps allowed to call (undefined: no caller rule). */
+  readonly callers: readonly AllowedCaller[] | undefined;
 }
 
 /** Whether `guard` (a class or an instance, as `@UseGuards` takes them) is DaprAuthGuard or a subclass. */
@@ -46,5 +49,7 @@ export function readHandlerAccess(handler: object, controller: object): HandlerA
     access: method.access ?? classLevel.access,
     routeGuarded: method.guarded || classLevel.guarded,
     conflicting: method.conflicting || (method.access === undefined && classLevel.conflicting),
+    callers: (Reflect.getMetadata(DAPR_CALLERS_METADATA, handler) ?? Reflect.getMetadata(DAPR_CALLERS_METADATA, controller)) as
+      readonly AllowedCaller[] | undefined,
   };
 }

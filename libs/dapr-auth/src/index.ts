@@ -5,6 +5,8 @@
  */
 export {
   DAPR_API_TOKEN_HEADER,
+  DAPR_CALLER_APP_ID_HEADER,
+  DAPR_CALLER_NAMESPACE_HEADER,
   DAPR_AUTH_MODULE_OPTIONS,
   DAPR_AUTH_RESOLVED_OPTIONS,
   DAPR_JWT_VERIFIER,
@@ -15,6 +17,8 @@ export {
   DEFAULT_TOKEN_ENV_VAR,
   DEFAULT_TOKEN_FILE_GRACE_PERIOD,
   DEFAULT_TOKEN_FILE_POLL_INTERVAL,
+  FORBIDDEN_MESSAGE,
+  GRPC_STATUS_PERMISSION_DENIED,
   GRPC_STATUS_UNAUTHENTICATED,
   REJECTION_MESSAGE,
 } from './dapr-auth.constants.js';
@@ -30,7 +34,10 @@ export {
   type ResolvedDaprAuthOptions,
 } from './dapr-auth.options.js';
 export type { HandlerAccess } from './handler-access.js';
-export type { PresentedToken, TokenRejection } from './pipeline.types.js';
+export type { PresentedCaller, PresentedToken, RejectionKind, TokenRejection } from './pipeline.types.js';
+export type { AllowedCaller, CallerRejection, DaprCallerIdentity } from './callers/caller-rule.js';
+export { DaprCaller } from './decorators/dapr-caller.decorator.js';
+export { DaprCallers } from './decorators/dapr-callers.decorator.js';
 export { DaprClaims } from './decorators/dapr-claims.decorator.js';
 export { DaprProtected } from './decorators/dapr-protected.decorator.js';
 export { DaprPublic } from './decorators/dapr-public.decorator.js';

@@ -12,3 +12,19 @@ export type PresentedToken = string | readonly string[] | undefined;
 
 /** Why a presented token was refused before any JWT check; logged, never sent to the caller. */
 export type TokenRejection = 'missing' | 'malformed' | 'mismatch';
+
+/** The caller identity daprd stamped on a call, as a transport adapter read it (not yet checked). */
+export interface PresentedCaller {
+  /** `dapr-caller-app-id` value(s). */
+  readonly appId: PresentedToken;
+  /** `dapr-caller-namespace` value(s). */
+  readonly namespace: PresentedToken;
+  /**
+   * The call reached one of the app's own gRPC services through daprd's gRPC proxy, where a
+   * namespace is whatever the caller wrote (measured: docs/caller-identity.md).
+   */
+  readonly proxied: boolean;
+}
+
+/** How a rejection is shaped: no or a wrong token (HTTP 401 / gRPC 16), or a caller not allowed (HTTP 403 / gRPC 7). */
+export type RejectionKind = 'unauthenticated' | 'forbidden';

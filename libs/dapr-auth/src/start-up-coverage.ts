@@ -65,6 +65,12 @@ function isCalledByDaprd(entry: HandlerEntry): boolean {
   return entry.grpc?.some(({ service }) => DAPR_CALLBACK_SERVICES.has(service.split('.').pop()!)) ?? false;
 }
 
+/** Deliveries daprd makes with the token but without any caller identity (measured: docs/caller-identity.md). */
+function carriesNoCaller(entry: HandlerEntry): boolean {
+  if (entry.http) return /^\/job(\/|$)/.test(entry.http.path);
+  return entry.grpc?.some(({ rpc }) => /^On(Topic|BulkTopic|Binding|Job)Event/.test(rpc)) ?? false;
+}
+
 function isHealthProbe(entry: HandlerEntry, options: ResolvedDaprAuthOptions): boolean {
   return entry.http !== undefined && entry.http.path === options.healthCheckPath && ['GET', 'HEAD', 'ALL'].includes(entry.http.method);
 }
@@ -84,11 +90,13 @@ export function auditCoverage(handlers: readonly HandlerEntry[], options: Resolv
   if (options.unprotected === 'ignore') return;
   const open: string[] = [];
   const conflicting: string[] = [];
+  const callersNeverCalled: string[] = [];
   const publicDaprCalls: string[] = [];
   const publicPosts: string[] = [];
   for (const entry of handlers) {
     const { access, routeGuarded, conflicting: contradictory } = readHandlerAccess(entry.handler, entry.controller);
     if (contradictory) conflicting.push(entry.target);
+    if (readHandlerAccess(entry.handler, entry.controller).callers && carriesNoCaller(entry)) callersNeverCalled.push(entry.target);
     if (access === 'public') {
       if (isCalledByDaprd(entry)) publicDaprCalls.push(entry.target);
       else if (entry.http?.method === 'POST') publicPosts.push(entry.target);
@@ -97,6 +105,12 @@ export function auditCoverage(handlers: readonly HandlerEntry[], options: Resolv
     if (routeGuarded || isGlobal) continue;
     if (options.exemptTokenlessDaprCalls && (isTokenlessDaprHandler(entry) || isHealthProbe(entry, options))) continue;
     open.push(entry.target);
+  }
+  if (callersNeverCalled.length > 0) {
+    logger.warn(
+      `@DaprCallers() on handlers daprd calls WITHOUT a caller identity (pub/sub, bindings, jobs): every such delivery is refused (403 / 7). ` +
+        `Remove @DaprCallers() from them:${listed(callersNeverCalled)}`,
+    );
   }
   if (conflicting.length > 0) {
     logger.warn(`@DaprPublic() and DaprAuthGuard on the same method or class; they are PROTECTED (the guard wins). Keep one:${listed(conflicting)}`);

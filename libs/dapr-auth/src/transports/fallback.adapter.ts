@@ -1,6 +1,6 @@
 import { type ExecutionContext, Logger } from '@nestjs/common';
 import type { DaprAuthModuleOptions } from '../dapr-auth.options.js';
-import type { PresentedToken } from '../pipeline.types.js';
+import type { PresentedCaller, PresentedToken } from '../pipeline.types.js';
 import type { TransportAdapter } from './transport-adapter.js';
 
 /**
@@ -57,6 +57,11 @@ export class FallbackTransportAdapter implements TransportAdapter {
 
   describeTarget(context: ExecutionContext): string {
     return `(${context.getType()}) ${context.getClass().name}.${context.getHandler().name}`;
+  }
+
+  /** Other transports carry no caller identity this library can read: a `@DaprCallers` handler refuses them. */
+  readCaller(): PresentedCaller {
+    return { appId: undefined, namespace: undefined, proxied: false };
   }
 
   reject(): false {

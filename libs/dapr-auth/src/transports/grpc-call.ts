@@ -1,5 +1,14 @@
-import { DAPR_API_TOKEN_HEADER, DAPR_TOKENLESS_GRPC_METHODS, GRPC_STATUS_UNAUTHENTICATED, REJECTION_MESSAGE } from '../dapr-auth.constants.js';
-import type { PresentedToken } from '../pipeline.types.js';
+import {
+  DAPR_API_TOKEN_HEADER,
+  DAPR_CALLER_APP_ID_HEADER,
+  DAPR_CALLER_NAMESPACE_HEADER,
+  DAPR_TOKENLESS_GRPC_METHODS,
+  FORBIDDEN_MESSAGE,
+  GRPC_STATUS_PERMISSION_DENIED,
+  GRPC_STATUS_UNAUTHENTICATED,
+  REJECTION_MESSAGE,
+} from '../dapr-auth.constants.js';
+import type { PresentedCaller, PresentedToken, RejectionKind } from '../pipeline.types.js';
 
 /** The parts of grpc-js `Metadata` read here (duck-typed: `@grpc/grpc-js` is not a dependency). */
 export interface GrpcMetadataLike {
@@ -38,7 +47,32 @@ export function readTokenMetadata(metadata: GrpcMetadataLike): PresentedToken {
   return values.map((value) => (typeof value === 'string' ? value : '\u0000'));
 }
 
-/** The status object grpc-js sends as 16 UNAUTHENTICATED with the generic message. */
-export function unauthenticatedStatus(): Error & { code: number; details: string } {
-  return Object.assign(new Error(REJECTION_MESSAGE), { code: GRPC_STATUS_UNAUTHENTICATED, details: REJECTION_MESSAGE });
+function stringValues(metadata: GrpcMetadataLike, key: string): PresentedToken {
+  const values = metadata.get(key);
+  if (values.length === 0) return undefined;
+  return values.map((value) => (typeof value === 'string' ? value : '\u0000'));
+}
+
+/**
+ * The caller identity in gRPC metadata. A call to anything but Dapr's own AppCallback services came
+ * through daprd's gRPC proxy, where a namespace is whatever the caller wrote (docs/caller-identity.md).
+ */
+export function readCallerMetadata(metadata: GrpcMetadataLike, call: unknown): PresentedCaller {
+  return {
+    appId: stringValues(metadata, DAPR_CALLER_APP_ID_HEADER),
+    namespace: stringValues(metadata, DAPR_CALLER_NAMESPACE_HEADER),
+    proxied: !grpcMethodPath(call).startsWith('/dapr.proto.runtime.v1.AppCallback'),
+  };
+}
+
+/** The gRPC status code and generic message of each kind of rejection. */
+export const GRPC_REJECTION: Record<RejectionKind, { code: number; message: string }> = {
+  unauthenticated: { code: GRPC_STATUS_UNAUTHENTICATED, message: REJECTION_MESSAGE },
+  forbidden: { code: GRPC_STATUS_PERMISSION_DENIED, message: FORBIDDEN_MESSAGE },
+};
+
+/** The status object grpc-js sends for a rejection: 16 UNAUTHENTICATED or 7 PERMISSION_DENIED, with the generic message. */
+export function rejectionStatus(kind: RejectionKind): Error & { code: number; details: string } {
+  const { code, message } = GRPC_REJECTION[kind];
+  return Object.assign(new Error(message), { code, details: message });
 }

@@ -1,11 +1,12 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { PresentedToken } from '../pipeline.types.js';
+import type { PresentedCaller, PresentedToken, RejectionKind } from '../pipeline.types.js';
 import {
   grpcMethodPath,
   isGrpcCall,
   isTokenlessDaprGrpcCall,
   readTokenMetadata,
-  unauthenticatedStatus,
+  readCallerMetadata,
+  rejectionStatus,
   type GrpcCallLike,
   type GrpcMetadataLike,
 } from './grpc-call.js';
@@ -46,12 +47,17 @@ export class GrpcStreamCallTransportAdapter implements TransportAdapter {
     return grpcMethodPath(context.getArgByIndex(0));
   }
 
-  reject(context: ExecutionContext): Promise<boolean> {
+  readCaller(context: ExecutionContext): PresentedCaller {
+    const call = context.getArgByIndex<{ metadata: GrpcMetadataLike }>(0);
+    return readCallerMetadata(call.metadata, call);
+  }
+
+  reject(context: ExecutionContext, kind: RejectionKind): Promise<boolean> {
     const callback = context.getArgByIndex<UnaryCallback | undefined>(1);
     if (typeof callback === 'function') {
-      callback(unauthenticatedStatus(), null);
+      callback(rejectionStatus(kind), null);
     } else {
-      context.getArgByIndex<GrpcCallLike>(0).emit?.('error', unauthenticatedStatus());
+      context.getArgByIndex<GrpcCallLike>(0).emit?.('error', rejectionStatus(kind));
     }
     if (hasRejectionFilter(context.getHandler())) throw withoutStackTrace(() => new StreamCallRejection());
     // A new promise each time: one shared pending promise would keep every waiter alive.

@@ -1,7 +1,14 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { GRPC_STATUS_UNAUTHENTICATED, REJECTION_MESSAGE } from '../dapr-auth.constants.js';
-import type { PresentedToken } from '../pipeline.types.js';
-import { grpcMethodPath, isGrpcMetadata, isTokenlessDaprGrpcCall, readTokenMetadata, type GrpcMetadataLike } from './grpc-call.js';
+import type { PresentedCaller, PresentedToken, RejectionKind } from '../pipeline.types.js';
+import {
+  GRPC_REJECTION,
+  grpcMethodPath,
+  isGrpcMetadata,
+  isTokenlessDaprGrpcCall,
+  readCallerMetadata,
+  readTokenMetadata,
+  type GrpcMetadataLike,
+} from './grpc-call.js';
 import { withoutStackTrace } from './stackless.js';
 import type { TransportAdapter } from './transport-adapter.js';
 
@@ -30,11 +37,15 @@ export class GrpcTransportAdapter implements TransportAdapter {
     return readTokenMetadata(context.getArgByIndex<GrpcMetadataLike>(1));
   }
 
+  readCaller(context: ExecutionContext): PresentedCaller {
+    return readCallerMetadata(context.getArgByIndex<GrpcMetadataLike>(1), context.getArgByIndex(2));
+  }
+
   describeTarget(context: ExecutionContext): string {
     return grpcMethodPath(context.getArgByIndex(2));
   }
 
-  reject(): false {
-    throw withoutStackTrace(() => new this.RpcException({ code: GRPC_STATUS_UNAUTHENTICATED, message: REJECTION_MESSAGE }));
+  reject(_context: ExecutionContext, kind: RejectionKind): false {
+    throw withoutStackTrace(() => new this.RpcException({ ...GRPC_REJECTION[kind] }));
   }
 }

@@ -1,6 +1,6 @@
-import { type ExecutionContext, UnauthorizedException } from '@nestjs/common';
-import { DAPR_API_TOKEN_HEADER } from '../dapr-auth.constants.js';
-import type { PresentedToken } from '../pipeline.types.js';
+import { type ExecutionContext, ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { DAPR_API_TOKEN_HEADER, DAPR_CALLER_APP_ID_HEADER, DAPR_CALLER_NAMESPACE_HEADER } from '../dapr-auth.constants.js';
+import type { PresentedCaller, PresentedToken, RejectionKind } from '../pipeline.types.js';
 import { withoutStackTrace } from './stackless.js';
 import type { TransportAdapter } from './transport-adapter.js';
 
@@ -52,14 +52,20 @@ export class HttpTransportAdapter implements TransportAdapter {
     return context.getArgByIndex<HttpRequestLike>(0).headers?.[DAPR_API_TOKEN_HEADER];
   }
 
+  readCaller(context: ExecutionContext): PresentedCaller {
+    const headers = context.getArgByIndex<HttpRequestLike>(0).headers;
+    return { appId: headers?.[DAPR_CALLER_APP_ID_HEADER], namespace: headers?.[DAPR_CALLER_NAMESPACE_HEADER], proxied: false };
+  }
+
   describeTarget(context: ExecutionContext): string {
     const request = context.getArgByIndex<HttpRequestLike>(0);
     // The route pattern, never the URL: a URL can carry anything, a token included.
     return `${request.method ?? '?'} ${routePattern(request) ?? '(unmatched route)'}`;
   }
 
-  reject(): false {
-    // No argument: Nest's standard body {"message":"Unauthorized","statusCode":401} (= REJECTION_MESSAGE).
-    throw withoutStackTrace(() => new UnauthorizedException());
+  reject(_context: ExecutionContext, kind: RejectionKind): false {
+    // No argument: Nest's standard bodies {"message":"Unauthorized","statusCode":401} (= REJECTION_MESSAGE)
+    // and {"message":"Forbidden","statusCode":403} (= FORBIDDEN_MESSAGE).
+    throw withoutStackTrace(() => (kind === 'forbidden' ? new ForbiddenException() : new UnauthorizedException()));
   }
 }

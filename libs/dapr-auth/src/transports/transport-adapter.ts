@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { PresentedToken } from '../pipeline.types.js';
+import type { PresentedCaller, PresentedToken, RejectionKind } from '../pipeline.types.js';
 
 /**
  * Everything the guard needs to know about one kind of execution context, so that the pipeline
@@ -15,11 +15,14 @@ export interface TransportAdapter {
   isTokenlessDaprCall(context: ExecutionContext): boolean;
   /** The token value(s) the caller presented, exactly as received. */
   extractToken(context: ExecutionContext): PresentedToken;
+  /** The caller identity daprd stamped on the call (`dapr-caller-app-id`, `dapr-caller-namespace`), as received. */
+  readCaller(context: ExecutionContext): PresentedCaller;
   /** Route or method for logs. Never anything the caller controls beyond the route itself. */
   describeTarget(context: ExecutionContext): string;
   /**
    * Shapes the rejection for this transport: throws the exception Nest turns into the right
-   * status (HTTP 401, gRPC 16), or answers the call itself and returns what stops Nest there.
+   * status (`unauthenticated`: HTTP 401, gRPC 16; `forbidden`: HTTP 403, gRPC 7), or answers the
+   * call itself and returns what stops Nest there.
    */
-  reject(context: ExecutionContext): false | Promise<boolean>;
+  reject(context: ExecutionContext, kind: RejectionKind): false | Promise<boolean>;
 }

@@ -1,0 +1,74 @@
+import type { PresentedCaller, PresentedToken } from '../pipeline.types.js';
+
+/**
+ * An app id or a namespace as Dapr allows them (letters, digits, `-`, `_`, `.`), at most 255
+ * characters. Anything else is refused, never compared.
+ */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+
+/** One allowed caller: an app id, and the namespace it must come from (any, when undefined). */
+export interface AllowedCaller {
+  readonly appId: string;
+  readonly namespace: string | undefined;
+}
+
+/** The identity of a call that passed the caller check (or that `@DaprCaller()` reads). */
+export interface DaprCallerIdentity {
+  /** `dapr-caller-app-id`, exactly as daprd sent it. */
+  readonly appId: string;
+  /** `dapr-caller-namespace`; `undefined` when absent or not trustworthy (a proxied gRPC call). */
+  readonly namespace: string | undefined;
+}
+
+/** Why a caller was refused; logged (with the app id when well-formed), never sent. */
+export type CallerRejection = 'caller-missing' | 'caller-malformed' | 'caller-not-allowed';
+
+/**
+ * Parses `'checkout'` (that app id, from any namespace) and `'shop/checkout'` (that app id from
+ * namespace `shop` only). Start-up only.
+ *
+ * @throws Error naming the entry when it is not an app id or `namespace/app-id`.
+ */
+export function parseAllowedCallers(entries: readonly unknown[], origin: string): readonly AllowedCaller[] {
+  if (entries.length === 0) throw new Error(`${origin}: list at least one app id, e.g. 'checkout' or 'shop/checkout'.`);
+  return Object.freeze(
+    entries.map((entry) => {
+      const parts = typeof entry === 'string' ? entry.split('/') : [];
+      const [namespace, appId] = parts.length === 2 ? parts : [undefined, parts[0]];
+      if (parts.length === 0 || parts.length > 2 || !NAME.test(appId ?? '') || (namespace !== undefined && !NAME.test(namespace))) {
+        throw new Error(
+          `${origin}: ${typeof entry === 'string' ? JSON.stringify(entry) : typeof entry} is not an app id or 'namespace/app-id' (letters, digits, '-', '_', '.').`,
+        );
+      }
+      return Object.freeze({ appId: appId, namespace });
+    }),
+  );
+}
+
+/** Exactly one well-formed value, else undefined (absent) or null (several, or malformed). */
+function single(presented: PresentedToken): string | undefined | null {
+  const values = typeof presented === 'string' ? [presented] : (presented ?? []);
+  if (values.length === 0) return undefined;
+  // Node joins repeated headers as "a, b", grpc-js sends them so too: a comma is never an app id.
+  if (values.length > 1 || !NAME.test(values[0])) return null;
+  return values[0];
+}
+
+/**
+ * The identity of a call, when it can be trusted: exactly one well-formed app id (several values
+ * are what a caller's own attempt to send one looks like, see docs/caller-identity.md), and a
+ * namespace only when exactly one well-formed value came on a path where daprd sets it.
+ */
+export function readCaller(presented: PresentedCaller): DaprCallerIdentity | CallerRejection {
+  const appId = single(presented.appId);
+  if (appId === undefined) return 'caller-missing';
+  if (appId === null) return 'caller-malformed';
+  const namespace = presented.proxied ? undefined : single(presented.namespace);
+  if (namespace === null) return 'caller-malformed';
+  return { appId, namespace };
+}
+
+/** Whether `caller` is one of `allowed`: app ids compared exactly (letter case included). */
+export function isAllowed(caller: DaprCallerIdentity, allowed: readonly AllowedCaller[]): boolean {
+  return allowed.some((entry) => entry.appId === caller.appId && (entry.namespace === undefined || entry.namespace === caller.namespace));
+}
