@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { DaprCaller, type DaprCallerIdentity, DaprCallers } from 'nestjs-dapr-auth';
 import { OrdersService, type Order } from './orders.service.js';
 
 /**
@@ -20,5 +21,17 @@ export class OrdersController {
     const order = this.orders.get(id);
     if (!order) throw new NotFoundException(`Order ${id} not found`);
     return order;
+  }
+
+  /**
+   * Only the `checkout` app may cancel an order (`POST /v1.0/invoke/orders/method/orders/1/cancel`
+   * from checkout's sidecar); any other caller, pub/sub and bindings get 403.
+   */
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @DaprCallers('checkout')
+  cancel(@Param('id') id: string, @DaprCaller() caller: DaprCallerIdentity): Order & { cancelledBy: string } {
+    const order = this.get(id);
+    return { ...order, cancelledBy: caller.appId };
   }
 }

@@ -46,6 +46,16 @@ describe('the example app (src/), as daprd would call it', () => {
       expect((await send(httpUrl, `/orders/${id}`, { headers: { 'dapr-api-token': WRONG_TOKEN } })).status).toBe(401);
     });
 
+    it('only the checkout app may cancel an order (@DaprCallers), as daprd would stamp it', async () => {
+      const created = await send(httpUrl, '/orders', { method: 'POST', headers: { ...withToken, 'content-type': 'application/json' }, body: '{"item":"tea"}' });
+      const id = (created.json as { id: string }).id;
+      const cancel = (headers: Record<string, string>) => send(httpUrl, `/orders/${id}/cancel`, { method: 'POST', headers });
+      expect(await cancel({ ...withToken, 'dapr-caller-app-id': 'checkout' })).toMatchObject({ status: 200, json: { id, cancelledBy: 'checkout' } });
+      expect((await cancel({ ...withToken, 'dapr-caller-app-id': 'billing' })).status).toBe(403);
+      expect((await cancel(withToken)).status).toBe(403);
+      expect((await cancel({ 'dapr-caller-app-id': 'checkout' })).status).toBe(401);
+    });
+
     it('GET /dapr/subscribe and /dapr/config answer daprd (which sends the token)', async () => {
       expect((await send(httpUrl, '/dapr/subscribe', { headers: withToken })).json).toEqual([
         { pubsubname: 'pubsub', topic: 'orders', route: '/events/orders' },
