@@ -1,7 +1,7 @@
 import { Controller, type INestApplication, type INestMicroservice, Module, Post } from '@nestjs/common';
-import { GrpcMethod, Payload } from '@nestjs/microservices';
+import { GrpcMethod, GrpcStreamCall, Payload } from '@nestjs/microservices';
 import { DaprAuthModule, DaprCaller, type DaprCallerIdentity, DaprCallers, DaprPublic } from 'nestjs-dapr-auth';
-import { callUnary, grpcClient, grpc } from './support/grpc.js';
+import { callStream, callUnary, grpcClient, grpc } from './support/grpc.js';
 import { startGrpcModule } from './support/grpc-test-app.js';
 import { HTTP_PLATFORMS, send, startHttpApp } from './support/http.js';
 import { capturedOutput } from './support/secrets.js';
@@ -44,6 +44,13 @@ class CallersGrpcController {
   @DaprCallers('checkout', 'shop/billing')
   onInvoke(@Payload() request: { method: string }, @DaprCaller() caller: DaprCallerIdentity | undefined) {
     return { contentType: 'application/json', data: { typeUrl: '', value: Buffer.from(JSON.stringify({ method: request.method, caller })) } };
+  }
+
+  @GrpcStreamCall('Streaming', 'DuplexCall')
+  @DaprCallers('checkout')
+  duplexCall(@Payload() call: any, @DaprCaller() caller: DaprCallerIdentity | undefined) {
+    call.on('data', () => call.write({ text: `caller=${caller?.appId}` }));
+    call.on('end', () => call.end());
   }
 
   // An app's own service, reached through daprd's gRPC proxy: a namespace there is never trusted.
@@ -179,6 +186,17 @@ describe('@DaprCallers over gRPC', () => {
     const outcome = await callUnary(callback, 'OnInvoke', { method: 'm' }, metadata([['dapr-caller-app-id', 'checkout']]));
     const body = JSON.parse(Buffer.from((outcome.response as { data: { value: Buffer } }).data.value).toString('utf8'));
     expect(body).toEqual({ method: 'm', caller: { appId: 'checkout' } });
+  });
+
+  it('@GrpcStreamCall: the listed app gets its stream, another app 7 PERMISSION_DENIED sent on the call', async () => {
+    expect(await callStream(streaming, 'DuplexCall', metadata([['dapr-caller-app-id', 'checkout']]), { send: [{ text: 'a' }] })).toMatchObject({
+      code: 0,
+      messages: [{ text: 'caller=checkout' }],
+    });
+    expect(await callStream(streaming, 'DuplexCall', metadata([['dapr-caller-app-id', 'payments']]), { send: [{ text: 'a' }] })).toMatchObject({
+      code: 7,
+      details: 'Forbidden',
+    });
   });
 
   it("a proxied call (the app's own service) never satisfies a namespaced entry: its namespace is the caller's to write", async () => {
