@@ -112,7 +112,7 @@ function appSource({ grpc: withGrpc }) {
   return `import 'reflect-metadata';
 import { Controller, Get, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-${withGrpc ? "import { GrpcMethod, Transport, type MicroserviceOptions } from '@nestjs/microservices';\n" : ''}import { DaprAuthModule, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
+${withGrpc ? "import { GrpcMethod, Transport, type MicroserviceOptions } from '@nestjs/microservices';\n" : ''}import { DaprAuthModule, DaprCaller, DaprCallers, DaprPublic, type DaprAuthModuleOptions, type DaprCallerIdentity } from 'nestjs-dapr-auth';
 
 @Controller()
 class OrdersController {
@@ -120,6 +120,13 @@ class OrdersController {
   @HttpCode(201)
   create(): { created: boolean } {
     return { created: true };
+  }
+
+  @Post('orders/cancel')
+  @HttpCode(200)
+  @DaprCallers('checkout')
+  cancel(@DaprCaller() caller: DaprCallerIdentity | undefined): { cancelledBy: string | undefined } {
+    return { cancelledBy: caller?.appId };
   }
 
   @Get('healthz')
@@ -304,6 +311,19 @@ async function exercise(variant, dir) {
     check((await order({ 'dapr-api-token': 'wrong-token-value-for-the-package-test' })) === 401, `${variant.name}: HTTP with a wrong token -> 401`);
     check((await order({ 'dapr-api-token': TOKEN })) === 201, `${variant.name}: HTTP with the token -> 201`);
     check((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, `${variant.name}: @DaprPublic() route without a token -> 200`);
+    const cancel = (caller) =>
+      fetch(`http://127.0.0.1:${port}/orders/cancel`, { method: 'POST', headers: { 'dapr-api-token': TOKEN, 'dapr-caller-app-id': caller } }).then(
+        async (response) => [response.status, await response.text()],
+      );
+    const [allowedStatus, allowedBody] = await cancel('checkout');
+    check(
+      allowedStatus === 200 && allowedBody === '{"cancelledBy":"checkout"}',
+      `${variant.name}: @DaprCallers('checkout'): checkout -> 200, @DaprCaller() gives its app id`,
+    );
+    check(
+      (await cancel('billing'))[0] === 403 && (await cancel('checkout, billing'))[0] === 403,
+      `${variant.name}: @DaprCallers: another app, or two values -> 403`,
+    );
     if (variant.grpc) {
       const definition = protoLoader.loadSync(join(dir, 'ping.proto'));
       const Ping = grpc.loadPackageDefinition(definition).ping.Ping;
