@@ -76,12 +76,14 @@ export class DaprAuthGuard implements CanActivate {
   /**
    * The step after the token: with `@DaprCallers` on the handler or its class (else the module's
    * `callers`), the caller must be exactly one well-formed, listed app id (docs/caller-identity.md).
-   * Without a rule, the adapter is remembered so that `@DaprCaller()` can read the caller later.
+   * Without a rule, a handler with a `@DaprCaller()` parameter gets the adapter remembered, so that
+   * the decorator can read the caller; every other request spends nothing on callers.
    */
   protected checkCaller(context: ExecutionContext, adapter: TransportAdapter): boolean | Promise<boolean> {
-    const allowed = this.handlerAccess(context).callers ?? this.options.callers;
+    const access = this.handlerAccess(context);
+    const allowed = access.callers ?? this.options.callers;
     if (allowed === undefined) {
-      rememberCaller(context, adapter);
+      if (access.wantsCaller) rememberCaller(context, adapter);
       return true;
     }
     const caller = readCaller(adapter.readCaller(context));

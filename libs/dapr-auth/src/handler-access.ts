@@ -1,4 +1,5 @@
 import type { AllowedCaller } from './callers/caller-rule.js';
+import { callerParamFactory } from './callers/verified-caller.js';
 import { DAPR_AUTH_ACCESS_METADATA, DAPR_CALLERS_METADATA, NEST_GUARDS_METADATA } from './dapr-auth.constants.js';
 import type { DaprAccess } from './decorators/dapr-access.js';
 
@@ -18,6 +19,18 @@ export interface HandlerAccess {
   readonly conflicting: boolean;
   /** `@DaprCallers()` of the method, else of the class: the apps allowed to call (undefined: no caller rule). */
   readonly callers: readonly AllowedCaller[] | undefined;
+  /** A parameter has `@DaprCaller()`: the guard then remembers how to read the caller (else it spends nothing on it). */
+  readonly wantsCaller: boolean;
+}
+
+/** `ROUTE_ARGS_METADATA` of `@nestjs/common`: where parameter decorators are recorded, per method name. */
+const NEST_ROUTE_ARGS_METADATA = '__routeArguments__';
+
+function hasCallerParameter(handler: object, controller: object): boolean {
+  const name = (handler as { name?: unknown }).name;
+  if (typeof name !== 'string' || name === '') return true; // cannot tell: remember, to be safe
+  const args = Reflect.getMetadata(NEST_ROUTE_ARGS_METADATA, controller, name) as Record<string, { factory?: unknown }> | undefined;
+  return Object.values(args ?? {}).some((arg) => arg?.factory === callerParamFactory);
 }
 
 /** Whether `guard` (a class or an instance, as `@UseGuards` takes them) is DaprAuthGuard or a subclass. */
@@ -51,5 +64,6 @@ export function readHandlerAccess(handler: object, controller: object): HandlerA
     conflicting: method.conflicting || (method.access === undefined && classLevel.conflicting),
     callers: (Reflect.getMetadata(DAPR_CALLERS_METADATA, handler) ?? Reflect.getMetadata(DAPR_CALLERS_METADATA, controller)) as
       readonly AllowedCaller[] | undefined,
+    wantsCaller: hasCallerParameter(handler, controller),
   };
 }

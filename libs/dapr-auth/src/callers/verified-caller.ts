@@ -16,6 +16,9 @@ export function rememberCaller(context: ExecutionContext, caller: DaprCallerIden
   if (key) callerByRequest.set(key, caller);
 }
 
+/** The factory of `@DaprCaller()`; start-up recognises the decorator on a handler by it (see handler-access.ts). */
+export const callerParamFactory = (_data: unknown, context: ExecutionContext): DaprCallerIdentity | undefined => callerOf(context);
+
 export function callerOf(context: ExecutionContext): DaprCallerIdentity | undefined {
   const key = requestKey(context);
   const entry = key === undefined ? undefined : callerByRequest.get(key);

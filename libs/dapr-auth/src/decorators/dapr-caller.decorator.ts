@@ -1,5 +1,5 @@
-import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { callerOf } from '../callers/verified-caller.js';
+import { createParamDecorator } from '@nestjs/common';
+import { callerParamFactory } from '../callers/verified-caller.js';
 
 /**
  * Handler parameter: the calling app, `{ appId, namespace }`, for HTTP and gRPC handlers
@@ -13,4 +13,4 @@ import { callerOf } from '../callers/verified-caller.js';
  * create(@DaprCaller() caller: DaprCallerIdentity | undefined) {}
  * ```
  */
-export const DaprCaller: () => ParameterDecorator = createParamDecorator((_data: unknown, context: ExecutionContext) => callerOf(context));
+export const DaprCaller: () => ParameterDecorator = createParamDecorator(callerParamFactory);
