@@ -94,9 +94,9 @@ export function auditCoverage(handlers: readonly HandlerEntry[], options: Resolv
   const publicDaprCalls: string[] = [];
   const publicPosts: string[] = [];
   for (const entry of handlers) {
-    const { access, routeGuarded, conflicting: contradictory } = readHandlerAccess(entry.handler, entry.controller);
+    const { access, routeGuarded, conflicting: contradictory, callers } = readHandlerAccess(entry.handler, entry.controller);
     if (contradictory) conflicting.push(entry.target);
-    if (readHandlerAccess(entry.handler, entry.controller).callers && carriesNoCaller(entry)) callersNeverCalled.push(entry.target);
+    if (callers && carriesNoCaller(entry)) callersNeverCalled.push(entry.target);
     if (access === 'public') {
       if (isCalledByDaprd(entry)) publicDaprCalls.push(entry.target);
       else if (entry.http?.method === 'POST') publicPosts.push(entry.target);
