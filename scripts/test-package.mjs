@@ -3,7 +3,7 @@
 // arethetypeswrong), then creates fresh apps in a temporary folder:
 //   nest11-cjs            Nest 11, CommonJS (`module: commonjs`, compiled to require()), TypeScript 5.9
 //   nest12-esm            Nest 12, ES modules (`module: nodenext`), TypeScript 6
-//   nest12-esm-http-only  Nest 12 without @nestjs/microservices installed (it is an optional peer)
+//   nest12-esm-http-only  Nest 12 without @nestjs/microservices installed (it is an optional peer), TypeScript 7
 // each also in JWT mode with a token made by the installed `nestjs-dapr-auth` bin (jose is ESM-only:
 // this proves the CommonJS build loads it).
 // Each installs the tarball and its own dependencies from the registry, compiles with strict
@@ -182,7 +182,8 @@ const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const VARIANTS = [
   { name: 'nest11-cjs', nest: '^11.0.0', esm: false, grpc: true, typescript: '~5.9.3' },
   { name: 'nest12-esm', nest: '^12.0.0', esm: true, grpc: true, typescript: rootPackage.devDependencies.typescript },
-  { name: 'nest12-esm-http-only', nest: '^12.0.0', esm: true, grpc: false, typescript: rootPackage.devDependencies.typescript },
+  // What a fresh `npm install typescript` gives today (TypeScript 7): users compile with it.
+  { name: 'nest12-esm-http-only', nest: '^12.0.0', esm: true, grpc: false, typescript: '^7.0.2' },
 ];
 
 function createApp(variant) {
