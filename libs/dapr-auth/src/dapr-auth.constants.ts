@@ -93,6 +93,9 @@ export const DAPR_TOKEN_SOURCE = 'DAPR_AUTH:TOKEN_SOURCE';
 /** Injection token of the transport adapters, in the order the guard asks them. Internal. */
 export const DAPR_TRANSPORT_ADAPTERS = 'DAPR_AUTH:TRANSPORT_ADAPTERS';
 
+/** Injection token of the report-only monitor (null unless `mode: 'report'`). Internal. */
+export const DAPR_REPORT_ONLY_MONITOR = 'DAPR_AUTH:REPORT_ONLY_MONITOR';
+
 /** Injection token of the JWT verifier (null without the `jwt` option). */
 export const DAPR_JWT_VERIFIER = 'DAPR_AUTH:JWT_VERIFIER';
 

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DAPR_AUTH_RESOLVED_OPTIONS, DAPR_JWT_VERIFIER, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS } from './dapr-auth.constants.js';
+import { DAPR_AUTH_RESOLVED_OPTIONS, DAPR_JWT_VERIFIER, DAPR_REPORT_ONLY_MONITOR, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS } from './dapr-auth.constants.js';
 import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
 import { type CallerRejection, type DaprCallerIdentity, isAllowed, readCaller } from './callers/caller-rule.js';
 import { rememberCaller } from './callers/verified-caller.js';
@@ -10,6 +10,7 @@ import { JWT_FAILURE_TEXT, type JwtOutcome, type JwtVerifier } from './jwt/jwt-v
 import type { JwtFailure } from './jwt/jwt-rejection.js';
 import { rememberClaims } from './jwt/verified-claims.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
+import type { ReportOnlyMonitor } from './report-only-monitor.js';
 import { TokenVerifier } from './tokens/token-verifier.js';
 import type { TransportAdapter } from './transports/transport-adapter.js';
 
@@ -45,6 +46,7 @@ export class DaprAuthGuard implements CanActivate {
     @Optional() @Inject(DAPR_TRANSPORT_ADAPTERS) protected readonly adapters: readonly TransportAdapter[],
     @Optional() @Inject(DAPR_TOKEN_SOURCE) tokenSource: DaprTokenSource | null,
     @Optional() @Inject(DAPR_JWT_VERIFIER) protected readonly jwt: JwtVerifier | null = null,
+    @Optional() @Inject(DAPR_REPORT_ONLY_MONITOR) private readonly reportOnly: ReportOnlyMonitor | null = null,
   ) {
     if (!options || !adapters) {
       throw new Error('DaprAuthGuard needs DaprAuthModule: add DaprAuthModule.forRoot() or forRootAsync() to the imports of your root module.');
@@ -99,8 +101,13 @@ export class DaprAuthGuard implements CanActivate {
     reason: RejectionReason,
     kind: RejectionKind = 'unauthenticated',
     caller?: DaprCallerIdentity,
-  ): false | Promise<boolean> {
+  ): boolean | Promise<boolean> {
     this.logRejection(context, adapter, reason, caller);
+    if (this.reportOnly !== null) {
+      // Report-only mode: the decision is made and logged, and the request goes on.
+      this.reportOnly.count();
+      return true;
+    }
     return adapter.reject(context, kind);
   }
 
@@ -118,7 +125,8 @@ export class DaprAuthGuard implements CanActivate {
   protected logRejection(context: ExecutionContext, adapter: TransportAdapter, reason: RejectionReason, caller?: DaprCallerIdentity): void {
     const level = this.options.logRejections;
     if (level === false) return;
-    this.logger[level](`Rejected ${adapter.transport} ${adapter.describeTarget(context)}: ${describeReason(reason, caller)}`);
+    const verdict = this.reportOnly === null ? 'Rejected' : 'Would reject (report-only mode: let through)';
+    this.logger[level](`${verdict} ${adapter.transport} ${adapter.describeTarget(context)}: ${describeReason(reason, caller)}`);
   }
 
   private adapterFor(context: ExecutionContext): TransportAdapter {

@@ -5,6 +5,7 @@ import {
   DAPR_AUTH_MODULE_OPTIONS,
   DAPR_AUTH_RESOLVED_OPTIONS,
   DAPR_JWT_VERIFIER,
+  DAPR_REPORT_ONLY_MONITOR,
   DAPR_TOKEN_SOURCE,
   DAPR_TRANSPORT_ADAPTERS,
 } from './dapr-auth.constants.js';
@@ -17,6 +18,7 @@ import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { createTransportAdapters } from './transports/create-transport-adapters.js';
 import { listHandlers } from './handler-inventory.js';
 import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './start-up-coverage.js';
+import { ReportOnlyMonitor } from './report-only-monitor.js';
 import { describeSetup } from './start-up-summary.js';
 
 const logger = new Logger('DaprAuthModule');
@@ -67,12 +69,18 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
       // jose is imported here, and only when `jwt` is set.
       useFactory: async (options: ResolvedDaprAuthOptions) => (options.jwt ? await JwtVerifier.create(options.jwt, logger) : null),
     },
+    {
+      provide: DAPR_REPORT_ONLY_MONITOR,
+      inject: [DAPR_AUTH_RESOLVED_OPTIONS],
+      useFactory: (options: ResolvedDaprAuthOptions) => (options.mode === 'report' ? new ReportOnlyMonitor(logger) : null),
+    },
     DaprAuthGuard,
     // A provider of its own that needs nothing request-scoped, so it always runs at start-up (the
     // module class itself would be request-scoped too, and never built, with such options).
     { provide: 'DAPR_AUTH:SCOPE_CHECK', inject: [ModuleRef], useFactory: refuseRequestScopedOptions },
   ],
-  exports: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS, DAPR_JWT_VERIFIER, DaprAuthGuard],
+  // Exported: a @UseGuards(DaprAuthGuard) in another module builds its own guard from these.
+  exports: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS, DAPR_JWT_VERIFIER, DAPR_REPORT_ONLY_MONITOR, DaprAuthGuard],
 })
 export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationShutdown {
   private readonly unguardMessageHandlers: () => void = () => undefined;
@@ -82,6 +90,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     @Inject(DAPR_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedDaprAuthOptions,
     @Inject(DAPR_TOKEN_SOURCE) private readonly tokenSource: DaprTokenSource | null,
     @Inject(DAPR_AUTH_GLOBAL_GUARD) isGlobalGuard: boolean,
+    @Inject(DAPR_REPORT_ONLY_MONITOR) private readonly reportOnly: ReportOnlyMonitor | null,
     guard: DaprAuthGuard,
     discovery: DiscoveryService,
     scanner: MetadataScanner,
@@ -116,10 +125,12 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
   onModuleInit(): void {
     for (const warning of this.options.warnings) logger.warn(warning);
     logger.log(this.summary);
+    this.reportOnly?.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.unguardMessageHandlers();
+    this.reportOnly?.stop();
     await this.tokenSource?.close?.();
   }
 }

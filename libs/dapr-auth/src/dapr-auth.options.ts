@@ -102,6 +102,12 @@ export interface DaprAuthModuleOptions {
    * prefer `@DaprCallers()` on the handlers that serve service invocation.
    */
   callers?: readonly string[];
+  /**
+   * `'enforce'` (default) refuses what fails a check. `'report'` (report-only, for rolling the
+   * guard out) makes and logs every decision as usual but refuses nothing, with a loud warning at
+   * start-up and every 5 minutes. Never together with `allowUnconfigured`.
+   */
+  mode?: 'enforce' | 'report';
 }
 
 /** See {@link DaprAuthModuleOptions.unprotected}. */
@@ -131,6 +137,8 @@ export interface ResolvedDaprAuthOptions {
   readonly jwt: ResolvedJwtOptions | undefined;
   /** {@link DaprAuthModuleOptions.unprotected}, default `'warn'`. */
   readonly unprotected: DaprAuthUnprotectedPolicy;
+  /** {@link DaprAuthModuleOptions.mode}, default `'enforce'`. */
+  readonly mode: 'enforce' | 'report';
   /** {@link DaprAuthModuleOptions.callers}, parsed; `undefined` without it. */
   readonly callers: readonly AllowedCaller[] | undefined;
   /** Where the accepted tokens come from, for the start-up summary (never a token). */
@@ -155,6 +163,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>(
   'jwt',
   'unprotected',
   'callers',
+  'mode',
 ]);
 const LOG_LEVELS = ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const;
 const check = new OptionChecks();
@@ -250,6 +259,13 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
   const allowUnconfigured = check.boolean('allowUnconfigured', options.allowUnconfigured, false);
   const exemptTokenlessDaprCalls = check.boolean('exemptTokenlessDaprCalls', options.exemptTokenlessDaprCalls, true);
   const unprotected = check.oneOf('unprotected', options.unprotected, ['warn', 'error', 'ignore'] as const, 'warn');
+  const mode = check.oneOf('mode', options.mode, ['enforce', 'report'] as const, 'enforce');
+  if (mode === 'report' && allowUnconfigured) {
+    throw new DaprAuthConfigError(
+      "options `mode: 'report'` and `allowUnconfigured: true` together: report-only mode reports what enforcing would refuse, " +
+        'which needs a configured token; allowUnconfigured lets everything through unreported. Keep one.',
+    );
+  }
   let callers: readonly AllowedCaller[] | undefined;
   if (options.callers !== undefined) {
     if (!Array.isArray(options.callers)) check.fail('callers', options.callers, "a list of app ids, e.g. ['checkout'] or ['shop/checkout']");
@@ -321,6 +337,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
     maxTokenLength,
     jwt,
     unprotected,
+    mode,
     callers,
     tokenOrigin: tokenOrigin || 'none (JWT only)',
     warnings: Object.freeze(warnings),

@@ -17,5 +17,6 @@ export function describeSetup(options: ResolvedDaprAuthOptions, isGlobal: boolea
   const exempt = options.exemptTokenlessDaprCalls
     ? `GET/HEAD ${options.healthCheckPath} and gRPC ${[...DAPR_TOKENLESS_GRPC_METHODS].map((path) => path.split('/').pop()).join(', ')}`
     : 'nothing (exemptTokenlessDaprCalls: false)';
-  return `Checking ${DAPR_API_TOKEN_HEADER}: ${tokens}${jwt}; ${scope}; ${http} HTTP route(s), ${rpc} gRPC / message handler(s); passing without a token: ${exempt}.`;
+  const mode = options.mode === 'report' ? 'REPORT-ONLY (nothing is refused): ' : '';
+  return `${mode}Checking ${DAPR_API_TOKEN_HEADER}: ${tokens}${jwt}; ${scope}; ${http} HTTP route(s), ${rpc} gRPC / message handler(s); passing without a token: ${exempt}.`;
 }
