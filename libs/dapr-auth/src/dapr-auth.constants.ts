@@ -93,6 +93,9 @@ export const DAPR_TOKEN_SOURCE = 'DAPR_AUTH:TOKEN_SOURCE';
 /** Injection token of the transport adapters, in the order the guard asks them. Internal. */
 export const DAPR_TRANSPORT_ADAPTERS = 'DAPR_AUTH:TRANSPORT_ADAPTERS';
 
+/** Injection token of the decision recorder (metrics; a no-op without the `metrics` option). Internal. */
+export const DAPR_DECISION_RECORDER = 'DAPR_AUTH:DECISION_RECORDER';
+
 /** Injection token of the report-only monitor (null unless `mode: 'report'`). Internal. */
 export const DAPR_REPORT_ONLY_MONITOR = 'DAPR_AUTH:REPORT_ONLY_MONITOR';
 

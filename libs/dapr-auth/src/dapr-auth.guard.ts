@@ -1,6 +1,13 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DAPR_AUTH_RESOLVED_OPTIONS, DAPR_JWT_VERIFIER, DAPR_REPORT_ONLY_MONITOR, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS } from './dapr-auth.constants.js';
+import {
+  DAPR_AUTH_RESOLVED_OPTIONS,
+  DAPR_DECISION_RECORDER,
+  DAPR_JWT_VERIFIER,
+  DAPR_REPORT_ONLY_MONITOR,
+  DAPR_TOKEN_SOURCE,
+  DAPR_TRANSPORT_ADAPTERS,
+} from './dapr-auth.constants.js';
 import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
 import { type CallerRejection, type DaprCallerIdentity, isAllowed, readCaller } from './callers/caller-rule.js';
 import { rememberCaller } from './callers/verified-caller.js';
@@ -10,6 +17,7 @@ import { JWT_FAILURE_TEXT, type JwtOutcome, type JwtVerifier } from './jwt/jwt-v
 import type { JwtFailure } from './jwt/jwt-rejection.js';
 import { rememberClaims } from './jwt/verified-claims.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
+import { type DecisionRecorder, NO_RECORDER, type TokenGeneration } from './metrics/decision-recorder.js';
 import type { ReportOnlyMonitor } from './report-only-monitor.js';
 import { TokenVerifier } from './tokens/token-verifier.js';
 import type { TransportAdapter } from './transports/transport-adapter.js';
@@ -37,6 +45,7 @@ export class DaprAuthGuard implements CanActivate {
   static readonly [DAPR_AUTH_GUARD_MARK] = true;
   protected readonly logger = new Logger('DaprAuthGuard');
   protected readonly verifier: TokenVerifier;
+  private readonly hasTokenSource: boolean;
   /** {@link HandlerAccess} per class and handler, see {@link DaprAuthGuard.handlerAccess}. */
   private readonly accessCache = new WeakMap<object, WeakMap<object, HandlerAccess>>();
 
@@ -47,31 +56,39 @@ export class DaprAuthGuard implements CanActivate {
     @Optional() @Inject(DAPR_TOKEN_SOURCE) tokenSource: DaprTokenSource | null,
     @Optional() @Inject(DAPR_JWT_VERIFIER) protected readonly jwt: JwtVerifier | null = null,
     @Optional() @Inject(DAPR_REPORT_ONLY_MONITOR) private readonly reportOnly: ReportOnlyMonitor | null = null,
+    @Optional() @Inject(DAPR_DECISION_RECORDER) private readonly recorder: DecisionRecorder = NO_RECORDER,
   ) {
     if (!options || !adapters) {
       throw new Error('DaprAuthGuard needs DaprAuthModule: add DaprAuthModule.forRoot() or forRootAsync() to the imports of your root module.');
     }
     this.verifier = new TokenVerifier(tokenSource ?? undefined, options.maxTokenLength, jwt !== null);
+    this.hasTokenSource = tokenSource !== null && tokenSource !== undefined;
+    this.recorder ??= NO_RECORDER;
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const adapter = this.adapterFor(context);
-    if (this.isExempt(context, adapter)) return true;
+    if (this.isExempt(context, adapter)) {
+      this.recorder.decision(adapter.transport, this.isPublic(context) ? 'public' : 'exempt');
+      return true;
+    }
     const presented = this.extractToken(context, adapter);
     const reason = this.verifier.verify(presented);
     if (reason !== undefined) return this.reject(context, adapter, reason);
-    if (this.jwt === null) return this.checkCaller(context, adapter);
+    // Which accepted token matched: the first is the current one, others are in a rotation's grace period.
+    const generation = this.verifier.lastMatch > 0 ? 'previous' : 'current';
+    if (this.jwt === null) return this.checkCaller(context, adapter, generation);
     // The format check passed, so this is one well-formed string.
     const token = (Array.isArray(presented) ? presented[0] : presented) as string;
     const cached = this.jwt.cached(token);
     if (cached !== undefined) {
       rememberClaims(context, cached.claims);
-      return this.checkCaller(context, adapter);
+      return this.checkCaller(context, adapter, this.hasTokenSource ? generation : 'jwt', cached.kid);
     }
     return this.jwt.verify(token).then((outcome: JwtOutcome) => {
       if (!outcome.ok) return this.reject(context, adapter, `jwt:${outcome.failure}`);
       rememberClaims(context, outcome.verified.claims);
-      return this.checkCaller(context, adapter);
+      return this.checkCaller(context, adapter, this.hasTokenSource ? generation : 'jwt', outcome.verified.kid);
     });
   }
 
@@ -81,17 +98,29 @@ export class DaprAuthGuard implements CanActivate {
    * Without a rule, a handler with a `@DaprCaller()` parameter gets the adapter remembered, so that
    * the decorator can read the caller; every other request spends nothing on callers.
    */
-  protected checkCaller(context: ExecutionContext, adapter: TransportAdapter): boolean | Promise<boolean> {
+  protected checkCaller(
+    context: ExecutionContext,
+    adapter: TransportAdapter,
+    generation: TokenGeneration = 'current',
+    kid?: string,
+  ): boolean | Promise<boolean> {
     const access = this.handlerAccess(context);
     const allowed = access.callers ?? this.options.callers;
     if (allowed === undefined) {
       if (access.wantsCaller) rememberCaller(context, adapter);
-      return true;
+      return this.accept(adapter, generation, kid);
     }
     const caller = readCaller(adapter.readCaller(context));
     if (typeof caller === 'string') return this.reject(context, adapter, caller, 'forbidden');
     if (!isAllowed(caller, allowed)) return this.reject(context, adapter, 'caller-not-allowed', 'forbidden', caller);
     rememberCaller(context, caller);
+    return this.accept(adapter, generation, kid);
+  }
+
+  /** The one place a request is accepted: recorded (metrics), then let through. */
+  private accept(adapter: TransportAdapter, generation: TokenGeneration, kid: string | undefined): true {
+    this.recorder.decision(adapter.transport, 'accepted');
+    this.recorder.tokenAccepted(generation, kid);
     return true;
   }
 
@@ -103,6 +132,7 @@ export class DaprAuthGuard implements CanActivate {
     caller?: DaprCallerIdentity,
   ): boolean | Promise<boolean> {
     this.logRejection(context, adapter, reason, caller);
+    this.recorder.decision(adapter.transport, 'rejected', reason);
     if (this.reportOnly !== null) {
       // Report-only mode: the decision is made and logged, and the request goes on.
       this.reportOnly.count();

@@ -5,6 +5,7 @@ import {
   DAPR_AUTH_MODULE_OPTIONS,
   DAPR_AUTH_RESOLVED_OPTIONS,
   DAPR_JWT_VERIFIER,
+  DAPR_DECISION_RECORDER,
   DAPR_REPORT_ONLY_MONITOR,
   DAPR_TOKEN_SOURCE,
   DAPR_TRANSPORT_ADAPTERS,
@@ -18,6 +19,7 @@ import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { createTransportAdapters } from './transports/create-transport-adapters.js';
 import { listHandlers } from './handler-inventory.js';
 import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './start-up-coverage.js';
+import { NO_RECORDER } from './metrics/decision-recorder.js';
 import { ReportOnlyMonitor } from './report-only-monitor.js';
 import { describeSetup } from './start-up-summary.js';
 
@@ -70,6 +72,13 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
       useFactory: async (options: ResolvedDaprAuthOptions) => (options.jwt ? await JwtVerifier.create(options.jwt, logger) : null),
     },
     {
+      provide: DAPR_DECISION_RECORDER,
+      inject: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, DAPR_JWT_VERIFIER],
+      // @opentelemetry/api is imported here, and only with `metrics`.
+      useFactory: async (options: ResolvedDaprAuthOptions, tokenSource: DaprTokenSource | null, jwt: JwtVerifier | null) =>
+        options.metrics ? (await import('./metrics/otel-recorder.js')).createOtelRecorder(options.metrics, { tokenSource, jwt }) : NO_RECORDER,
+    },
+    {
       provide: DAPR_REPORT_ONLY_MONITOR,
       inject: [DAPR_AUTH_RESOLVED_OPTIONS],
       useFactory: (options: ResolvedDaprAuthOptions) => (options.mode === 'report' ? new ReportOnlyMonitor(logger) : null),
@@ -80,7 +89,15 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
     { provide: 'DAPR_AUTH:SCOPE_CHECK', inject: [ModuleRef], useFactory: refuseRequestScopedOptions },
   ],
   // Exported: a @UseGuards(DaprAuthGuard) in another module builds its own guard from these.
-  exports: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, DAPR_TRANSPORT_ADAPTERS, DAPR_JWT_VERIFIER, DAPR_REPORT_ONLY_MONITOR, DaprAuthGuard],
+  exports: [
+    DAPR_AUTH_RESOLVED_OPTIONS,
+    DAPR_TOKEN_SOURCE,
+    DAPR_TRANSPORT_ADAPTERS,
+    DAPR_JWT_VERIFIER,
+    DAPR_REPORT_ONLY_MONITOR,
+    DAPR_DECISION_RECORDER,
+    DaprAuthGuard,
+  ],
 })
 export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationShutdown {
   private readonly unguardMessageHandlers: () => void = () => undefined;

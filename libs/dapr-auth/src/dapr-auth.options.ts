@@ -108,6 +108,18 @@ export interface DaprAuthModuleOptions {
    * start-up and every 5 minutes. Never together with `allowUnconfigured`.
    */
   mode?: 'enforce' | 'report';
+  /**
+   * OpenTelemetry metrics of every decision and of token use (docs/observability.md), through the
+   * optional peer `@opentelemetry/api`, imported only then: `true` for the global MeterProvider,
+   * or `{ meterProvider }`. Default off (nothing loaded, nothing spent).
+   */
+  metrics?: boolean | DaprAuthMetricsOptions;
+}
+
+/** Option `metrics` as an object. Typed structurally, so apps without `@opentelemetry/api` still compile. */
+export interface DaprAuthMetricsOptions {
+  /** An OpenTelemetry `MeterProvider` (default: the global one, `metrics.getMeterProvider()`). */
+  meterProvider?: { getMeter(name: string, version?: string, options?: object): unknown };
 }
 
 /** See {@link DaprAuthModuleOptions.unprotected}. */
@@ -137,6 +149,8 @@ export interface ResolvedDaprAuthOptions {
   readonly jwt: ResolvedJwtOptions | undefined;
   /** {@link DaprAuthModuleOptions.unprotected}, default `'warn'`. */
   readonly unprotected: DaprAuthUnprotectedPolicy;
+  /** {@link DaprAuthModuleOptions.metrics}: the options when on, `undefined` when off. */
+  readonly metrics: DaprAuthMetricsOptions | undefined;
   /** {@link DaprAuthModuleOptions.mode}, default `'enforce'`. */
   readonly mode: 'enforce' | 'report';
   /** {@link DaprAuthModuleOptions.callers}, parsed; `undefined` without it. */
@@ -164,6 +178,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>(
   'unprotected',
   'callers',
   'mode',
+  'metrics',
 ]);
 const LOG_LEVELS = ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const;
 const check = new OptionChecks();
@@ -260,6 +275,16 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
   const exemptTokenlessDaprCalls = check.boolean('exemptTokenlessDaprCalls', options.exemptTokenlessDaprCalls, true);
   const unprotected = check.oneOf('unprotected', options.unprotected, ['warn', 'error', 'ignore'] as const, 'warn');
   const mode = check.oneOf('mode', options.mode, ['enforce', 'report'] as const, 'enforce');
+  let metrics: DaprAuthMetricsOptions | undefined;
+  if (options.metrics === true) metrics = {};
+  else if (typeof options.metrics === 'object' && options.metrics !== null && !Array.isArray(options.metrics)) {
+    const provider = options.metrics.meterProvider;
+    if (provider !== undefined && typeof provider?.getMeter !== 'function')
+      check.fail('metrics.meterProvider', provider, 'an OpenTelemetry MeterProvider (with getMeter())');
+    metrics = options.metrics;
+  } else if (options.metrics !== undefined && options.metrics !== false) {
+    check.fail('metrics', options.metrics, 'true, false, or { meterProvider }');
+  }
   if (mode === 'report' && allowUnconfigured) {
     throw new DaprAuthConfigError(
       "options `mode: 'report'` and `allowUnconfigured: true` together: report-only mode reports what enforcing would refuse, " +
@@ -338,6 +363,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
     jwt,
     unprotected,
     mode,
+    metrics,
     callers,
     tokenOrigin: tokenOrigin || 'none (JWT only)',
     warnings: Object.freeze(warnings),

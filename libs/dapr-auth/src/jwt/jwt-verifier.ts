@@ -1,7 +1,7 @@
 import type { JWTPayload, JWTVerifyOptions } from 'jose';
 import type { ResolvedJwtOptions } from './dapr-jwt.options.js';
 import { type JwtFailure, JwtRejection } from './jwt-rejection.js';
-import { RemoteJwks } from './remote-jwks.js';
+import { type JwksStatus, RemoteJwks } from './remote-jwks.js';
 import { type VerifiedToken, VerifiedTokenCache } from './verified-token-cache.js';
 
 type Jose = typeof import('jose');
@@ -22,6 +22,8 @@ export class JwtVerifier {
   private readonly cache: VerifiedTokenCache;
   /** With a remote JWKS: refetch stale keys in the background (see RemoteJwks.keepFresh). */
   private keepKeysFresh: (now: number) => void = () => undefined;
+  /** With a remote JWKS: its state, for metrics and health checks; `undefined` for local keys. */
+  jwksStatus: () => JwksStatus | undefined = () => undefined;
   private readonly verifyOptions: JWTVerifyOptions;
 
   private constructor(
@@ -50,6 +52,7 @@ export class JwtVerifier {
     // A key removed from the JWKS must stop its tokens at once, cached or not.
     remote.onKeysReplaced = () => verifier.cache.clear();
     verifier.keepKeysFresh = (now) => remote.keepFresh(now);
+    verifier.jwksStatus = () => remote.status();
     remote.prefetch();
     return verifier;
   }
@@ -68,8 +71,8 @@ export class JwtVerifier {
   /** Verifies with jose; `now` (ms) is the verification time, for tests. */
   async verify(token: string, now = Date.now()): Promise<JwtOutcome> {
     try {
-      const { payload } = await this.jose.jwtVerify(token, this.key as never, { ...this.verifyOptions, currentDate: new Date(now) });
-      const verified: VerifiedToken = { claims: Object.freeze({ ...payload }), expiresAt: this.cacheLimitOf(payload, now) };
+      const { payload, protectedHeader } = await this.jose.jwtVerify(token, this.key as never, { ...this.verifyOptions, currentDate: new Date(now) });
+      const verified: VerifiedToken = { claims: Object.freeze({ ...payload }), expiresAt: this.cacheLimitOf(payload, now), kid: protectedHeader.kid };
       this.cache.set(VerifiedTokenCache.keyOf(token), verified);
       return { ok: true, verified };
     } catch (error) {

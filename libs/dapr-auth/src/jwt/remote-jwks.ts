@@ -5,6 +5,15 @@ import { JwtRejection } from './jwt-rejection.js';
 type Jose = typeof import('jose');
 type RemoteConfig = Extract<ResolvedKeySource, { kind: 'jwksUri' }>;
 
+/** A remote JWKS's state: `fresh` (younger than jwksCacheMaxAge), `stale` (older, still usable), `expired` (past the stale tolerance), `none` (never fetched). */
+export interface JwksStatus {
+  readonly state: 'fresh' | 'stale' | 'expired' | 'none';
+  /** Seconds since the last successful fetch (undefined before the first). */
+  readonly ageSeconds: number | undefined;
+  /** Whether the last fetch attempt failed. */
+  readonly failing: boolean;
+}
+
 /**
  * A remote JWKS that keeps working when its endpoint does not.
  *
@@ -30,6 +39,13 @@ export class RemoteJwks {
     private readonly config: RemoteConfig,
     private readonly log: { warn(message: string): void; log(message: string): void },
   ) {}
+
+  status(now = Date.now()): JwksStatus {
+    if (this.select === undefined) return { state: 'none', ageSeconds: undefined, failing: this.lastProblem !== undefined };
+    const age = now - this.fetchedAt;
+    const state = age <= this.config.cacheMaxAge ? 'fresh' : age <= this.config.cacheMaxAge + this.config.staleTolerance ? 'stale' : 'expired';
+    return { state, ageSeconds: age / 1000, failing: this.lastProblem !== undefined };
+  }
 
   /** Starts the first fetch without waiting for it (so the first request rarely has to). */
   prefetch(): void {

@@ -10,6 +10,8 @@ const sha256Base64: (value: string) => string = oneShotHash
 /** What a successful verification established. */
 export interface VerifiedToken {
   readonly claims: Readonly<Record<string, unknown>>;
+  /** The `kid` of the key that verified it, if the token named one (for metrics). */
+  readonly kid?: string;
   /** When the cached result stops being valid (the token's `exp`, in ms). */
   readonly expiresAt: number;
 }

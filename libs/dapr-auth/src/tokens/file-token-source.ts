@@ -58,6 +58,7 @@ export class FileTokenSource implements DaprTokenSource {
   private previous: Array<{ token: string; expiresAt: number }> = [];
   private snapshot: readonly string[];
   private lastFailure: ReadFailure | undefined;
+  private lastGoodReadAt = Date.now();
   private watcher: FSWatcher | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -101,6 +102,12 @@ export class FileTokenSource implements DaprTokenSource {
     return this.snapshot;
   }
 
+  /** For metrics and health checks: when the file was last read well, whether it is failing now, and the grace period left. */
+  status(now = Date.now()): { lastGoodReadAt: number; failing: boolean; graceRemainingMs: number } {
+    const graceEnds = this.previous.length === 0 ? now : Math.max(...this.previous.map((entry) => entry.expiresAt));
+    return { lastGoodReadAt: this.lastGoodReadAt, failing: this.lastFailure !== undefined, graceRemainingMs: Math.max(0, graceEnds - now) };
+  }
+
   /** Re-reads the file now. The watcher and the poll call this; tests and users may too. */
   reload(): void {
     if (this.closed) return;
@@ -113,6 +120,7 @@ export class FileTokenSource implements DaprTokenSource {
       return;
     }
     const { token } = result;
+    this.lastGoodReadAt = Date.now();
     if (this.lastFailure !== undefined) {
       this.lastFailure = undefined;
       this.logger.log(`Token file ${this.path} is readable again.`);

@@ -42,13 +42,22 @@ export class TokenSet {
 
   /** Whether `presented` (well-formed: visible ASCII) equals one of the accepted tokens, in constant time. */
   matches(presented: string): boolean {
+    return this.matchIndex(presented) >= 0;
+  }
+
+  /**
+   * Which accepted token `presented` equals (0: the first, the current one of a rotation), or -1;
+   * in constant time: every token is compared, and the index is folded in without a branch.
+   */
+  matchIndex(presented: string): number {
     const length = presented.length;
     // Bytes past `length` are left from earlier requests; the length check below makes them irrelevant.
     this.scratch.write(presented, 0, 'latin1');
     let matched = 0;
-    for (const { bytes, presentedView } of this.accepted) {
-      matched |= (crypto.timingSafeEqual(presentedView, bytes) ? 1 : 0) & (length === bytes.length ? 1 : 0);
+    for (let i = 0; i < this.accepted.length; i++) {
+      const { bytes, presentedView } = this.accepted[i];
+      matched |= ((crypto.timingSafeEqual(presentedView, bytes) ? 1 : 0) & (length === bytes.length ? 1 : 0)) * (i + 1);
     }
-    return matched === 1;
+    return matched - 1;
   }
 }

@@ -10,6 +10,11 @@ import { TokenSet } from './token-set.js';
 export class TokenVerifier {
   private snapshot: readonly string[] | undefined;
   private tokenSet = new TokenSet([]);
+  /**
+   * Which accepted token the last accepted verify() matched (0: the current one; more: a previous
+   * one still in its grace period). Read right after verify(), which is synchronous.
+   */
+  lastMatch = -1;
 
   /**
    * `source` undefined: with `requireToken` (the `jwt` option without a token source) only the
@@ -33,7 +38,8 @@ export class TokenVerifier {
     if (value === undefined || value === null || value === '') return 'missing';
     if (typeof value !== 'string' || !isWellFormedToken(value, this.maxTokenLength)) return 'malformed';
     if (this.source === undefined) return undefined;
-    return this.currentTokenSet().matches(value) ? undefined : 'mismatch';
+    this.lastMatch = this.currentTokenSet().matchIndex(value);
+    return this.lastMatch >= 0 ? undefined : 'mismatch';
   }
 
   private currentTokenSet(): TokenSet {

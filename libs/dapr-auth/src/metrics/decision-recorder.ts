@@ -1,0 +1,21 @@
+/** What the guard decided about one request. */
+export type DecisionOutcome = 'accepted' | 'rejected' | 'exempt' | 'public';
+
+/** Which accepted token a request carried: the current one, a previous one (rotation), or a JWT. */
+export type TokenGeneration = 'current' | 'previous' | 'jwt';
+
+/**
+ * Where the pipeline reports its decisions, once each, at the decision point. With metrics off it
+ * is {@link NO_RECORDER}, whose methods do nothing, so the hot path has no `if`.
+ */
+export interface DecisionRecorder {
+  /** `transport`: the adapter's name (HTTP, gRPC, other); `reason`: the logged reason's code, never a token. */
+  decision(transport: string, outcome: DecisionOutcome, reason?: string): void;
+  /** An accepted request, by the token generation it carried (and the JWT's `kid`). */
+  tokenAccepted(generation: TokenGeneration, kid?: string): void;
+}
+
+export const NO_RECORDER: DecisionRecorder = Object.freeze({
+  decision: () => undefined,
+  tokenAccepted: () => undefined,
+});
