@@ -127,3 +127,21 @@ describe('metrics of a token file and of report-only mode', () => {
     }
   });
 });
+
+describe('DaprAuthStatus, injected', () => {
+  it('is the same facts for your own endpoints: decisions, tokens, previous-token use', async () => {
+    const { DaprAuthStatus } = await import('nestjs-dapr-auth');
+    const { app, baseUrl } = await startHttpApp(httpTestModuleWith({ token: [TOKEN, PREVIOUS_TOKEN], global: true }), HTTP_PLATFORMS[0][1]);
+    try {
+      await send(baseUrl, '/plain', { headers: { 'dapr-api-token': PREVIOUS_TOKEN } });
+      await send(baseUrl, '/plain');
+      const status = app.get(DaprAuthStatus);
+      expect(status.acceptedTokens).toBe(2);
+      expect(status.rotationInProgress).toBe(true);
+      expect(status.previousTokenUses).toBe(1);
+      expect(status.decisions).toMatchObject({ accepted: 1, rejected: 1 });
+    } finally {
+      await app.close();
+    }
+  });
+});

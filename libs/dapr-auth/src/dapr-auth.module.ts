@@ -19,7 +19,7 @@ import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { createTransportAdapters } from './transports/create-transport-adapters.js';
 import { listHandlers } from './handler-inventory.js';
 import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './start-up-coverage.js';
-import { NO_RECORDER } from './metrics/decision-recorder.js';
+import { combineRecorders, DaprAuthStatus } from './dapr-auth.status.js';
 import { ReportOnlyMonitor } from './report-only-monitor.js';
 import { describeSetup } from './start-up-summary.js';
 
@@ -72,11 +72,19 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
       useFactory: async (options: ResolvedDaprAuthOptions) => (options.jwt ? await JwtVerifier.create(options.jwt, logger) : null),
     },
     {
+      provide: DaprAuthStatus,
+      inject: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE],
+      useFactory: (options: ResolvedDaprAuthOptions, tokenSource: DaprTokenSource | null) =>
+        new DaprAuthStatus(tokenSource, options.rotationQuietPeriod, logger),
+    },
+    {
       provide: DAPR_DECISION_RECORDER,
-      inject: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, DAPR_JWT_VERIFIER],
+      inject: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, DAPR_JWT_VERIFIER, DaprAuthStatus],
       // @opentelemetry/api is imported here, and only with `metrics`.
-      useFactory: async (options: ResolvedDaprAuthOptions, tokenSource: DaprTokenSource | null, jwt: JwtVerifier | null) =>
-        options.metrics ? (await import('./metrics/otel-recorder.js')).createOtelRecorder(options.metrics, { tokenSource, jwt }) : NO_RECORDER,
+      useFactory: async (options: ResolvedDaprAuthOptions, tokenSource: DaprTokenSource | null, jwt: JwtVerifier | null, status: DaprAuthStatus) =>
+        options.metrics
+          ? combineRecorders(status, await (await import('./metrics/otel-recorder.js')).createOtelRecorder(options.metrics, { tokenSource, jwt }))
+          : status,
     },
     {
       provide: DAPR_REPORT_ONLY_MONITOR,
@@ -96,6 +104,7 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
     DAPR_JWT_VERIFIER,
     DAPR_REPORT_ONLY_MONITOR,
     DAPR_DECISION_RECORDER,
+    DaprAuthStatus,
     DaprAuthGuard,
   ],
 })
@@ -108,6 +117,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     @Inject(DAPR_TOKEN_SOURCE) private readonly tokenSource: DaprTokenSource | null,
     @Inject(DAPR_AUTH_GLOBAL_GUARD) isGlobalGuard: boolean,
     @Inject(DAPR_REPORT_ONLY_MONITOR) private readonly reportOnly: ReportOnlyMonitor | null,
+    private readonly status: DaprAuthStatus,
     guard: DaprAuthGuard,
     discovery: DiscoveryService,
     scanner: MetadataScanner,
@@ -143,11 +153,13 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     for (const warning of this.options.warnings) logger.warn(warning);
     logger.log(this.summary);
     this.reportOnly?.start();
+    this.status.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.unguardMessageHandlers();
     this.reportOnly?.stop();
+    this.status.stop();
     await this.tokenSource?.close?.();
   }
 }

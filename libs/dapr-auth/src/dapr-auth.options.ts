@@ -114,6 +114,11 @@ export interface DaprAuthModuleOptions {
    * or `{ meterProvider }`. Default off (nothing loaded, nothing spent).
    */
   metrics?: boolean | DaprAuthMetricsOptions;
+  /**
+   * How long no request may have used a previous token before the log says the rotation can be
+   * completed (see `DaprAuthStatus`), in ms. Default 5 minutes.
+   */
+  rotationQuietPeriod?: number;
 }
 
 /** Option `metrics` as an object. Typed structurally, so apps without `@opentelemetry/api` still compile. */
@@ -151,6 +156,8 @@ export interface ResolvedDaprAuthOptions {
   readonly unprotected: DaprAuthUnprotectedPolicy;
   /** {@link DaprAuthModuleOptions.metrics}: the options when on, `undefined` when off. */
   readonly metrics: DaprAuthMetricsOptions | undefined;
+  /** {@link DaprAuthModuleOptions.rotationQuietPeriod}, default 5 minutes. */
+  readonly rotationQuietPeriod: number;
   /** {@link DaprAuthModuleOptions.mode}, default `'enforce'`. */
   readonly mode: 'enforce' | 'report';
   /** {@link DaprAuthModuleOptions.callers}, parsed; `undefined` without it. */
@@ -179,6 +186,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>(
   'callers',
   'mode',
   'metrics',
+  'rotationQuietPeriod',
 ]);
 const LOG_LEVELS = ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const;
 const check = new OptionChecks();
@@ -275,6 +283,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
   const exemptTokenlessDaprCalls = check.boolean('exemptTokenlessDaprCalls', options.exemptTokenlessDaprCalls, true);
   const unprotected = check.oneOf('unprotected', options.unprotected, ['warn', 'error', 'ignore'] as const, 'warn');
   const mode = check.oneOf('mode', options.mode, ['enforce', 'report'] as const, 'enforce');
+  const rotationQuietPeriod = check.milliseconds('rotationQuietPeriod', options.rotationQuietPeriod, 5 * 60_000, 1000);
   let metrics: DaprAuthMetricsOptions | undefined;
   if (options.metrics === true) metrics = {};
   else if (typeof options.metrics === 'object' && options.metrics !== null && !Array.isArray(options.metrics)) {
@@ -364,6 +373,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
     unprotected,
     mode,
     metrics,
+    rotationQuietPeriod,
     callers,
     tokenOrigin: tokenOrigin || 'none (JWT only)',
     warnings: Object.freeze(warnings),

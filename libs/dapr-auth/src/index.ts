@@ -23,12 +23,15 @@ export {
   REJECTION_MESSAGE,
 } from './dapr-auth.constants.js';
 export { DaprAuthGuard, type RejectionReason } from './dapr-auth.guard.js';
+export { DaprAuthStatus } from './dapr-auth.status.js';
+export type { DecisionOutcome, TokenGeneration } from './metrics/decision-recorder.js';
 export { DaprAuthModule } from './dapr-auth.module.js';
 export type { DaprAuthModuleAsyncOptions, DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';
 export { DaprAuthConfigError } from './dapr-auth.errors.js';
 export {
   resolveDaprAuthOptions,
   type DaprAuthModuleExtras,
+  type DaprAuthMetricsOptions,
   type DaprAuthModuleOptions,
   type DaprAuthUnprotectedPolicy,
   type ResolvedDaprAuthOptions,

@@ -1,0 +1,134 @@
+import type { Logger } from '@nestjs/common';
+import type { DecisionOutcome, DecisionRecorder, TokenGeneration } from './metrics/decision-recorder.js';
+import type { DaprTokenSource } from './tokens/dapr-token-source.js';
+import { FileTokenSource } from './tokens/file-token-source.js';
+
+/** How often a rotation in progress is reported: at most one line per interval. */
+export const ROTATION_REPORT_INTERVAL = 60_000;
+
+/**
+ * What the guard knows about a token rotation and its decisions, for your own endpoints (inject
+ * `DaprAuthStatus`). It also writes the rotation's progress to the log: while a previous token is
+ * accepted, at most once a minute how many requests still used it, and once it has not been used
+ * for `rotationQuietPeriod`, one line saying the rotation can be completed.
+ */
+export class DaprAuthStatus implements DecisionRecorder {
+  private previousUses = 0;
+  private previousUsesThisInterval = 0;
+  private lastPreviousUse: number | undefined;
+  private rotationStartedAt: number | undefined;
+  private completionAnnounced = false;
+  private readonly counts: Record<DecisionOutcome, number> = { accepted: 0, rejected: 0, exempt: 0, public: 0 };
+  private timer: NodeJS.Timeout | undefined;
+
+  /** @internal The module builds it. */
+  constructor(
+    private readonly tokenSource: DaprTokenSource | null,
+    private readonly quietPeriod: number,
+    private readonly logger: Pick<Logger, 'log' | 'warn'>,
+    private readonly interval = ROTATION_REPORT_INTERVAL,
+  ) {}
+
+  /** Tokens accepted right now (more than one while a rotation is in progress). */
+  get acceptedTokens(): number {
+    return this.tokenSource?.getTokens().length ?? 0;
+  }
+
+  /** Whether a previous token is still accepted (a list of tokens, or a token file's grace period). */
+  get rotationInProgress(): boolean {
+    return this.acceptedTokens > 1;
+  }
+
+  /** Requests that carried a previous token, since start-up. */
+  get previousTokenUses(): number {
+    return this.previousUses;
+  }
+
+  /** When a previous token was last used, if ever. */
+  get lastPreviousTokenUse(): Date | undefined {
+    return this.lastPreviousUse === undefined ? undefined : new Date(this.lastPreviousUse);
+  }
+
+  /**
+   * Whether the rotation can be completed: a previous token is still accepted, but none has been
+   * used for `rotationQuietPeriod` (every sidecar sends the new one).
+   */
+  get rotationCanComplete(): boolean {
+    if (!this.rotationInProgress) return false;
+    const since = this.lastPreviousUse ?? this.rotationStartedAt ?? Date.now();
+    return Date.now() - since >= this.quietPeriod;
+  }
+
+  /** Decisions since start-up, by outcome. */
+  get decisions(): Readonly<Record<DecisionOutcome, number>> {
+    return { ...this.counts };
+  }
+
+  /** Seconds the previous token of a token file stays accepted (undefined for other sources). */
+  get gracePeriodRemaining(): number | undefined {
+    return this.tokenSource instanceof FileTokenSource ? this.tokenSource.status().graceRemainingMs / 1000 : undefined;
+  }
+
+  /** @internal */
+  decision(_transport: string, outcome: DecisionOutcome): void {
+    this.counts[outcome]++;
+  }
+
+  /** @internal */
+  tokenAccepted(generation: TokenGeneration): void {
+    if (generation !== 'previous') return;
+    this.previousUses++;
+    this.previousUsesThisInterval++;
+    this.lastPreviousUse = Date.now();
+    this.completionAnnounced = false;
+  }
+
+  /** @internal Starts the rotation report. */
+  start(): void {
+    this.timer = setInterval(() => this.report(), this.interval);
+    this.timer.unref();
+  }
+
+  /** @internal */
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private report(): void {
+    if (!this.rotationInProgress) {
+      this.rotationStartedAt = undefined;
+      this.completionAnnounced = false;
+      this.previousUsesThisInterval = 0;
+      return;
+    }
+    this.rotationStartedAt ??= Date.now();
+    const remaining = this.gracePeriodRemaining;
+    const left = remaining === undefined ? '' : `; it stays accepted for ${Math.round(remaining)} s more`;
+    if (this.previousUsesThisInterval > 0) {
+      this.logger.log(
+        `Token rotation: ${this.previousUsesThisInterval} request(s) used a previous token in the last ${Math.round(this.interval / 1000)} s${left}.`,
+      );
+      this.previousUsesThisInterval = 0;
+    } else if (this.rotationCanComplete && !this.completionAnnounced) {
+      this.completionAnnounced = true;
+      this.logger.log(
+        `Token rotation: no request has used a previous token for ${Math.round(this.quietPeriod / 1000)} s: every sidecar sends the new one. ` +
+          'The rotation can be completed (drop the old token; with tokenFile, its grace period ends by itself).',
+      );
+    }
+  }
+}
+
+/** Both recorders, when metrics are on. */
+export function combineRecorders(first: DecisionRecorder, second: DecisionRecorder): DecisionRecorder {
+  return {
+    decision: (transport, outcome, reason) => {
+      first.decision(transport, outcome, reason);
+      second.decision(transport, outcome, reason);
+    },
+    tokenAccepted: (generation, kid) => {
+      first.tokenAccepted(generation, kid);
+      second.tokenAccepted(generation, kid);
+    },
+  };
+}
