@@ -4,6 +4,7 @@ import { DaprAuthModule } from 'nestjs-dapr-auth';
 import { AppCallbackController } from './app-callback.controller.js';
 import { DaprController } from './dapr.controller.js';
 import { jwtFromEnvironment } from './jwt-config.js';
+import { exampleMeterProvider } from './metrics.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
 
@@ -26,6 +27,8 @@ import { OrdersService } from './orders.service.js';
         jwt: jwtFromEnvironment(config),
         healthCheckPath: config.get<string>('APP_HEALTH_CHECK_PATH', '/healthz'),
         logRejections: config.get<LogLevel>('DAPR_AUTH_LOG_LEVEL', 'warn'),
+        // OpenTelemetry metrics of every decision, exported for Prometheus (src/metrics.ts).
+        metrics: exampleMeterProvider() ? { meterProvider: exampleMeterProvider() } : false,
       }),
     }),
   ],

@@ -7,9 +7,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { redactDaprTokensInGrpcJsLogs } from 'nestjs-dapr-auth';
 import { APP_CALLBACK_PROTO, DAPR_PROTO_LOADER_OPTIONS } from './dapr-protos.js';
 import { AppModule } from './app.module.js';
+import { startPrometheusMetrics } from './metrics.js';
 
 export const DEFAULT_HTTP_PORT = 3000;
 export const DEFAULT_GRPC_PORT = 50051;
+/** The Prometheus endpoint's port (OpenTelemetry's usual one). */
+export const DEFAULT_METRICS_PORT = 9464;
 
 /** Where the example app listens. */
 export interface ExampleAppOptions {
@@ -18,6 +21,8 @@ export interface ExampleAppOptions {
   httpPort?: number;
   /** gRPC port (daprd `--app-port` with `--app-protocol grpc`). */
   grpcPort?: number;
+  /** Port of the Prometheus metrics endpoint, or false for no metrics. Default 9464. */
+  metricsPort?: number | false;
   logger?: LoggerService | LogLevel[] | false;
 }
 
@@ -26,6 +31,8 @@ export interface ExampleApp {
   app: INestApplication;
   httpUrl: string;
   grpcAddress: string;
+  /** `http://host:port/metrics`, when metrics are on. */
+  metricsUrl?: string;
 }
 
 /**
@@ -36,6 +43,8 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   // grpc-js logs a metadata value it refuses, before any guard runs: keep tokens out of that.
   redactDaprTokensInGrpcJsLogs(grpc);
+  const metricsPort = options.metricsPort ?? DEFAULT_METRICS_PORT;
+  const metrics = metricsPort === false ? undefined : await startPrometheusMetrics(host, metricsPort);
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: options.logger, abortOnError: false });
   // daprd delivers pub/sub messages as application/cloudevents+json.
   app.useBodyParser('json', { type: ['application/json', 'application/cloudevents+json'] });
@@ -56,5 +65,13 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   app.enableShutdownHooks();
   await app.startAllMicroservices();
   await app.listen(httpPort, host);
-  return { app, httpUrl: `http://${host}:${httpPort}`, grpcAddress: `${host}:${grpcPort}` };
+  // Stop the metrics endpoint with the app.
+  if (metrics) {
+    const close = app.close.bind(app);
+    app.close = async () => {
+      await close();
+      await metrics.shutdown();
+    };
+  }
+  return { app, httpUrl: `http://${host}:${httpPort}`, grpcAddress: `${host}:${grpcPort}`, metricsUrl: metrics?.url };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, startExampleApp } from './bootstrap.js';
+import { DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_METRICS_PORT, startExampleApp } from './bootstrap.js';
 
 function port(name: string, fallback: number): number {
   const value = process.env[name];
@@ -20,15 +20,19 @@ if (!process.env.APP_API_TOKEN && !process.env.APP_API_TOKEN_FILE && !process.en
 }
 
 const host = process.env.APP_HOST ?? '127.0.0.1';
-const { httpUrl, grpcAddress } = await startExampleApp({
+const { httpUrl, grpcAddress, metricsUrl } = await startExampleApp({
   host,
   httpPort: port('APP_PORT', DEFAULT_HTTP_PORT),
   grpcPort: port('APP_GRPC_PORT', DEFAULT_GRPC_PORT),
+  // METRICS_PORT=off: no metrics endpoint.
+  metricsPort: process.env.METRICS_PORT === 'off' ? false : port('METRICS_PORT', DEFAULT_METRICS_PORT),
 });
 
 console.log(`\nExample Dapr app listening:
   HTTP  ${httpUrl}    (dapr run --app-protocol http --app-port ${new URL(httpUrl).port})
-  gRPC  ${grpcAddress}  (dapr run --app-protocol grpc --app-port ${grpcAddress.split(':').pop()})`);
+  gRPC  ${grpcAddress}  (dapr run --app-protocol grpc --app-port ${grpcAddress.split(':').pop()})${
+    metricsUrl ? `\n  metrics ${metricsUrl}  (Prometheus format: curl ${metricsUrl})` : ''
+  }`);
 if (demoToken) {
   console.log(`
 APP_API_TOKEN was not set, so this demo generated a one-time token:

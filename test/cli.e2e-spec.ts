@@ -171,7 +171,7 @@ describe('the nestjs-dapr-auth command-line tool', () => {
     delete process.env.APP_API_TOKEN;
     let app: INestApplication | undefined;
     try {
-      const started = await startExampleApp({ httpPort: await freePort(), grpcPort: await freePort(), logger: testLogger() });
+      const started = await startExampleApp({ httpPort: await freePort(), grpcPort: await freePort(), metricsPort: false, logger: testLogger() });
       app = started.app;
       const order = (headers: Record<string, string>) =>
         send(started.httpUrl, '/orders', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"item":"tea"}' });

@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import { createRequire } from 'node:module';
 import type { INestApplication } from '@nestjs/common';
 import { startExampleApp } from '../src/bootstrap.js';
@@ -18,11 +19,17 @@ describe('the example app (src/), as daprd would call it', () => {
   let app: INestApplication;
   let httpUrl: string;
   let grpcAddress: string;
+  let metricsUrl: string | undefined;
   const savedToken = process.env.APP_API_TOKEN;
 
   beforeAll(async () => {
     process.env.APP_API_TOKEN = TOKEN;
-    ({ app, httpUrl, grpcAddress } = await startExampleApp({ httpPort: await freePort(), grpcPort: await freePort(), logger: testLogger() }));
+    ({ app, httpUrl, grpcAddress, metricsUrl } = await startExampleApp({
+      httpPort: await freePort(),
+      grpcPort: await freePort(),
+      metricsPort: await freePort(),
+      logger: testLogger(),
+    }));
   });
 
   afterAll(async () => {
@@ -54,6 +61,27 @@ describe('the example app (src/), as daprd would call it', () => {
       expect((await cancel({ ...withToken, 'dapr-caller-app-id': 'billing' })).status).toBe(403);
       expect((await cancel(withToken)).status).toBe(403);
       expect((await cancel({ 'dapr-caller-app-id': 'checkout' })).status).toBe(401);
+    });
+
+    it('exports its decisions as Prometheus metrics on their own port', async () => {
+      await send(httpUrl, '/orders/1', { headers: withToken });
+      await send(httpUrl, '/orders/1');
+      await send(httpUrl, '/healthz');
+      // A connection of its own, closed after the answer: nothing stays open after the suite.
+      const scraped = await new Promise<string>((resolve, reject) =>
+        get(metricsUrl!, { agent: false, headers: { connection: 'close' } }, (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk));
+          response.on('end', () => resolve(body));
+        }).on('error', reject),
+      );
+      const sample = (name: string, ...labels: string[]) =>
+        scraped.split('\n').find((line) => line.startsWith(`${name}{`) && labels.every((label) => line.includes(label)));
+      expect(sample('dapr_auth_decisions_total', 'dapr_auth_outcome="accepted"', 'dapr_auth_transport="http"')).toMatch(/ [1-9]\d*$/);
+      expect(sample('dapr_auth_decisions_total', 'dapr_auth_outcome="rejected"', 'dapr_auth_reason="missing"')).toMatch(/ [1-9]\d*$/);
+      expect(sample('dapr_auth_decisions_total', 'dapr_auth_outcome="public"')).toMatch(/ [1-9]\d*$/); // /healthz is @DaprPublic()
+      expect(sample('dapr_auth_token_accepted_total', 'dapr_auth_token_generation="current"')).toMatch(/ [1-9]\d*$/);
+      expect(sample('dapr_auth_tokens')).toMatch(/ 1$/);
     });
 
     it('GET /dapr/subscribe and /dapr/config answer daprd (which sends the token)', async () => {

@@ -107,7 +107,7 @@ describe.each(['http', 'grpc'] as const)('the example app behind a real daprd (-
   beforeAll(async () => {
     process.env.APP_API_TOKEN = TOKEN;
     const [httpPort, grpcPort] = await Promise.all([freePort(), freePort()]);
-    ({ app } = await startExampleApp({ httpPort, grpcPort, logger: testLogger() }));
+    ({ app } = await startExampleApp({ httpPort, grpcPort, metricsPort: false, logger: testLogger() }));
     orders = app.get(OrdersService);
     recordRequests(app, seen);
     appPort = appProtocol === 'http' ? httpPort : grpcPort;
