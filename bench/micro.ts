@@ -4,6 +4,7 @@ import { Bench } from 'tinybench';
 import { BENCH_TOKEN, WRONG_TOKEN } from './bench-token.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { check, checkAsync, createGuard, httpContext, PREVIOUS_BENCH_TOKEN } from './guard-context.js';
 
 const time = Number(process.argv[process.argv.indexOf('--time') + 1]) || 1500;
@@ -16,6 +17,12 @@ const jwtOptions = { publicKey: publicKey.export({ type: 'spki', format: 'pem' }
 const jwt = await new SignJWT({ sub: 'bench' }).setProtectedHeader({ alg: 'ES256' }).setExpirationTime('1h').sign(privateKey);
 const jwtCached = await createGuard({ jwt: jwtOptions });
 const jwtUncached = await createGuard({ jwt: { ...jwtOptions, verifiedCacheSize: 0 } });
+// Metrics on: a real OpenTelemetry SDK MeterProvider with a reader (counters aggregate on every call).
+class IdleReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+const withMetrics = await createGuard({ token: [BENCH_TOKEN], metrics: { meterProvider: new MeterProvider({ readers: [new IdleReader()] }) } });
 const jwtContext = httpContext({ 'dapr-api-token': jwt });
 if (!(await checkAsync(jwtCached.guard, jwtContext)) || !(await checkAsync(jwtUncached.guard, jwtContext)))
   throw new Error('the JWT guard does not accept its token');
@@ -40,6 +47,12 @@ for (const [name, context] of Object.entries(contexts)) {
     check(guard, context);
   });
 }
+bench.add('DaprAuthGuard accepted, metrics on (OpenTelemetry SDK)', () => {
+  check(withMetrics.guard, contexts.accepted);
+});
+bench.add('DaprAuthGuard rejected (wrong token), metrics on', () => {
+  check(withMetrics.guard, contexts['rejected (wrong token, right length)']);
+});
 bench.add('DaprAuthGuard accepted, 2 tokens (rotation grace period)', () => {
   check(rotating.guard, contexts.accepted);
 });
@@ -54,6 +67,7 @@ await close();
 await rotating.close();
 await jwtCached.close();
 await jwtUncached.close();
+await withMetrics.close();
 process.stdout.write(
   `${JSON.stringify(
     bench.tasks.map((task) => {

@@ -1,4 +1,4 @@
-import type { Attributes, Counter, MeterProvider } from '@opentelemetry/api';
+import type { Attributes, MeterProvider } from '@opentelemetry/api';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
 import type { DaprAuthMetricsOptions } from '../dapr-auth.options.js';
 import type { JwtVerifier } from '../jwt/jwt-verifier.js';
@@ -19,6 +19,24 @@ export const METRIC_NAMES = {
 } as const;
 
 type OtelApi = typeof import('@opentelemetry/api');
+
+/** One counted combination of attributes (made once) and its running total. */
+interface Tally {
+  readonly attributes: Attributes;
+  value: number;
+}
+
+function tally(counts: Map<string, Map<string, Tally>>, first: string, second: string, attributes: () => Attributes): void {
+  let inner = counts.get(first);
+  if (inner === undefined) counts.set(first, (inner = new Map<string, Tally>()));
+  const entry = inner.get(second);
+  if (entry !== undefined) entry.value++;
+  else inner.set(second, { attributes: Object.freeze(attributes()), value: 1 });
+}
+
+function observeAll(counts: Map<string, Map<string, Tally>>, result: { observe(value: number, attributes?: Attributes): void }): void {
+  for (const inner of counts.values()) for (const { attributes, value } of inner.values()) result.observe(value, attributes);
+}
 
 async function loadApi(): Promise<OtelApi> {
   try {
@@ -44,14 +62,23 @@ export async function createOtelRecorder(
   const api = await loadApi();
   const provider = (options.meterProvider as MeterProvider | undefined) ?? api.metrics.getMeterProvider();
   const meter = provider.getMeter('nestjs-dapr-auth');
-  const decisions: Counter = meter.createCounter(METRIC_NAMES.decisions, {
-    unit: '{request}',
-    description: 'Requests DaprAuthGuard decided about, by transport, outcome and (for rejections) reason.',
-  });
-  const accepted: Counter = meter.createCounter(METRIC_NAMES.tokenAccepted, {
-    unit: '{request}',
-    description: 'Accepted requests by the generation of the token they carried: current, previous (a rotation in progress) or jwt.',
-  });
+  // The hot path only counts in plain numbers (two Map lookups by strings that already exist, no
+  // allocation); OpenTelemetry reads them when it collects, through observable counters. A
+  // synchronous Counter.add() hashes its attributes on every call: several µs per request.
+  const decisionCounts = new Map<string, Map<string, Tally>>();
+  const acceptedCounts = new Map<string, Map<string, Tally>>();
+  meter
+    .createObservableCounter(METRIC_NAMES.decisions, {
+      unit: '{request}',
+      description: 'Requests DaprAuthGuard decided about, by transport, outcome and (for rejections) reason.',
+    })
+    .addCallback((result) => observeAll(decisionCounts, result));
+  meter
+    .createObservableCounter(METRIC_NAMES.tokenAccepted, {
+      unit: '{request}',
+      description: 'Accepted requests by the generation of the token they carried: current, previous (a rotation in progress) or jwt.',
+    })
+    .addCallback((result) => observeAll(acceptedCounts, result));
 
   const { tokenSource, jwt } = sources;
   if (tokenSource) {
@@ -90,29 +117,20 @@ export async function createOtelRecorder(
       });
   }
 
-  const attributes = new Map<string, Attributes>();
-  const attributesOf = (key: string, make: () => Attributes): Attributes => {
-    let found = attributes.get(key);
-    if (found === undefined) attributes.set(key, (found = Object.freeze(make())));
-    return found;
-  };
   return {
     decision(transport: string, outcome: DecisionOutcome, reason?: string): void {
-      const attrs = attributesOf(`${transport}|${outcome}|${reason ?? ''}`, () => ({
+      // A rejection's reason never equals an outcome's name, so one key tells them apart.
+      tally(decisionCounts, transport, reason ?? outcome, () => ({
         'dapr.auth.transport': transport.toLowerCase(),
         'dapr.auth.outcome': outcome,
         ...(reason === undefined ? {} : { 'dapr.auth.reason': reason }),
       }));
-      decisions.add(1, attrs);
     },
     tokenAccepted(generation: TokenGeneration, kid?: string): void {
-      accepted.add(
-        1,
-        attributesOf(`${generation}|${kid ?? ''}`, () => ({
-          'dapr.auth.token.generation': generation,
-          ...(kid === undefined ? {} : { 'dapr.auth.jwt.kid': kid }),
-        })),
-      );
+      tally(acceptedCounts, generation, kid ?? '', () => ({
+        'dapr.auth.token.generation': generation,
+        ...(kid === undefined ? {} : { 'dapr.auth.jwt.kid': kid }),
+      }));
     },
   };
 }
