@@ -19,6 +19,7 @@ import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { createTransportAdapters } from './transports/create-transport-adapters.js';
 import { listHandlers } from './handler-inventory.js';
 import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './start-up-coverage.js';
+import { DaprAuthHealthIndicator } from './dapr-auth.health.js';
 import { combineRecorders, DaprAuthStatus } from './dapr-auth.status.js';
 import { ReportOnlyMonitor } from './report-only-monitor.js';
 import { describeSetup } from './start-up-summary.js';
@@ -72,6 +73,11 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
       useFactory: async (options: ResolvedDaprAuthOptions) => (options.jwt ? await JwtVerifier.create(options.jwt, logger) : null),
     },
     {
+      provide: DaprAuthHealthIndicator,
+      inject: [DAPR_TOKEN_SOURCE, DAPR_JWT_VERIFIER],
+      useFactory: (tokenSource: DaprTokenSource | null, jwt: JwtVerifier | null) => new DaprAuthHealthIndicator(tokenSource, jwt),
+    },
+    {
       provide: DaprAuthStatus,
       inject: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE],
       useFactory: (options: ResolvedDaprAuthOptions, tokenSource: DaprTokenSource | null) =>
@@ -105,6 +111,7 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
     DAPR_REPORT_ONLY_MONITOR,
     DAPR_DECISION_RECORDER,
     DaprAuthStatus,
+    DaprAuthHealthIndicator,
     DaprAuthGuard,
   ],
 })

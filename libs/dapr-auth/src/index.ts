@@ -24,6 +24,7 @@ export {
 } from './dapr-auth.constants.js';
 export { DaprAuthGuard, type RejectionReason } from './dapr-auth.guard.js';
 export { DaprAuthStatus } from './dapr-auth.status.js';
+export { DaprAuthHealthIndicator, type DaprAuthHealthResult } from './dapr-auth.health.js';
 export type { DecisionOutcome, TokenGeneration } from './metrics/decision-recorder.js';
 export { DaprAuthModule } from './dapr-auth.module.js';
 export type { DaprAuthModuleAsyncOptions, DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';

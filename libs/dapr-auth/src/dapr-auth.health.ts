@@ -1,0 +1,50 @@
+import type { JwtVerifier } from './jwt/jwt-verifier.js';
+import type { DaprTokenSource } from './tokens/dapr-token-source.js';
+import { FileTokenSource } from './tokens/file-token-source.js';
+
+/** The shape `@nestjs/terminus` reads (`HealthIndicatorResult`), without importing it: terminus is an optional peer. */
+export type DaprAuthHealthResult = Record<string, { status: 'up' | 'degraded' | 'down'; [detail: string]: unknown }>;
+
+/**
+ * A health indicator for a readiness endpoint, e.g. with `@nestjs/terminus`:
+ * `this.health.check([() => this.daprAuth.isHealthy()])`. It reports the token source: how many
+ * tokens are accepted; a `tokenFile` that cannot be read now (`degraded`: the last good token is
+ * still accepted); a remote JWKS that is `stale` (`degraded`) or `expired` / never fetched
+ * (`down`: every JWT is rejected). Never a token. Terminus itself is not imported.
+ *
+ * Keep daprd's own health probe (`--app-health-check-path`) on the plain, exempt route: a probe
+ * that fails with the token source would make daprd stop sending traffic, for a condition the
+ * guard rides out by itself.
+ */
+export class DaprAuthHealthIndicator {
+  /** @internal The module builds it. */
+  constructor(
+    private readonly tokenSource: DaprTokenSource | null,
+    private readonly jwt: JwtVerifier | null,
+  ) {}
+
+  isHealthy(key = 'dapr-auth'): DaprAuthHealthResult {
+    const details: Record<string, unknown> = {};
+    let status: 'up' | 'degraded' | 'down' = 'up';
+    const worsen = (to: 'degraded' | 'down') => {
+      if (status === 'down' || (status === 'degraded' && to === 'degraded')) return;
+      status = to;
+    };
+    if (this.tokenSource) {
+      details.acceptedTokens = this.tokenSource.getTokens().length;
+      if (details.acceptedTokens === 0) worsen('down');
+    }
+    if (this.tokenSource instanceof FileTokenSource) {
+      const file = this.tokenSource.status();
+      details.tokenFile = { readable: !file.failing, lastGoodReadSecondsAgo: Math.round((Date.now() - file.lastGoodReadAt) / 1000) };
+      if (file.failing) worsen('degraded');
+    }
+    const jwks = this.jwt?.jwksStatus();
+    if (jwks) {
+      details.jwks = { state: jwks.state, ageSeconds: jwks.ageSeconds === undefined ? undefined : Math.round(jwks.ageSeconds) };
+      if (jwks.state === 'stale') worsen('degraded');
+      if (jwks.state === 'expired' || jwks.state === 'none') worsen('down');
+    }
+    return { [key]: { status, ...details } };
+  }
+}
