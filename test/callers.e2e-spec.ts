@@ -1,8 +1,8 @@
-import { Controller, type INestApplication, type INestMicroservice, Module, Post } from '@nestjs/common';
+import { Controller, type INestApplication, Module, Post } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall, Payload } from '@nestjs/microservices';
 import { DaprAuthModule, DaprCaller, type DaprCallerIdentity, DaprCallers, DaprPublic } from 'nestjs-dapr-auth';
-import { callStream, callUnary, grpcClient, grpc } from './support/grpc.js';
-import { startGrpcModule } from './support/grpc-test-app.js';
+import { callStream, callUnary, grpc } from './support/grpc.js';
+import { startGrpcModule, withGrpcClients } from './support/grpc-test-app.js';
 import { HTTP_PLATFORMS, send, startHttpApp } from './support/http.js';
 import { capturedOutput } from './support/secrets.js';
 import { TOKEN } from './support/tokens.js';
@@ -121,20 +121,13 @@ describe.each(HTTP_PLATFORMS)('@DaprCallers over HTTP on %s', (_name, platform) 
 });
 
 describe('@DaprCallers over gRPC', () => {
-  let app: INestMicroservice;
   let callback: any;
   let streaming: any;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    let address: string;
-    ({ app, address } = await startGrpcModule(CallersModule));
-    callback = grpcClient('AppCallback', address);
-    streaming = grpcClient('Streaming', address);
+    ({ callback, streaming, close } = await withGrpcClients(startGrpcModule(CallersModule)));
   });
-  afterAll(async () => {
-    callback.close();
-    streaming.close();
-    await app.close();
-  });
+  afterAll(() => close());
 
   const metadata = (entries: Array<[string, string]>, token = TOKEN) => {
     const result = new grpc.Metadata();

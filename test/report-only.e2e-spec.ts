@@ -1,6 +1,6 @@
-import type { INestApplication, INestMicroservice } from '@nestjs/common';
-import { callStream, callUnary, grpcClient, tokenMetadata } from './support/grpc.js';
-import { handlerCalls, startGrpcApp } from './support/grpc-test-app.js';
+import type { INestApplication } from '@nestjs/common';
+import { callStream, callUnary, tokenMetadata } from './support/grpc.js';
+import { handlerCalls, startGrpcApp, withGrpcClients } from './support/grpc-test-app.js';
 import { HTTP_PLATFORMS, send, startHttpApp } from './support/http.js';
 import { httpTestModuleWith } from './support/http-test-app.js';
 import { capturedOutput } from './support/secrets.js';
@@ -35,20 +35,13 @@ describe.each(HTTP_PLATFORMS)("mode: 'report' over HTTP on %s", (_name, platform
 });
 
 describe("mode: 'report' over gRPC", () => {
-  let app: INestMicroservice;
   let callback: any;
   let streaming: any;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    let address: string;
-    ({ app, address } = await startGrpcApp({ token: TOKEN, mode: 'report' }));
-    callback = grpcClient('AppCallback', address);
-    streaming = grpcClient('Streaming', address);
+    ({ callback, streaming, close } = await withGrpcClients(startGrpcApp({ token: TOKEN, mode: 'report' })));
   });
-  afterAll(async () => {
-    callback.close();
-    streaming.close();
-    await app.close();
-  });
+  afterAll(() => close());
 
   it('runs the handler of a call without the token, unary and @GrpcStreamCall, and logs it', async () => {
     const before = handlerCalls.count;

@@ -132,3 +132,20 @@ export async function startGrpcAppWithClient(options: DaprAuthModuleOptions & { 
     },
   };
 }
+
+/** A started gRPC app with AppCallback and Streaming clients on it; `close()` closes all three. */
+export async function withGrpcClients(starting: Promise<{ app: INestMicroservice; address: string }>) {
+  const { app, address } = await starting;
+  const callback = grpcClient('AppCallback', address);
+  const streaming = grpcClient('Streaming', address);
+  return {
+    app,
+    callback,
+    streaming,
+    close: async () => {
+      callback.close();
+      streaming.close();
+      await app.close();
+    },
+  };
+}
