@@ -81,3 +81,30 @@ describe('report-only mode, the loud parts', () => {
     expect(() => resolveDaprAuthOptions({ token: TOKEN, mode: 'audit' as never }, {})).toThrow(/`mode` must be one of 'enforce', 'report', got a string/);
   });
 });
+
+describe("mode: 'report' with @DaprCallers", () => {
+  it('runs the handler for a refused caller, and @DaprCaller() shows who it was', async () => {
+    const { Controller, Module, Post } = await import('@nestjs/common');
+    const { DaprAuthModule, DaprCaller, DaprCallers } = await import('nestjs-dapr-auth');
+    @Controller('pay')
+    class PayController {
+      @Post()
+      @DaprCallers('checkout')
+      pay(@DaprCaller() caller: { appId: string } | undefined) {
+        return { by: caller?.appId ?? null };
+      }
+    }
+    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, mode: 'report' })], controllers: [PayController] })
+    class PayModule {}
+    const { app, baseUrl } = await startHttpApp(PayModule, HTTP_PLATFORMS[0][1]);
+    try {
+      const post = (caller?: string) =>
+        send(baseUrl, '/pay', { method: 'POST', headers: { 'dapr-api-token': TOKEN, ...(caller ? { 'dapr-caller-app-id': caller } : {}) } });
+      expect(await post('evil')).toMatchObject({ status: 201, json: { by: 'evil' } });
+      expect(await post()).toMatchObject({ status: 201, json: { by: null } });
+      expect(capturedOutput()).toContain('Would reject (report-only mode: let through) HTTP POST /pay: caller app "evil" is not in @DaprCallers');
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -112,8 +112,9 @@ export class DaprAuthGuard implements CanActivate {
     }
     const caller = readCaller(adapter.readCaller(context));
     if (typeof caller === 'string') return this.reject(context, adapter, caller, 'forbidden');
-    if (!isAllowed(caller, allowed)) return this.reject(context, adapter, 'caller-not-allowed', 'forbidden', caller);
+    // Remembered before the verdict: in report-only mode the handler runs and can see who called.
     rememberCaller(context, caller);
+    if (!isAllowed(caller, allowed)) return this.reject(context, adapter, 'caller-not-allowed', 'forbidden', caller);
     return this.accept(adapter, generation, kid);
   }
 
