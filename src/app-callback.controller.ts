@@ -9,7 +9,7 @@ interface Any {
 }
 
 /**
- * Dapr's gRPC `AppCallback` and `AppCallbackHealthCheck` services (`appcallback.proto` from the
+ * Dapr's gRPC `AppCallback`, `AppCallbackAlpha` (jobs) and `AppCallbackHealthCheck` services (`appcallback.proto` from the
  * `@dapr/dapr` package), for `dapr run --app-protocol grpc`. The global DaprAuthGuard checks every
  * call; `HealthCheck`, `ListTopicSubscriptions` and `ListInputBindings` arrive without a token
  * and are exempt by default.
@@ -51,6 +51,13 @@ export class AppCallbackController {
   @GrpcMethod('AppCallback', 'OnBindingEvent')
   onBindingEvent(event: { name: string; data?: Buffer }) {
     this.orders.record('binding', { name: event.name, data: event.data?.toString('utf8') });
+    return {};
+  }
+
+  /** A job scheduled through daprd's Jobs API is due (the gRPC form of `POST /job/{name}`); with the token since daprd v1.16.2. */
+  @GrpcMethod('AppCallbackAlpha', 'OnJobEventAlpha1')
+  onJobEvent(event: { name: string; data?: Any }) {
+    this.orders.record('job', { name: event.name, data: event.data?.value?.toString('utf8') });
     return {};
   }
 

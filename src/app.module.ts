@@ -5,6 +5,7 @@ import { AppCallbackController } from './app-callback.controller.js';
 import { DaprController } from './dapr.controller.js';
 import { jwtFromEnvironment } from './jwt-config.js';
 import { exampleMeterProvider } from './metrics.js';
+import { OrderActorController } from './order-actor.controller.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService } from './orders.service.js';
 
@@ -32,7 +33,7 @@ import { OrdersService } from './orders.service.js';
       }),
     }),
   ],
-  controllers: [OrdersController, DaprController, AppCallbackController],
+  controllers: [OrdersController, DaprController, OrderActorController, AppCallbackController],
   providers: [OrdersService],
 })
 export class AppModule {}

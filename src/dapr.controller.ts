@@ -1,5 +1,6 @@
-import { Body, Controller, Get, HttpCode, Options, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Options, Param, Post } from '@nestjs/common';
 import { DaprPublic } from 'nestjs-dapr-auth';
+import { ORDER_ACTOR_TYPE } from './order-actor.controller.js';
 import { OrdersService } from './orders.service.js';
 
 /** Pub/sub component, topic and route the example subscribes to (programmatically). */
@@ -21,10 +22,14 @@ export class DaprController {
     return [{ pubsubname: PUBSUB_NAME, topic: ORDERS_TOPIC, route: '/events/orders' }];
   }
 
-  /** Actor and app configuration: daprd calls this at start, with the token. */
+  /**
+   * Actor and app configuration: daprd calls this at start, with the token. A daprd whose token is
+   * refused here hosts no actors for this app, so it never calls /actors/... at all.
+   * `ACTOR_IDLE_TIMEOUT` (a Go duration, default 1h): how long an idle actor stays active.
+   */
   @Get('dapr/config')
   config() {
-    return { entities: [] };
+    return { entities: [ORDER_ACTOR_TYPE], actorIdleTimeout: process.env.ACTOR_IDLE_TIMEOUT || '1h' };
   }
 
   /** Pub/sub delivery (a CloudEvent). Returning SUCCESS acknowledges the message. */
@@ -47,6 +52,14 @@ export class DaprController {
   @HttpCode(200)
   onBinding(@Body() payload: unknown) {
     this.orders.record('binding', payload);
+    return {};
+  }
+
+  /** A job scheduled through daprd's Jobs API (`POST /v1.0-alpha1/jobs/{name}`) is due: daprd calls this, with the token. */
+  @Post('job/:name')
+  @HttpCode(200)
+  onJob(@Param('name') name: string, @Body() data: unknown) {
+    this.orders.record('job', { name, data });
     return {};
   }
 

@@ -25,6 +25,10 @@ export interface DaprdOptions {
   detached?: boolean;
   /** More environment variables for daprd (e.g. NAMESPACE, which self-hosted daprd reads). */
   env?: Record<string, string>;
+  /** placement's address (startPlacement): enables actors. */
+  placementAddress?: string;
+  /** scheduler's address (startScheduler): enables actor reminders and jobs. */
+  schedulerAddress?: string;
 }
 
 export interface Daprd {
@@ -39,3 +43,23 @@ export interface Daprd {
 }
 
 export declare function startDaprd(options: DaprdOptions): Promise<Daprd>;
+
+/** A running placement or scheduler. */
+export interface DaprControlPlaneService {
+  name: 'placement' | 'scheduler';
+  /** host:port for daprd's --placement-host-address / --scheduler-host-address. */
+  address: string;
+  exited: Promise<number | string>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+interface ControlPlaneOptions {
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  timeoutMs?: number;
+  onOutput?: (text: string) => void;
+  detached?: boolean;
+}
+
+export declare function startPlacement(options: ControlPlaneOptions & { placementPath: string }): Promise<DaprControlPlaneService>;
+export declare function startScheduler(options: ControlPlaneOptions & { schedulerPath: string }): Promise<DaprControlPlaneService>;

@@ -1,8 +1,12 @@
-// Starts a real daprd in self-hosted mode on 127.0.0.1 (no placement, scheduler or mTLS), next to
-// an app that is already listening. Used by the daprd suite (test/dapr) and `npm run start:dapr`.
+// Starts a real daprd in self-hosted mode on 127.0.0.1 (no mTLS), next to an app that is already
+// listening, and the two control-plane services actors and jobs need: placement (where each actor
+// lives) and scheduler (actor reminders and jobs). Used by the daprd suite (test/dapr) and
+// `npm run start:dapr`.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The in-memory pub/sub and the cron input binding the example app uses. */
@@ -23,11 +27,126 @@ export function freePort() {
 const sleep = (ms) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 
 /**
+ * Spawns one Dapr binary and keeps its output. `stop()` sends SIGTERM, then SIGKILL after 5 s, and
+ * resolves when the process is gone.
+ */
+function spawnDaprProcess(path, args, { env, detached = false, onOutput }) {
+  const child = spawn(path, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached });
+  let output = '';
+  const collect = (chunk) => {
+    output += chunk;
+    onOutput?.(chunk.toString());
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  let exitCode;
+  const exited = new Promise((resolveExit) =>
+    child.on('exit', (code, signal) => {
+      exitCode = code ?? signal;
+      resolveExit(exitCode);
+    }),
+  );
+  return {
+    exited,
+    exitCode: () => exitCode,
+    logs: () => output,
+    async stop() {
+      if (exitCode !== undefined) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/** Resolves once `url` answers `status`; rejects with the process's output if it exits or the time runs out. */
+async function waitForHealth(name, proc, url, status, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode() !== undefined) throw new Error(`${name} exited (${proc.exitCode()}) before it was ready:\n${proc.logs()}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (response.status === status) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  await proc.stop();
+  throw new Error(`${name} was not healthy within ${timeoutMs} ms:\n${proc.logs()}`);
+}
+
+/** Environment for a Dapr process: this one's, without the tokens a developer may have exported. */
+function daprEnvironment() {
+  const env = { ...process.env };
+  delete env.APP_API_TOKEN;
+  delete env.DAPR_API_TOKEN;
+  return env;
+}
+
+/** Starts placement or scheduler on 127.0.0.1 (gRPC and healthz), and resolves once healthz answers 200. */
+async function startControlPlaneService(name, path, serviceArgs, { logLevel = 'info', timeoutMs = 30000, onOutput, detached = false }) {
+  const [port, healthzPort] = await Promise.all([freePort(), freePort()]);
+  const args = [
+    '--port',
+    String(port),
+    '--listen-address',
+    '127.0.0.1',
+    '--healthz-port',
+    String(healthzPort),
+    '--healthz-listen-address',
+    '127.0.0.1',
+    '--enable-metrics=false',
+    '--log-level',
+    logLevel,
+    ...serviceArgs,
+  ];
+  const proc = spawnDaprProcess(path, args, { env: daprEnvironment(), detached, onOutput });
+  await waitForHealth(name, proc, `http://127.0.0.1:${healthzPort}/healthz`, 200, timeoutMs);
+  return { name, address: `127.0.0.1:${port}`, exited: proc.exited, logs: proc.logs, stop: proc.stop };
+}
+
+/** Starts placement (actor placement tables, an in-memory Raft of one) on 127.0.0.1, without TLS. */
+export async function startPlacement({ placementPath, ...options }) {
+  const raftPort = await freePort();
+  return startControlPlaneService('placement', placementPath, ['--initial-cluster', `dapr-placement-0=127.0.0.1:${raftPort}`], options);
+}
+
+/**
+ * Starts scheduler (actor reminders and jobs, with its embedded etcd in a temporary directory) on
+ * 127.0.0.1, without TLS; `stop()` also removes the etcd data.
+ */
+export async function startScheduler({ schedulerPath, ...options }) {
+  const [etcdClientPort, etcdPeerPort] = await Promise.all([freePort(), freePort()]);
+  const dataDir = mkdtempSync(join(tmpdir(), 'dapr-scheduler-'));
+  const removeData = () => rmSync(dataDir, { recursive: true, force: true });
+  const etcdArgs = [
+    '--etcd-data-dir',
+    dataDir,
+    '--etcd-client-port',
+    String(etcdClientPort),
+    '--etcd-client-listen-address',
+    '127.0.0.1',
+    '--etcd-initial-cluster',
+    `dapr-scheduler-server-0=http://127.0.0.1:${etcdPeerPort}`,
+  ];
+  try {
+    const scheduler = await startControlPlaneService('scheduler', schedulerPath, etcdArgs, { timeoutMs: 60000, ...options });
+    return { ...scheduler, stop: () => scheduler.stop().then(removeData) };
+  } catch (error) {
+    removeData();
+    throw error;
+  }
+}
+
+/**
  * Starts daprd and resolves once its own health endpoint answers 204, which daprd only does after
  * it has found the app on its port and finished initialising. Rejects with daprd's output if it
  * exits or is not healthy within `timeoutMs`.
  *
- * `token` becomes daprd's APP_API_TOKEN; undefined starts it without one.
+ * `token` becomes daprd's APP_API_TOKEN; undefined starts it without one. `placementAddress` and
+ * `schedulerAddress` (from startPlacement / startScheduler) enable actors, reminders and jobs.
  */
 export async function startDaprd({
   daprdPath,
@@ -45,6 +164,8 @@ export async function startDaprd({
   onOutput,
   detached = false,
   env: extraEnv = {},
+  placementAddress,
+  schedulerAddress,
 }) {
   httpPort ??= await freePort();
   grpcPort ??= await freePort();
@@ -78,30 +199,15 @@ export async function startDaprd({
     args.push('--enable-app-health-check', '--app-health-probe-interval', '1', '--app-health-threshold', '1');
     if (appProtocol === 'http') args.push('--app-health-check-path', healthCheckPath ?? '/healthz');
   }
+  if (placementAddress) args.push('--placement-host-address', placementAddress);
+  if (schedulerAddress) args.push('--scheduler-host-address', schedulerAddress);
   args.push(...extraArgs);
 
-  const env = { ...process.env };
-  delete env.APP_API_TOKEN;
-  delete env.DAPR_API_TOKEN;
+  const env = daprEnvironment();
   if (token !== undefined) env.APP_API_TOKEN = token;
   Object.assign(env, extraEnv);
 
-  const child = spawn(daprdPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached });
-  let output = '';
-  const collect = (chunk) => {
-    output += chunk;
-    onOutput?.(chunk.toString());
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  let exitCode;
-  const exited = new Promise((resolveExit) =>
-    child.on('exit', (code, signal) => {
-      exitCode = code ?? signal;
-      resolveExit(exitCode);
-    }),
-  );
-
+  const proc = spawnDaprProcess(daprdPath, args, { env, detached, onOutput });
   const daprd = {
     appId,
     httpPort,
@@ -109,30 +215,12 @@ export async function startDaprd({
     httpUrl: `http://127.0.0.1:${httpPort}`,
     grpcAddress: `127.0.0.1:${grpcPort}`,
     /** Resolves with the exit code (or signal) when daprd exits. */
-    exited,
+    exited: proc.exited,
     /** Everything daprd printed so far. */
-    logs: () => output,
+    logs: proc.logs,
     /** SIGTERM, then SIGKILL after 5 s; resolves when the process is gone. */
-    async stop() {
-      if (exitCode !== undefined) return;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killer);
-    },
+    stop: proc.stop,
   };
-
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`daprd exited (${exitCode}) before it was ready:\n${output}`);
-    try {
-      const response = await fetch(`${daprd.httpUrl}/v1.0/healthz`, { signal: AbortSignal.timeout(1000) });
-      if (response.status === 204) return daprd;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  await daprd.stop();
-  throw new Error(`daprd was not healthy within ${timeoutMs} ms:\n${output}`);
+  await waitForHealth('daprd', proc, `${daprd.httpUrl}/v1.0/healthz`, 204, timeoutMs);
+  return daprd;
 }

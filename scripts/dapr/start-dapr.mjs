@@ -1,5 +1,6 @@
 // `npm run start:dapr [-- --app-protocol grpc]`: the built example app with a real daprd beside
-// it, like `dapr run`. Builds daprd once if needed (scripts/dapr/install-daprd.mjs). Ctrl-C stops both.
+// it, like `dapr run`, and placement and scheduler (for the example's actor and jobs), like
+// `dapr init`. Builds them once if needed (scripts/dapr/install-daprd.mjs). Ctrl-C stops all.
 //
 // Environment (all optional): APP_API_TOKEN (generated when unset), APP_PORT (3000),
 // APP_GRPC_PORT (50051), DAPR_HTTP_PORT (3500), DAPR_GRPC_PORT (50001), DAPR_APP_ID (orders),
@@ -7,8 +8,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { DAPR_RESOURCES_PATH, startDaprd } from './daprd-process.mjs';
-import { ensureDaprd } from './install-daprd.mjs';
+import { DAPR_RESOURCES_PATH, startDaprd, startPlacement, startScheduler } from './daprd-process.mjs';
+import { ensureDaprBinaries } from './install-daprd.mjs';
 
 const { values: flags } = parseArgs({ options: { 'app-protocol': { type: 'string', default: 'http' } } });
 const appProtocol = flags['app-protocol'];
@@ -41,7 +42,7 @@ const prefixed = (prefix, stream) => (text) => {
   for (const line of text.split('\n')) if (line.trim()) stream.write(`${prefix} ${line}\n`);
 };
 
-const daprdPath = ensureDaprd({ log: prefixed('==', process.stdout) });
+const binaries = ensureDaprBinaries({ log: prefixed('==', process.stdout) });
 
 const app = spawn(process.execPath, ['dist/main.js'], {
   env: { ...process.env, APP_API_TOKEN: token, APP_PORT: String(appPort), APP_GRPC_PORT: String(appGrpcPort), APP_HOST: '127.0.0.1' },
@@ -60,11 +61,13 @@ app.stderr.on('data', prefixed('== APP ==', process.stderr));
 const appExited = new Promise((resolve) => app.on('exit', (code, signal) => resolve(code ?? signal)));
 
 let daprd;
+let controlPlane = [];
 let stopping = false;
 async function stop(exitCode) {
   if (stopping) return;
   stopping = true;
   await daprd?.stop();
+  await Promise.all(controlPlane.map((service) => service.stop()));
   if (app.exitCode === null && app.signalCode === null) app.kill('SIGTERM');
   await appExited;
   process.exit(exitCode);
@@ -95,8 +98,21 @@ while (
 }
 
 try {
+  controlPlane = await Promise.all([
+    startPlacement({ placementPath: binaries.placement, logLevel: 'warn', onOutput: prefixed('== PLACEMENT ==', process.stdout), detached: true }),
+    startScheduler({ schedulerPath: binaries.scheduler, logLevel: 'warn', onOutput: prefixed('== SCHEDULER ==', process.stdout), detached: true }),
+  ]);
+} catch (error) {
+  console.error(`== placement or scheduler did not start: ${error.message}`);
+  await stop(1);
+}
+const [placement, scheduler] = controlPlane;
+
+try {
   daprd = await startDaprd({
-    daprdPath,
+    daprdPath: binaries.daprd,
+    placementAddress: placement.address,
+    schedulerAddress: scheduler.address,
     appId,
     appPort: appProtocol === 'http' ? appPort : appGrpcPort,
     appProtocol,
@@ -122,10 +138,15 @@ console.log(`
 == ready: daprd ${appId} -> the example app over ${appProtocol}, both with the same APP_API_TOKEN${generated ? ' (generated, below)' : ''}
   app    HTTP ${appUrl}   gRPC 127.0.0.1:${appGrpcPort}   (daprd calls the ${appProtocol} one)
   daprd  HTTP ${daprd.httpUrl}   gRPC ${daprd.grpcAddress}   components: ${DAPR_RESOURCES_PATH}
+  placement ${placement.address}   scheduler ${scheduler.address}
 ${generated ? `  APP_API_TOKEN=${token}\n` : ''}
 Through daprd (it adds the token):
   curl -i -X POST ${daprd.httpUrl}/v1.0/invoke/${appId}/method/orders -H 'content-type: application/json' -d '{"item":"tea","quantity":2}'
   curl -i -X POST ${daprd.httpUrl}/v1.0/publish/pubsub/orders -H 'content-type: application/json' -d '{"item":"tea"}'
+  curl -i -X PUT ${daprd.httpUrl}/v1.0/actors/OrderActor/42/method/addItem -H 'content-type: application/json' -d '{"item":"tea"}'${
+    appProtocol === 'http' ? '' : '   (actors: HTTP apps only)'
+  }
+  curl -i -X POST ${daprd.httpUrl}/v1.0-alpha1/jobs/restock -H 'content-type: application/json' -d '{"dueTime":"2s"}'   (then POST /job/restock reaches the app)
 Straight to the app without the token (rejected):
   curl -i -X POST ${appUrl}/orders -H 'content-type: application/json' -d '{"item":"tea"}'
-Ctrl-C stops both.`);
+Ctrl-C stops all.`);

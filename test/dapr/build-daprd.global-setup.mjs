@@ -1,6 +1,6 @@
-import { ensureDaprd } from '../../scripts/dapr/install-daprd.mjs';
+import { ensureDaprBinaries } from '../../scripts/dapr/install-daprd.mjs';
 
 /** Builds daprd before any test starts (once; later runs reuse the cached binary). */
 export default function buildDaprd() {
-  ensureDaprd({ log: (line) => process.stderr.write(`${line}\n`) });
+  ensureDaprBinaries({ log: (line) => process.stderr.write(`${line}\n`) });
 }

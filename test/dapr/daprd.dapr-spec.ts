@@ -1,8 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { INestApplication, INestMicroservice } from '@nestjs/common';
 import { CommunicationProtocolEnum, DaprClient, HttpMethod } from '@dapr/dapr';
-import { startDaprd, type Daprd, type DaprdOptions } from '../../scripts/dapr/daprd-process.mjs';
-import { ensureDaprd } from '../../scripts/dapr/install-daprd.mjs';
+import { DaprAuthStatus } from 'nestjs-dapr-auth';
+import type { Daprd, DaprdOptions } from '../../scripts/dapr/daprd-process.mjs';
 import { startExampleApp } from '../../src/bootstrap.js';
 import { OrdersService } from '../../src/orders.service.js';
 import { startGrpcApp } from '../support/grpc-test-app.js';
@@ -11,6 +10,8 @@ import { httpTestModuleWith } from '../support/http-test-app.js';
 import { freePort } from '../support/ports.js';
 import { findLeak } from '../support/secrets.js';
 import { TOKEN, WRONG_TOKEN } from '../support/tokens.js';
+import { DaprFleet, eventually, recordRequests, type SeenRequest } from './harness.js';
+import { startRecordingGrpcApp } from './recording-app.js';
 
 /**
  * The example app (src/) behind a real daprd built from github.com/dapr/dapr (see
@@ -18,57 +19,10 @@ import { TOKEN, WRONG_TOKEN } from '../support/tokens.js';
  * runs in self-hosted mode on 127.0.0.1, with free ports, and is stopped in afterAll.
  */
 
-const daprdPath = ensureDaprd({ log: () => undefined });
-const running: Daprd[] = [];
-
-async function daprd(options: Omit<DaprdOptions, 'daprdPath'>): Promise<Daprd> {
-  const started = await startDaprd({ daprdPath, ...options });
-  running.push(started);
-  return started;
-}
-
-async function stopAll(): Promise<void> {
-  await Promise.all(running.splice(0).map((sidecar) => sidecar.stop()));
-}
-
-/** Runs `body`; when it fails, the error carries the tail of every running daprd's output. */
-function withDaprdLogs(body: () => Promise<void>): () => Promise<void> {
-  return async () => {
-    try {
-      await body();
-    } catch (error) {
-      const logs = running.map((sidecar) => `--- daprd ${sidecar.appId} (last 40 lines) ---\n${sidecar.logs().split('\n').slice(-40).join('\n')}`);
-      if (error instanceof Error) error.message += `\n${logs.join('\n')}`;
-      throw error;
-    }
-  };
-}
-
-async function eventually<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/** What daprd asked the example app's HTTP server: method, path, status, and whether the right token came with it. */
-interface SeenRequest {
-  method: string;
-  path: string;
-  status: number;
-  withToken: boolean;
-}
-
-function recordRequests(app: INestApplication, seen: SeenRequest[]): void {
-  app.getHttpServer().on('request', (req: IncomingMessage, res: ServerResponse) => {
-    res.on('finish', () =>
-      seen.push({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode, withToken: req.headers['dapr-api-token'] === TOKEN }),
-    );
-  });
-}
+const fleet = new DaprFleet();
+const daprd = (options: Omit<DaprdOptions, 'daprdPath'>) => fleet.daprd(options);
+const stopAll = () => fleet.stopAll();
+const withDaprdLogs = (body: () => Promise<void>) => fleet.withLogs(body);
 
 function invokeOverHttp(sidecar: Daprd, appId: string, body: object) {
   return fetch(`${sidecar.httpUrl}/v1.0/invoke/${appId}/method/orders`, {
@@ -100,7 +54,7 @@ describe.each(['http', 'grpc'] as const)('the example app behind a real daprd (-
   let orders: OrdersService;
   let sidecar: Daprd;
   let appPort: number;
-  const seen: SeenRequest[] = [];
+  let seen: SeenRequest[];
   const delivered = (kind: string, marker: string) =>
     orders.recorded().filter((event) => event.kind === kind && JSON.stringify(event.payload).includes(marker));
 
@@ -109,7 +63,7 @@ describe.each(['http', 'grpc'] as const)('the example app behind a real daprd (-
     const [httpPort, grpcPort] = await Promise.all([freePort(), freePort()]);
     ({ app } = await startExampleApp({ httpPort, grpcPort, metricsPort: false, logger: testLogger() }));
     orders = app.get(OrdersService);
-    recordRequests(app, seen);
+    seen = recordRequests(app, TOKEN);
     appPort = appProtocol === 'http' ? httpPort : grpcPort;
     sidecar = await daprd({ appId: 'orders', appPort, appProtocol, token: TOKEN });
   });
@@ -261,7 +215,7 @@ describe.each(['http', 'grpc'] as const)('the example app behind a real daprd (-
   });
 
   it('never made daprd print a token', () => {
-    for (const sidecarLogs of running.map((sidecar) => sidecar.logs())) expect(findLeak(sidecarLogs)).toBeUndefined();
+    for (const sidecarLogs of fleet.allLogs()) expect(findLeak(sidecarLogs)).toBeUndefined();
   });
 });
 
@@ -274,16 +228,19 @@ describe.each([
   ['grpc', 'AppCallbackHealthCheck/HealthCheck'],
 ] as const)('daprd app health checks on a %s app (probe: %s)', (appProtocol, _probe) => {
   let close: (() => Promise<void>) | undefined;
+  let status: DaprAuthStatus;
 
   async function appWith(exemptTokenlessDaprCalls: boolean): Promise<number> {
     if (appProtocol === 'http') {
       const [, expressPlatform] = HTTP_PLATFORMS[0];
       const { app, baseUrl } = await startHttpApp(httpTestModuleWith({ token: TOKEN, global: true, exemptTokenlessDaprCalls }), expressPlatform);
       close = () => app.close();
+      status = app.get(DaprAuthStatus);
       return Number(new URL(baseUrl).port);
     }
     const { app, address } = await startGrpcApp({ token: TOKEN, exemptTokenlessDaprCalls });
     close = () => (app as INestMicroservice).close();
+    status = app.get(DaprAuthStatus);
     return Number(address.split(':').pop());
   }
 
@@ -299,6 +256,9 @@ describe.each([
       const sidecar = await daprd({ appId: 'health-on', appPort: await appWith(true), appProtocol, token: TOKEN });
       await eventually(() => sidecar.logs().includes('App entered healthy status'), 'daprd to report the app healthy');
       expect(sidecar.logs()).not.toContain('App entered un-healthy status');
+      // The probes passed through the exemption, not with a token.
+      expect(status.decisions.exempt).toBeGreaterThan(0);
+      expect(status.decisions.accepted).toBe(0);
     }),
   );
 
@@ -311,6 +271,32 @@ describe.each([
         appProtocol === 'http' ? /health probe successful: false/g : /App health probe could not complete with error: rpc error: code = Unauthenticated/g;
       await eventually(() => (sidecar.logs().match(failedProbe)?.length ?? 0) >= 3, 'three rejected health probes');
       expect(sidecar.logs()).not.toContain('App entered healthy status');
+    }),
+  );
+});
+
+describe('the gRPC calls daprd makes without the token (a plain gRPC app that records them)', () => {
+  afterAll(() => stopAll());
+
+  it(
+    'sends HealthCheck, ListTopicSubscriptions and ListInputBindings without dapr-api-token, although daprd has APP_API_TOKEN; OnBindingEvent with it',
+    withDaprdLogs(async () => {
+      const port = await freePort();
+      const app = await startRecordingGrpcApp(port);
+      try {
+        const sidecar = await daprd({ appId: 'health-recorded', appPort: port, appProtocol: 'grpc', token: TOKEN });
+        const calls = (target: string) => app.deliveries.filter((delivery) => delivery.target === target);
+        await eventually(() => calls('HealthCheck').length >= 2 && calls('OnBindingEvent cron').length > 0, 'two health probes and a cron event');
+        expect(sidecar.logs()).toContain('App entered healthy status');
+        for (const target of ['HealthCheck', 'ListTopicSubscriptions', 'ListInputBindings']) {
+          expect(calls(target).length).toBeGreaterThan(0);
+          expect(calls(target).every((delivery) => !delivery.withToken)).toBe(true);
+        }
+        expect(calls('OnBindingEvent cron').every((delivery) => delivery.withToken)).toBe(true);
+      } finally {
+        await stopAll();
+        await app.close();
+      }
     }),
   );
 });

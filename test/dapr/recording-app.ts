@@ -76,8 +76,14 @@ export async function startRecordingGrpcApp(port: number): Promise<{ deliveries:
       record(`OnInvoke ${call.request.method}`, call, markerIn(call.request.method));
       callback(null, { contentType: 'application/json', data: { typeUrl: '', value: Buffer.from('{"ok":true}') } });
     },
-    ListTopicSubscriptions: (_call: any, callback: any) => callback(null, { subscriptions: [{ pubsubName: 'pubsub', topic: 'identity' }] }),
-    ListInputBindings: (_call: any, callback: any) => callback(null, { bindings: ['cron'] }),
+    ListTopicSubscriptions: (call: any, callback: any) => {
+      record('ListTopicSubscriptions', call, '');
+      callback(null, { subscriptions: [{ pubsubName: 'pubsub', topic: 'identity' }] });
+    },
+    ListInputBindings: (call: any, callback: any) => {
+      record('ListInputBindings', call, '');
+      callback(null, { bindings: ['cron'] });
+    },
     OnTopicEvent: (call: any, callback: any) => {
       record(`OnTopicEvent ${call.request.topic}`, call, markerIn(call.request.data));
       callback(null, { status: 'SUCCESS' });
@@ -87,7 +93,12 @@ export async function startRecordingGrpcApp(port: number): Promise<{ deliveries:
       callback(null, {});
     },
   });
-  server.addService(v1.AppCallbackHealthCheck.service, { HealthCheck: (_call: any, callback: any) => callback(null, {}) });
+  server.addService(v1.AppCallbackHealthCheck.service, {
+    HealthCheck: (call: any, callback: any) => {
+      record('HealthCheck', call, '');
+      callback(null, {});
+    },
+  });
   server.addService(loaded.test.streaming.Streaming.service, {
     Unary: (call: any, callback: any) => {
       record('Streaming/Unary', call, markerIn(call.request.text));

@@ -1,3 +1,4 @@
+import { createConnection } from 'node:net';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { freePort } from '../support/ports.js';
 import { TOKEN } from '../support/tokens.js';
@@ -15,7 +16,19 @@ describe.each(['http', 'grpc'] as const)('npm run start:dapr -- --app-protocol %
     if (child && child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
   });
 
-  it('starts the example app and daprd, routes calls through daprd, and stops both on SIGINT', async () => {
+  /** Whether a TCP connection to host:port opens (a gRPC server refuses plain HTTP, so fetch cannot tell). */
+  const connects = (address: string) =>
+    new Promise<boolean>((resolve) => {
+      const [host, port] = address.split(':');
+      const socket = createConnection({ host, port: Number(port) });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+
+  it('starts the example app and daprd, routes calls through daprd, and stops them all on SIGINT', async () => {
     const [appPort, appGrpcPort, daprHttpPort, daprGrpcPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     child = spawn(process.execPath, ['scripts/dapr/start-dapr.mjs', '--app-protocol', appProtocol], {
       env: {
@@ -46,6 +59,18 @@ describe.each(['http', 'grpc'] as const)('npm run start:dapr -- --app-protocol %
     const viaDaprd = await order(`http://127.0.0.1:${daprHttpPort}/v1.0/invoke/orders/method/orders`);
     expect(viaDaprd.status).toBe(appProtocol === 'http' ? 201 : 200);
     expect((await order(`http://127.0.0.1:${appPort}/orders`)).status).toBe(401);
+    // placement and scheduler run too: the example's actor answers (HTTP apps host actors).
+    const [, placementAddress, schedulerAddress] = /placement (\S+) {3}scheduler (\S+)/.exec(output) ?? [];
+    expect(await connects(placementAddress)).toBe(true);
+    expect(await connects(schedulerAddress)).toBe(true);
+    if (appProtocol === 'http') {
+      const actor = await fetch(`http://127.0.0.1:${daprHttpPort}/v1.0/actors/OrderActor/42/method/addItem`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: '{"item":"tea"}',
+      });
+      expect(await actor.json()).toEqual({ id: '42', items: ['tea'] });
+    }
 
     // Ctrl-C in a terminal signals the whole foreground process group, not one process.
     process.kill(-child.pid!, 'SIGINT');
@@ -53,5 +78,6 @@ describe.each(['http', 'grpc'] as const)('npm run start:dapr -- --app-protocol %
     expect(output).not.toMatch(/level=fatal/); // daprd is stopped once, not signalled twice
     await expect(fetch(`http://127.0.0.1:${daprHttpPort}/v1.0/healthz`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${appPort}/healthz`)).rejects.toThrow();
+    for (const address of [placementAddress, schedulerAddress]) expect(await connects(address)).toBe(false);
   });
 });

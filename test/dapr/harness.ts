@@ -1,0 +1,98 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { INestApplication } from '@nestjs/common';
+import { startDaprd, startPlacement, startScheduler, type Daprd, type DaprControlPlaneService, type DaprdOptions } from '../../scripts/dapr/daprd-process.mjs';
+import { ensureDaprBinaries } from '../../scripts/dapr/install-daprd.mjs';
+
+/**
+ * What the daprd suites share: the binaries of one Dapr release, a fleet that starts and stops
+ * daprd, placement and scheduler and shows their logs when a test fails, and a recorder of what
+ * reached an app's HTTP server.
+ */
+
+/** daprd, placement and scheduler built from one github.com/dapr/dapr release (scripts/dapr/install-daprd.mjs). */
+export const daprBinaries = ensureDaprBinaries({ log: () => undefined });
+
+/** Polls `probe` every 200 ms until it returns something truthy. */
+export async function eventually<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 15000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+type DaprProcess = Pick<Daprd, 'logs' | 'stop'> & { label: string };
+
+/** The Dapr processes one suite started: stopped together, their logs attached to a failing test. */
+export class DaprFleet {
+  private readonly running: DaprProcess[] = [];
+  /** Every process ever started, stopped ones included (their logs stay readable). */
+  private readonly started: DaprProcess[] = [];
+
+  private track(proc: DaprProcess): void {
+    this.running.push(proc);
+    this.started.push(proc);
+  }
+
+  async daprd(options: Omit<DaprdOptions, 'daprdPath'>): Promise<Daprd> {
+    const started = await startDaprd({ daprdPath: daprBinaries.daprd, ...options });
+    this.track({ label: `daprd ${started.appId}`, logs: started.logs, stop: started.stop });
+    return started;
+  }
+
+  /** placement and scheduler, for actors, reminders and jobs. */
+  async controlPlane(): Promise<{ placementAddress: string; schedulerAddress: string; scheduler: DaprControlPlaneService }> {
+    const [placement, scheduler] = await Promise.all([
+      startPlacement({ placementPath: daprBinaries.placement }),
+      startScheduler({ schedulerPath: daprBinaries.scheduler }),
+    ]);
+    for (const service of [placement, scheduler]) this.track({ label: service.name, logs: service.logs, stop: service.stop });
+    return { placementAddress: placement.address, schedulerAddress: scheduler.address, scheduler };
+  }
+
+  /** Everything every process started so far printed, one string each (for the leak check). */
+  allLogs(): string[] {
+    return this.started.map((proc) => proc.logs());
+  }
+
+  async stopAll(): Promise<void> {
+    // daprd first: it is placement's and scheduler's client.
+    const daprds = this.running.filter((proc) => proc.label.startsWith('daprd'));
+    await Promise.all(daprds.map((proc) => proc.stop()));
+    await Promise.all(this.running.splice(0).map((proc) => proc.stop()));
+  }
+
+  /** Runs `body`; when it fails, the error carries the tail of every running process's output. */
+  withLogs(body: () => Promise<void>): () => Promise<void> {
+    return async () => {
+      try {
+        await body();
+      } catch (error) {
+        const logs = this.running.map((proc) => `--- ${proc.label} (last 40 lines) ---\n${proc.logs().split('\n').slice(-40).join('\n')}`);
+        if (error instanceof Error) error.message += `\n${logs.join('\n')}`;
+        throw error;
+      }
+    };
+  }
+}
+
+/** What reached an app's HTTP server: method, path, status, and whether `token` came with it. */
+export interface SeenRequest {
+  method: string;
+  path: string;
+  status: number;
+  withToken: boolean;
+}
+
+/** Records every request the app's HTTP server answers, with whether it carried `token`. */
+export function recordRequests(app: INestApplication, token: string): SeenRequest[] {
+  const seen: SeenRequest[] = [];
+  app.getHttpServer().on('request', (req: IncomingMessage, res: ServerResponse) => {
+    res.on('finish', () =>
+      seen.push({ method: req.method ?? '', path: req.url ?? '', status: res.statusCode, withToken: req.headers['dapr-api-token'] === token }),
+    );
+  });
+  return seen;
+}
