@@ -13,3 +13,4 @@ export interface DaprBinaries {
 }
 export declare function ensureDaprd(options?: { log?: (line: string) => void }): string;
 export declare function ensureDaprBinaries(options?: { log?: (line: string) => void }): DaprBinaries;
+export declare function isAtLeast(version: string, minimum: string): boolean;

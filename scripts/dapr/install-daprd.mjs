@@ -48,6 +48,14 @@ export const SUBSTITUTED_DEPENDENCIES = {
   'v1.16.2': { 'github.com/dapr/components-contrib': 'v1.16.1' }, // v1.16.3 refused
 };
 
+/** Whether daprd `version` is at least `minimum` (both `vX.Y.Z`). */
+export function isAtLeast(version, minimum) {
+  const parts = (text) => text.replace(/^v/, '').split(/[.-]/).slice(0, 3).map(Number);
+  const [a, b] = [parts(version), parts(minimum)];
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
+  return true;
+}
+
 /** The commands built, each from `./cmd/<name>` of the same module. */
 const COMMANDS = ['daprd', 'placement', 'scheduler'];
 

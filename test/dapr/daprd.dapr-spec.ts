@@ -2,6 +2,7 @@ import type { INestApplication, INestMicroservice } from '@nestjs/common';
 import { CommunicationProtocolEnum, DaprClient, HttpMethod } from '@dapr/dapr';
 import { DaprAuthStatus } from 'nestjs-dapr-auth';
 import type { Daprd, DaprdOptions } from '../../scripts/dapr/daprd-process.mjs';
+import { DAPR_VERSION, isAtLeast, MIN_DAPR_VERSION } from '../../scripts/dapr/install-daprd.mjs';
 import { startExampleApp } from '../../src/bootstrap.js';
 import { OrdersService } from '../../src/orders.service.js';
 import { startGrpcApp } from '../support/grpc-test-app.js';
@@ -275,11 +276,16 @@ describe.each([
   );
 });
 
-describe('the gRPC calls daprd makes without the token (a plain gRPC app that records them)', () => {
+describe(`the gRPC calls daprd ${DAPR_VERSION} makes without the token (a plain gRPC app that records them)`, () => {
   afterAll(() => stopAll());
+  // dapr/dapr#9142: before v1.16.2, pub/sub, binding and job callbacks came without the token too.
+  // (`DAPRD_VERSION=v1.16.0 npm run test:dapr -- -t "makes without the token"` shows it.)
+  const callbacksCarryToken = isAtLeast(DAPR_VERSION, MIN_DAPR_VERSION);
 
   it(
-    'sends HealthCheck, ListTopicSubscriptions and ListInputBindings without dapr-api-token, although daprd has APP_API_TOKEN; OnBindingEvent with it',
+    `sends HealthCheck, ListTopicSubscriptions and ListInputBindings without dapr-api-token, although daprd has APP_API_TOKEN; OnTopicEvent and OnBindingEvent ${
+      callbacksCarryToken ? 'with it' : 'without it too (older than v1.16.2)'
+    }`,
     withDaprdLogs(async () => {
       const port = await freePort();
       const app = await startRecordingGrpcApp(port);
@@ -287,12 +293,21 @@ describe('the gRPC calls daprd makes without the token (a plain gRPC app that re
         const sidecar = await daprd({ appId: 'health-recorded', appPort: port, appProtocol: 'grpc', token: TOKEN });
         const calls = (target: string) => app.deliveries.filter((delivery) => delivery.target === target);
         await eventually(() => calls('HealthCheck').length >= 2 && calls('OnBindingEvent cron').length > 0, 'two health probes and a cron event');
+        const published = await fetch(`${sidecar.httpUrl}/v1.0/publish/pubsub/identity`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"marker":"marker-health"}',
+        });
+        expect(published.status).toBe(204);
+        await eventually(() => calls('OnTopicEvent identity').length > 0, 'the pub/sub message');
         expect(sidecar.logs()).toContain('App entered healthy status');
         for (const target of ['HealthCheck', 'ListTopicSubscriptions', 'ListInputBindings']) {
           expect(calls(target).length).toBeGreaterThan(0);
           expect(calls(target).every((delivery) => !delivery.withToken)).toBe(true);
         }
-        expect(calls('OnBindingEvent cron').every((delivery) => delivery.withToken)).toBe(true);
+        for (const target of ['OnBindingEvent cron', 'OnTopicEvent identity']) {
+          expect(calls(target).every((delivery) => delivery.withToken === callbacksCarryToken)).toBe(true);
+        }
       } finally {
         await stopAll();
         await app.close();

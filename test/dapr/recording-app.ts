@@ -108,5 +108,17 @@ export async function startRecordingGrpcApp(port: number): Promise<{ deliveries:
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
   );
-  return { deliveries, close: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };
+  // tryShutdown waits for every open call; a connection daprd left behind must not hold a test up.
+  const close = () =>
+    new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 2000);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  return { deliveries, close };
 }
