@@ -314,4 +314,21 @@ describe(`the gRPC calls daprd ${DAPR_VERSION} makes without the token (a plain 
       }
     }),
   );
+
+  it(
+    'sends no token at all when daprd was started without APP_API_TOKEN',
+    withDaprdLogs(async () => {
+      const port = await freePort();
+      const app = await startRecordingGrpcApp(port);
+      try {
+        await daprd({ appId: 'no-token', appPort: port, appProtocol: 'grpc', token: undefined });
+        await eventually(() => app.deliveries.some((delivery) => delivery.target === 'OnBindingEvent cron'), 'a cron event');
+        expect(app.deliveries.length).toBeGreaterThan(0);
+        expect(app.deliveries.filter((delivery) => delivery.withToken)).toEqual([]);
+      } finally {
+        await stopAll();
+        await app.close();
+      }
+    }),
+  );
 });
