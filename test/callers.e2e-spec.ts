@@ -61,7 +61,11 @@ class CallersGrpcController {
   }
 }
 
-@Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true })], controllers: [CallersController, CallersGrpcController] })
+// Every rejection logged (rejectionLogLimit: false): the log assertions come after many rejections.
+@Module({
+  imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true, rejectionLogLimit: false })],
+  controllers: [CallersController, CallersGrpcController],
+})
 class CallersModule {}
 
 const withToken = (headers: Record<string, string | string[]>) => ({ 'dapr-api-token': TOKEN, ...headers });

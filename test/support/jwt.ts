@@ -81,5 +81,9 @@ export class ClaimsGrpcController {
 export function jwtTestModule(options: DaprAuthModuleOptions): DynamicModule {
   @Module({})
   class JwtTestModule {}
-  return { module: JwtTestModule, imports: [DaprAuthModule.forRoot({ ...options, global: true })], controllers: [ClaimsController, ClaimsGrpcController] };
+  return {
+    module: JwtTestModule,
+    imports: [DaprAuthModule.forRoot({ rejectionLogLimit: false, ...options, global: true })],
+    controllers: [ClaimsController, ClaimsGrpcController],
+  };
 }

@@ -98,6 +98,8 @@ export const DAPR_DECISION_RECORDER = 'DAPR_AUTH:DECISION_RECORDER';
 
 /** Injection token of the report-only monitor (null unless `mode: 'report'`). Internal. */
 export const DAPR_REPORT_ONLY_MONITOR = 'DAPR_AUTH:REPORT_ONLY_MONITOR';
+/** Injection token of the module's {@link RejectionLog} (the rejection log's rate limit), shared by its guards. */
+export const DAPR_REJECTION_LOG = 'DAPR_AUTH:REJECTION_LOG';
 
 /** Injection token of the JWT verifier (null without the `jwt` option). */
 export const DAPR_JWT_VERIFIER = 'DAPR_AUTH:JWT_VERIFIER';

@@ -1,5 +1,6 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DaprAuthGuard } from './dapr-auth.guard.js';
+import type { HandlerAccess } from './handler-access.js';
 
 /**
  * DaprAuthGuard as `global: true` registers it (`APP_GUARD`). It leaves every handler that has a
@@ -9,7 +10,7 @@ import { DaprAuthGuard } from './dapr-auth.guard.js';
  */
 @Injectable()
 export class DaprAuthGlobalGuard extends DaprAuthGuard {
-  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    return this.handlerAccess(context).routeGuarded ? true : super.canActivate(context);
+  protected override leavesToRouteGuard(access: HandlerAccess): boolean {
+    return access.routeGuarded;
   }
 }

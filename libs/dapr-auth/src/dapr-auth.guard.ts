@@ -4,6 +4,7 @@ import {
   DAPR_AUTH_RESOLVED_OPTIONS,
   DAPR_DECISION_RECORDER,
   DAPR_JWT_VERIFIER,
+  DAPR_REJECTION_LOG,
   DAPR_REPORT_ONLY_MONITOR,
   DAPR_TOKEN_SOURCE,
   DAPR_TRANSPORT_ADAPTERS,
@@ -18,6 +19,7 @@ import type { JwtFailure } from './jwt/jwt-rejection.js';
 import { rememberClaims } from './jwt/verified-claims.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { type DecisionRecorder, NO_RECORDER, type TokenGeneration } from './metrics/decision-recorder.js';
+import { RejectionLog } from './rejection-log.js';
 import type { ReportOnlyMonitor } from './report-only-monitor.js';
 import { TokenVerifier } from './tokens/token-verifier.js';
 import type { TransportAdapter } from './transports/transport-adapter.js';
@@ -46,8 +48,8 @@ export class DaprAuthGuard implements CanActivate {
   protected readonly logger = new Logger('DaprAuthGuard');
   protected readonly verifier: TokenVerifier;
   private readonly hasTokenSource: boolean;
-  /** {@link HandlerAccess} per class and handler, see {@link DaprAuthGuard.handlerAccess}. */
-  private readonly accessCache = new WeakMap<object, WeakMap<object, HandlerAccess>>();
+  /** {@link HandlerAccess} per handler and class, see {@link DaprAuthGuard.handlerAccess}. */
+  private readonly accessCache = new WeakMap<object, CachedAccess>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -57,6 +59,7 @@ export class DaprAuthGuard implements CanActivate {
     @Optional() @Inject(DAPR_JWT_VERIFIER) protected readonly jwt: JwtVerifier | null = null,
     @Optional() @Inject(DAPR_REPORT_ONLY_MONITOR) private readonly reportOnly: ReportOnlyMonitor | null = null,
     @Optional() @Inject(DAPR_DECISION_RECORDER) private readonly recorder: DecisionRecorder = NO_RECORDER,
+    @Optional() @Inject(DAPR_REJECTION_LOG) private readonly rejectionLog: RejectionLog | null = null,
   ) {
     if (!options || !adapters) {
       throw new Error('DaprAuthGuard needs DaprAuthModule: add DaprAuthModule.forRoot() or forRootAsync() to the imports of your root module.');
@@ -64,31 +67,41 @@ export class DaprAuthGuard implements CanActivate {
     this.verifier = new TokenVerifier(tokenSource ?? undefined, options.maxTokenLength, jwt !== null);
     this.hasTokenSource = tokenSource !== null && tokenSource !== undefined;
     this.recorder ??= NO_RECORDER;
+    // Without the module's shared one (a guard built by hand), a limit of its own.
+    this.rejectionLog ??= new RejectionLog(this.logger, options.logRejections, options.rejectionLogLimit);
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    // Read once per request and handed down: the exemption and the caller step both need it.
+    const access = this.handlerAccess(context);
+    if (this.leavesToRouteGuard(access)) return true;
     const adapter = this.adapterFor(context);
-    if (this.isExempt(context, adapter)) {
-      this.recorder.decision(adapter.transport, this.isPublic(context) ? 'public' : 'exempt');
+    if (this.isExempt(context, adapter, access)) {
+      this.recorder.decision(adapter.transport, access.access === 'public' ? 'public' : 'exempt');
       return true;
     }
     const presented = this.extractToken(context, adapter);
     const reason = this.verifier.verify(presented);
-    if (reason !== undefined) return this.reject(context, adapter, reason);
+    if (reason !== undefined) {
+      // Thrown here, not deeper: each frame a throw unwinds costs (bench/history.md).
+      const refusal = this.reject(context, adapter, reason);
+      if (refusal instanceof Error) throw refusal;
+      return refusal;
+    }
     // Which accepted token matched: the first is the current one, others are in a rotation's grace period.
     const generation = this.verifier.lastMatch > 0 ? 'previous' : 'current';
-    if (this.jwt === null) return this.checkCaller(context, adapter, generation);
+    if (this.jwt === null) return this.checkCaller(context, adapter, generation, undefined, access);
     // The format check passed, so this is one well-formed string.
     const token = (Array.isArray(presented) ? presented[0] : presented) as string;
     const cached = this.jwt.cached(token);
     if (cached !== undefined) {
       rememberClaims(context, cached.claims);
-      return this.checkCaller(context, adapter, this.hasTokenSource ? generation : 'jwt', cached.kid);
+      return this.checkCaller(context, adapter, this.hasTokenSource ? generation : 'jwt', cached.kid, access);
     }
     return this.jwt.verify(token).then((outcome: JwtOutcome) => {
-      if (!outcome.ok) return this.reject(context, adapter, `jwt:${outcome.failure}`);
+      if (!outcome.ok) return refused(this.reject(context, adapter, `jwt:${outcome.failure}`));
       rememberClaims(context, outcome.verified.claims);
-      return this.checkCaller(context, adapter, this.hasTokenSource ? generation : 'jwt', outcome.verified.kid);
+      return this.checkCaller(context, adapter, this.hasTokenSource ? generation : 'jwt', outcome.verified.kid, access);
     });
   }
 
@@ -103,18 +116,18 @@ export class DaprAuthGuard implements CanActivate {
     adapter: TransportAdapter,
     generation: TokenGeneration = 'current',
     kid?: string,
+    access: HandlerAccess = this.handlerAccess(context),
   ): boolean | Promise<boolean> {
-    const access = this.handlerAccess(context);
     const allowed = access.callers ?? this.options.callers;
     if (allowed === undefined) {
       if (access.wantsCaller) rememberCaller(context, adapter);
       return this.accept(adapter, generation, kid);
     }
     const caller = readCaller(adapter.readCaller(context));
-    if (typeof caller === 'string') return this.reject(context, adapter, caller, 'forbidden');
+    if (typeof caller === 'string') return refused(this.reject(context, adapter, caller, 'forbidden'));
     // Remembered before the verdict: in report-only mode the handler runs and can see who called.
     rememberCaller(context, caller);
-    if (!isAllowed(caller, allowed)) return this.reject(context, adapter, 'caller-not-allowed', 'forbidden', caller);
+    if (!isAllowed(caller, allowed)) return refused(this.reject(context, adapter, 'caller-not-allowed', 'forbidden', caller));
     return this.accept(adapter, generation, kid);
   }
 
@@ -125,13 +138,17 @@ export class DaprAuthGuard implements CanActivate {
     return true;
   }
 
+  /**
+   * The one place a request is refused: logged, recorded, then (unless in report-only mode) shaped
+   * by the transport adapter. Returns the exception for the caller to throw, or what to return.
+   */
   private reject(
     context: ExecutionContext,
     adapter: TransportAdapter,
     reason: RejectionReason,
     kind: RejectionKind = 'unauthenticated',
     caller?: DaprCallerIdentity,
-  ): boolean | Promise<boolean> {
+  ): Error | boolean | Promise<boolean> {
     this.logRejection(context, adapter, reason, caller);
     this.recorder.decision(adapter.transport, 'rejected', reason);
     if (this.reportOnly !== null) {
@@ -143,8 +160,16 @@ export class DaprAuthGuard implements CanActivate {
   }
 
   /** Whether the request skips the check: `@DaprPublic()`, or a call daprd sends without a token. */
-  protected isExempt(context: ExecutionContext, adapter: TransportAdapter): boolean {
-    return this.isPublic(context) || (this.options.exemptTokenlessDaprCalls && adapter.isTokenlessDaprCall(context));
+  protected isExempt(context: ExecutionContext, adapter: TransportAdapter, access: HandlerAccess = this.handlerAccess(context)): boolean {
+    return access.access === 'public' || (this.options.exemptTokenlessDaprCalls && adapter.isTokenlessDaprCall(context));
+  }
+
+  /**
+   * Whether this guard leaves the handler to another DaprAuthGuard: never for this one. The global
+   * guard (`global: true`) leaves route-guarded handlers to their route guard.
+   */
+  protected leavesToRouteGuard(_access: HandlerAccess): boolean {
+    return false;
   }
 
   /** The presented token value(s). Override to read it from somewhere else. */
@@ -152,10 +177,13 @@ export class DaprAuthGuard implements CanActivate {
     return adapter.extractToken(context);
   }
 
-  /** Logs a rejection: transport, target and reason (and a refused caller's app id, not a secret), never the token. */
+  /**
+   * Logs a rejection: transport, target and reason (and a refused caller's app id, not a secret),
+   * never the token. Past `rejectionLogLimit` in a window, only counted, for one summary line.
+   */
   protected logRejection(context: ExecutionContext, adapter: TransportAdapter, reason: RejectionReason, caller?: DaprCallerIdentity): void {
     const level = this.options.logRejections;
-    if (level === false) return;
+    if (level === false || !this.rejectionLog!.admit(adapter.transport, reason)) return;
     const verdict = this.reportOnly === null ? 'Rejected' : 'Would reject (report-only mode: let through)';
     this.logger[level](`${verdict} ${adapter.transport} ${adapter.describeTarget(context)}: ${describeReason(reason, caller)}`);
   }
@@ -166,10 +194,6 @@ export class DaprAuthGuard implements CanActivate {
     return this.adapters[this.adapters.length - 1];
   }
 
-  private isPublic(context: ExecutionContext): boolean {
-    return this.handlerAccess(context).access === 'public';
-  }
-
   /**
    * How the handler is covered (see {@link readHandlerAccess}): the method's decorators win over
    * the class's, and naming the guard counts as `@DaprProtected()`. Read once per class and
@@ -178,12 +202,32 @@ export class DaprAuthGuard implements CanActivate {
   protected handlerAccess(context: ExecutionContext): HandlerAccess {
     const handler = context.getHandler();
     const controller = context.getClass();
-    let byHandler = this.accessCache.get(controller);
-    if (byHandler === undefined) this.accessCache.set(controller, (byHandler = new WeakMap()));
-    let access = byHandler.get(handler);
-    if (access === undefined) byHandler.set(handler, (access = readHandlerAccess(handler, controller)));
+    // One lookup by handler; a handler inherited by several classes keeps the others aside.
+    const cached = this.accessCache.get(handler);
+    if (cached !== undefined && cached.controller === controller) return cached.access;
+    if (cached === undefined) {
+      const access = readHandlerAccess(handler, controller);
+      this.accessCache.set(handler, { controller, access });
+      return access;
+    }
+    cached.others ??= new WeakMap();
+    let access = cached.others.get(controller);
+    if (access === undefined) cached.others.set(controller, (access = readHandlerAccess(handler, controller)));
     return access;
   }
+}
+
+/** A handler's access for the first class it was seen with, and for any other class inheriting it. */
+interface CachedAccess {
+  readonly controller: object;
+  readonly access: HandlerAccess;
+  others?: WeakMap<object, HandlerAccess>;
+}
+
+/** Throws a refusal that is an exception, returns any other. */
+function refused(refusal: Error | boolean | Promise<boolean>): boolean | Promise<boolean> {
+  if (refusal instanceof Error) throw refusal;
+  return refusal;
 }
 
 /** Why a request was refused: a token check, a JWT check (`jwt:<failure>`), or the caller check. Logged, never sent to the caller. */

@@ -6,6 +6,7 @@ import {
   DAPR_AUTH_RESOLVED_OPTIONS,
   DAPR_JWT_VERIFIER,
   DAPR_DECISION_RECORDER,
+  DAPR_REJECTION_LOG,
   DAPR_REPORT_ONLY_MONITOR,
   DAPR_TOKEN_SOURCE,
   DAPR_TRANSPORT_ADAPTERS,
@@ -21,6 +22,7 @@ import { listHandlers } from './handler-inventory.js';
 import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './start-up-coverage.js';
 import { DaprAuthHealthIndicator } from './dapr-auth.health.js';
 import { combineRecorders, DaprAuthStatus } from './dapr-auth.status.js';
+import { RejectionLog } from './rejection-log.js';
 import { ReportOnlyMonitor } from './report-only-monitor.js';
 import { describeSetup } from './start-up-summary.js';
 
@@ -97,6 +99,11 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
       inject: [DAPR_AUTH_RESOLVED_OPTIONS],
       useFactory: (options: ResolvedDaprAuthOptions) => (options.mode === 'report' ? new ReportOnlyMonitor(logger) : null),
     },
+    {
+      provide: DAPR_REJECTION_LOG,
+      inject: [DAPR_AUTH_RESOLVED_OPTIONS],
+      useFactory: (options: ResolvedDaprAuthOptions) => new RejectionLog(new Logger('DaprAuthGuard'), options.logRejections, options.rejectionLogLimit),
+    },
     DaprAuthGuard,
     // A provider of its own that needs nothing request-scoped, so it always runs at start-up (the
     // module class itself would be request-scoped too, and never built, with such options).
@@ -109,6 +116,7 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
     DAPR_TRANSPORT_ADAPTERS,
     DAPR_JWT_VERIFIER,
     DAPR_REPORT_ONLY_MONITOR,
+    DAPR_REJECTION_LOG,
     DAPR_DECISION_RECORDER,
     DaprAuthStatus,
     DaprAuthHealthIndicator,
@@ -124,6 +132,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     @Inject(DAPR_TOKEN_SOURCE) private readonly tokenSource: DaprTokenSource | null,
     @Inject(DAPR_AUTH_GLOBAL_GUARD) isGlobalGuard: boolean,
     @Inject(DAPR_REPORT_ONLY_MONITOR) private readonly reportOnly: ReportOnlyMonitor | null,
+    @Inject(DAPR_REJECTION_LOG) private readonly rejectionLog: RejectionLog,
     private readonly status: DaprAuthStatus,
     guard: DaprAuthGuard,
     discovery: DiscoveryService,
@@ -166,6 +175,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
   async onApplicationShutdown(): Promise<void> {
     this.unguardMessageHandlers();
     this.reportOnly?.stop();
+    this.rejectionLog.flush();
     this.status.stop();
     await this.tokenSource?.close?.();
   }

@@ -38,6 +38,12 @@ describe('resolveDaprAuthOptions', () => {
     expect(resolveDaprAuthOptions({ tokenEnvVar: ['A', 'B', 'C'] }, { A: GOOD, C: `${GOOD}c` }).tokenSource?.getTokens()).toEqual([GOOD, `${GOOD}c`]);
   });
 
+  it('limits the rejection log to 10 lines per 10 s by default; false turns the limit off', () => {
+    expect(resolveDaprAuthOptions({ token: GOOD }, {}).rejectionLogLimit).toEqual({ lines: 10, windowMs: 10_000 });
+    expect(resolveDaprAuthOptions({ token: GOOD, rejectionLogLimit: { lines: 3 } }, {}).rejectionLogLimit).toEqual({ lines: 3, windowMs: 10_000 });
+    expect(resolveDaprAuthOptions({ token: GOOD, rejectionLogLimit: false }, {}).rejectionLogLimit).toBeUndefined();
+  });
+
   it('returns the same snapshot array on every call (the guard builds its token set once)', () => {
     const source = resolveDaprAuthOptions({ token: GOOD }, {}).tokenSource!;
     expect(source.getTokens()).toBe(source.getTokens());
@@ -64,6 +70,19 @@ describe('resolveDaprAuthOptions', () => {
     ['a relative healthCheckPath', { token: GOOD, healthCheckPath: 'healthz' }, {}, /healthCheckPath.*start/],
     ['an unknown log level', { token: GOOD, logRejections: 'loud' }, {}, /logRejections/],
     ['a bad maxTokenLength', { token: GOOD, maxTokenLength: 0 }, {}, /maxTokenLength/],
+    [
+      'rejectionLogLimit: true',
+      { token: GOOD, rejectionLogLimit: true },
+      {},
+      /option `rejectionLogLimit` must be false or \{ lines, windowMs \}, got boolean true/,
+    ],
+    ['rejectionLogLimit with 0 lines', { token: GOOD, rejectionLogLimit: { lines: 0 } }, {}, /option `rejectionLogLimit\.lines` must be/],
+    [
+      'rejectionLogLimit with a 10 ms window',
+      { token: GOOD, rejectionLogLimit: { windowMs: 10 } },
+      {},
+      /`rejectionLogLimit\.windowMs` must be a number of milliseconds from 100/,
+    ],
     ['a non-function extractToken', { token: GOOD, extractToken: 'header' }, {}, /extractToken/],
     ['options that are not an object', 'token', {}, /options must be an object/],
     ['tokenFile and token together', { tokenFile: '/x', token: GOOD }, {}, /`token` and `tokenFile`.*keep one/],

@@ -80,6 +80,14 @@ export interface DaprAuthModuleOptions {
    * never the token), or `false` to not log them. Default `'warn'`.
    */
   logRejections?: LogLevel | false;
+  /**
+   * How many rejection lines are logged one by one at most per window: `{ lines: 10, windowMs: 10000 }`
+   * by default. Past that, rejections are only counted, and one summary line at the end of the
+   * window says how many were not logged one by one, by transport and reason: a flood of bad
+   * tokens costs counting, not logging, and the log still shows that it happened. `false` logs
+   * every rejection.
+   */
+  rejectionLogLimit?: DaprRejectionLogLimit | false;
   /** Longest token accepted, configured or presented, in characters. Default 4096. */
   maxTokenLength?: number;
   /**
@@ -137,6 +145,14 @@ export interface DaprAuthModuleExtras {
 }
 
 /** The options after validation, with every default applied. */
+/** {@link DaprAuthModuleOptions.rejectionLogLimit}. */
+export interface DaprRejectionLogLimit {
+  /** Lines logged one by one per window (at least 1). Default 10. */
+  lines?: number;
+  /** The window, in milliseconds (at least 100). Default 10000. */
+  windowMs?: number;
+}
+
 export interface ResolvedDaprAuthOptions {
   /** Source of the accepted tokens; `undefined` only when `allowUnconfigured` let the app start without one. */
   readonly tokenSource: DaprTokenSource | undefined;
@@ -148,6 +164,8 @@ export interface ResolvedDaprAuthOptions {
   readonly extractToken: ((context: ExecutionContext) => PresentedToken) | undefined;
   /** {@link DaprAuthModuleOptions.logRejections}, default `'warn'`. */
   readonly logRejections: LogLevel | false;
+  /** {@link DaprAuthModuleOptions.rejectionLogLimit}, default `{ lines: 10, windowMs: 10000 }`; `undefined`: no limit. */
+  readonly rejectionLogLimit: Readonly<Required<DaprRejectionLogLimit>> | undefined;
   /** {@link DaprAuthModuleOptions.maxTokenLength}, default 4096. */
   readonly maxTokenLength: number;
   /** {@link DaprAuthModuleOptions.jwt}, validated; `undefined` without it. */
@@ -180,6 +198,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>(
   'exemptTokenlessDaprCalls',
   'extractToken',
   'logRejections',
+  'rejectionLogLimit',
   'maxTokenLength',
   'jwt',
   'unprotected',
@@ -272,6 +291,17 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
   const logRejections = options.logRejections ?? 'warn';
   if (logRejections !== false && !LOG_LEVELS.includes(logRejections)) {
     check.fail('logRejections', logRejections, `false or one of ${LOG_LEVELS.join(', ')}`);
+  }
+  let rejectionLogLimit: Readonly<Required<DaprRejectionLogLimit>> | undefined;
+  if (options.rejectionLogLimit !== false) {
+    const limit = options.rejectionLogLimit ?? {};
+    if (typeof limit !== 'object' || limit === null || Array.isArray(limit)) {
+      check.fail('rejectionLogLimit', limit, 'false or { lines, windowMs }');
+    }
+    rejectionLogLimit = Object.freeze({
+      lines: check.integer('rejectionLogLimit.lines', limit.lines, 10, 1),
+      windowMs: check.milliseconds('rejectionLogLimit.windowMs', limit.windowMs, 10_000, 100),
+    });
   }
   if (options.extractToken !== undefined && typeof options.extractToken !== 'function') {
     check.fail('extractToken', options.extractToken, 'a function (context) => string | string[] | undefined');
@@ -368,6 +398,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
     exemptTokenlessDaprCalls,
     extractToken: options.extractToken,
     logRejections,
+    rejectionLogLimit,
     maxTokenLength,
     jwt,
     unprotected,

@@ -36,10 +36,13 @@ export class TokenVerifier {
       value = value[0];
     }
     if (value === undefined || value === null || value === '') return 'missing';
-    if (typeof value !== 'string' || !isWellFormedToken(value, this.maxTokenLength)) return 'malformed';
-    if (this.source === undefined) return undefined;
+    if (typeof value !== 'string') return 'malformed';
+    if (this.source === undefined) return isWellFormedToken(value, this.maxTokenLength) ? undefined : 'malformed';
+    // Compared first: a token equal to an accepted one is well-formed, so only a mismatch needs the
+    // format check, to tell the log whether it was malformed.
     this.lastMatch = this.currentTokenSet().matchIndex(value);
-    return this.lastMatch >= 0 ? undefined : 'mismatch';
+    if (this.lastMatch >= 0) return undefined;
+    return isWellFormedToken(value, this.maxTokenLength) ? 'mismatch' : 'malformed';
   }
 
   private currentTokenSet(): TokenSet {

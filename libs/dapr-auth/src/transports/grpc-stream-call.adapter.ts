@@ -52,14 +52,14 @@ export class GrpcStreamCallTransportAdapter implements TransportAdapter {
     return readCallerMetadata(call.metadata, call);
   }
 
-  reject(context: ExecutionContext, kind: RejectionKind): Promise<boolean> {
+  reject(context: ExecutionContext, kind: RejectionKind): Error | Promise<boolean> {
     const callback = context.getArgByIndex<UnaryCallback | undefined>(1);
     if (typeof callback === 'function') {
       callback(rejectionStatus(kind), null);
     } else {
       context.getArgByIndex<GrpcCallLike>(0).emit?.('error', rejectionStatus(kind));
     }
-    if (hasRejectionFilter(context.getHandler())) throw withoutStackTrace(() => new StreamCallRejection());
+    if (hasRejectionFilter(context.getHandler())) return withoutStackTrace(() => new StreamCallRejection());
     // A new promise each time: one shared pending promise would keep every waiter alive.
     return new Promise<boolean>(() => undefined);
   }

@@ -9,7 +9,7 @@ import {
   readTokenMetadata,
   type GrpcMetadataLike,
 } from './grpc-call.js';
-import { withoutStackTrace } from './stackless.js';
+import { rejectionMaker } from './stackless.js';
 import type { TransportAdapter } from './transport-adapter.js';
 
 /** The `RpcException` class of the app's own `@nestjs/microservices` (an optional peer). */
@@ -23,7 +23,14 @@ export type RpcExceptionClass = new (error: string | object) => Error;
 export class GrpcTransportAdapter implements TransportAdapter {
   readonly transport = 'gRPC';
 
-  constructor(private readonly RpcException: RpcExceptionClass) {}
+  private readonly rejections: Record<RejectionKind, () => Error>;
+
+  constructor(RpcException: RpcExceptionClass) {
+    this.rejections = {
+      unauthenticated: rejectionMaker(() => new RpcException({ ...GRPC_REJECTION.unauthenticated })),
+      forbidden: rejectionMaker(() => new RpcException({ ...GRPC_REJECTION.forbidden })),
+    };
+  }
 
   supports(context: ExecutionContext): boolean {
     return context.getType() === 'rpc' && isGrpcMetadata(context.getArgByIndex(1));
@@ -45,7 +52,7 @@ export class GrpcTransportAdapter implements TransportAdapter {
     return grpcMethodPath(context.getArgByIndex(2));
   }
 
-  reject(_context: ExecutionContext, kind: RejectionKind): false {
-    throw withoutStackTrace(() => new this.RpcException({ ...GRPC_REJECTION[kind] }));
+  reject(_context: ExecutionContext, kind: RejectionKind): Error {
+    return this.rejections[kind]();
   }
 }

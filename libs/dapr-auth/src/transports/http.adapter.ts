@@ -1,7 +1,7 @@
 import { type ExecutionContext, ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { DAPR_API_TOKEN_HEADER, DAPR_CALLER_APP_ID_HEADER, DAPR_CALLER_NAMESPACE_HEADER } from '../dapr-auth.constants.js';
 import type { PresentedCaller, PresentedToken, RejectionKind } from '../pipeline.types.js';
-import { withoutStackTrace } from './stackless.js';
+import { rejectionMaker } from './stackless.js';
 import type { TransportAdapter } from './transport-adapter.js';
 
 /** The parts of an Express or Fastify request the adapter reads. */
@@ -63,9 +63,12 @@ export class HttpTransportAdapter implements TransportAdapter {
     return `${request.method ?? '?'} ${routePattern(request) ?? '(unmatched route)'}`;
   }
 
-  reject(_context: ExecutionContext, kind: RejectionKind): false {
-    // No argument: Nest's standard bodies {"message":"Unauthorized","statusCode":401} (= REJECTION_MESSAGE)
-    // and {"message":"Forbidden","statusCode":403} (= FORBIDDEN_MESSAGE).
-    throw withoutStackTrace(() => (kind === 'forbidden' ? new ForbiddenException() : new UnauthorizedException()));
+  // No argument: Nest's standard bodies {"message":"Unauthorized","statusCode":401} (= REJECTION_MESSAGE)
+  // and {"message":"Forbidden","statusCode":403} (= FORBIDDEN_MESSAGE).
+  private readonly unauthorized = rejectionMaker(() => new UnauthorizedException());
+  private readonly forbidden = rejectionMaker(() => new ForbiddenException());
+
+  reject(_context: ExecutionContext, kind: RejectionKind): Error {
+    return kind === 'forbidden' ? this.forbidden() : this.unauthorized();
   }
 }

@@ -20,9 +20,10 @@ export interface TransportAdapter {
   /** Route or method for logs. Never anything the caller controls beyond the route itself. */
   describeTarget(context: ExecutionContext): string;
   /**
-   * Shapes the rejection for this transport: throws the exception Nest turns into the right
-   * status (`unauthenticated`: HTTP 401, gRPC 16; `forbidden`: HTTP 403, gRPC 7), or answers the
-   * call itself and returns what stops Nest there.
+   * Shapes the rejection for this transport: returns the exception Nest turns into the right
+   * status (`unauthenticated`: HTTP 401, gRPC 16; `forbidden`: HTTP 403, gRPC 7), which the guard
+   * throws from `canActivate` itself (each frame a throw unwinds costs), or answers the call itself
+   * and returns what stops Nest there. (Throwing here works too.)
    */
-  reject(context: ExecutionContext, kind: RejectionKind): false | Promise<boolean>;
+  reject(context: ExecutionContext, kind: RejectionKind): Error | false | Promise<boolean>;
 }
