@@ -8,21 +8,21 @@ import type { DaprRejectionLogLimit } from './dapr-auth.options.js';
  * per request instead of a formatted log line (which cut a Fastify server's rejection throughput
  * by 40 %: bench/history.md), and the log still says that it happened and what it was.
  *
- * One per module, shared by every DaprAuthGuard instance. The window starts at the first
- * rejection; no timer runs while nothing is rejected.
+ * One per module, shared by every DaprAuthGuard instance. A window opens at the first rejection
+ * and lasts `windowMs`; its timer (unref'd) is the only one, and runs only while a window is open.
  */
 export class RejectionLog {
-  private windowEnds = 0;
   private loggedInWindow = 0;
   private notLogged = 0;
-  private readonly counts = new Map<string, number>();
+  /** Rejections not logged one by one in this window, by transport, then reason. */
+  private counts: Record<string, Record<string, number>> = Object.create(null) as Record<string, Record<string, number>>;
+  /** Runs while a window is open: it ends the window (no clock read per rejection). */
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly logger: Pick<Logger, LogLevel>,
     private readonly level: LogLevel | false,
     private readonly limit: Readonly<Required<DaprRejectionLogLimit>> | undefined,
-    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -32,37 +32,39 @@ export class RejectionLog {
   admit(transport: string, reason: string): boolean {
     if (this.level === false) return false;
     if (this.limit === undefined) return true;
-    const now = this.now();
-    if (now >= this.windowEnds) {
-      this.flush();
-      this.windowEnds = now + this.limit.windowMs;
+    if (this.timer === undefined) {
+      // The first rejection since the last window ended opens a new one.
+      this.timer = setTimeout(() => this.endWindow(), this.limit.windowMs);
+      this.timer.unref();
       this.loggedInWindow = 0;
     }
     if (this.loggedInWindow < this.limit.lines) {
       this.loggedInWindow++;
       return true;
     }
-    const key = `${transport} ${reason}`;
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    if (this.notLogged++ === 0) {
-      // The summary is written when the window ends, even if no rejection comes after it.
-      this.timer = setTimeout(() => this.flush(), this.windowEnds - now);
-      this.timer.unref();
-    }
+    this.notLogged++;
+    const byReason = (this.counts[transport] ??= Object.create(null) as Record<string, number>);
+    byReason[reason] = (byReason[reason] ?? 0) + 1;
     return false;
   }
 
-  /** Writes the summary of what was counted and not logged one by one, if anything. At shutdown too. */
+  /** Ends the open window now, writing its summary if anything was counted. At shutdown. */
   flush(): void {
     clearTimeout(this.timer);
+    this.endWindow();
+  }
+
+  private endWindow(): void {
     this.timer = undefined;
     if (this.notLogged === 0 || this.level === false || this.limit === undefined) return;
-    const byKind = [...this.counts].map(([key, count]) => `${key}: ${count}`).join(', ');
+    const byKind = Object.entries(this.counts)
+      .flatMap(([transport, byReason]) => Object.entries(byReason).map(([reason, count]) => `${transport} ${reason}: ${count}`))
+      .join(', ');
     this.logger[this.level](
       `${this.notLogged} more rejection(s) not logged one by one in this window of ${this.limit.windowMs} ms ` +
         `(rejectionLogLimit: ${this.limit.lines} lines per window); by transport and reason: ${byKind}`,
     );
     this.notLogged = 0;
-    this.counts.clear();
+    this.counts = Object.create(null) as Record<string, Record<string, number>>;
   }
 }

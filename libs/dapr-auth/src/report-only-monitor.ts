@@ -32,7 +32,7 @@ export class ReportOnlyMonitor {
 
   start(): void {
     this.logger.warn(
-      "REPORT-ONLY MODE (mode: 'report'): DaprAuthGuard REFUSES NOTHING. It logs every request it would reject and lets it through. " +
+      "REPORT-ONLY MODE (mode: 'report'): DaprAuthGuard REFUSES NOTHING. It logs what it would reject (rejectionLogLimit applies) and lets it through. " +
         "Use it to roll the guard out, then remove `mode: 'report'` to enforce.",
     );
     this.timer = setInterval(() => {
