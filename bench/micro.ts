@@ -1,5 +1,6 @@
 // The guard's canActivate per path, in ns per call (tinybench), against a no-op guard.
 // `node bench/dist/bench/micro.js [--time ms]`; prints one JSON line.
+import { UnauthorizedException } from '@nestjs/common';
 import { Bench } from 'tinybench';
 import { BENCH_TOKEN, WRONG_TOKEN } from './bench-token.js';
 import { generateKeyPairSync } from 'node:crypto';
@@ -38,9 +39,19 @@ if (!check(guard, contexts.accepted) || check(guard, contexts['rejected (wrong t
   throw new Error('the guard does not behave as expected');
 
 const noop = { canActivate: () => true };
+// The floor for a rejection: one ready-made exception, thrown (what the bench's throwing guard does).
+const readyMade = new UnauthorizedException();
+const throwing = {
+  canActivate: (): boolean => {
+    throw readyMade;
+  },
+};
 const bench = new Bench({ time, warmupTime: 300 });
 bench.add('no-op guard', () => {
   check(noop, contexts.accepted);
+});
+bench.add('throwing guard (a ready-made 401)', () => {
+  check(throwing, contexts['rejected (wrong token, right length)']);
 });
 for (const [name, context] of Object.entries(contexts)) {
   bench.add(`DaprAuthGuard ${name}`, () => {

@@ -1,7 +1,7 @@
 // Turns a benchmark run into BENCHMARKS.md and an SVG chart. Pure functions of the results.
 
 export type Target = 'express' | 'fastify' | 'grpc';
-export type VariantName = 'none' | 'noop' | 'dapr-valid' | 'dapr-reject' | 'passport';
+export type VariantName = 'none' | 'noop' | 'dapr-valid' | 'floor-reject' | 'dapr-reject' | 'dapr-reject-logged' | 'passport';
 
 /** One measured run of one variant on one target. */
 export interface Sample {
@@ -23,7 +23,16 @@ export interface Results {
   command: string;
   machine: { cpu: string; cores: number; memoryGB: number; node: string; platform: string };
   versions: Record<string, string>;
-  settings: { duration: number; connections: number; rounds: number; variants: VariantName[]; targets: Target[]; pinned: boolean };
+  settings: {
+    duration: number;
+    connections: number;
+    rounds: number;
+    variants: VariantName[];
+    targets: Target[];
+    pinned: boolean;
+    /** What generated the load (older results: autocannon and the grpc-js client). */
+    drivers?: { http: string; grpc: string };
+  };
   samples: Sample[];
   problems: string[];
   micro?: Array<{ name: string; nsPerCall: number; medianNs: number; rmePercent: number; opsPerSecond: number }>;
@@ -38,7 +47,9 @@ const LABELS: Record<VariantName, string> = {
   none: 'no guard (baseline)',
   noop: 'no-op guard (returns true)',
   'dapr-valid': 'DaprAuthGuard, right token',
+  'floor-reject': 'throwing guard (a ready-made 401 / RpcException 16)',
   'dapr-reject': 'DaprAuthGuard, wrong token (401 / 16)',
+  'dapr-reject-logged': 'DaprAuthGuard, wrong token, default rejection log',
   passport: '@nestjs/passport + passport-headerapikey',
 };
 const TARGET_LABELS: Record<Target, string> = { express: 'HTTP, Express', fastify: 'HTTP, Fastify', grpc: 'gRPC unary (AppCallback/OnInvoke)' };
@@ -53,15 +64,24 @@ function samplesOf(results: Results, target: Target, variant: VariantName): Samp
   return results.samples.filter((sample) => sample.target === target && sample.variant === variant);
 }
 
+type Metric = 'throughput' | 'cpu';
+const valueOf = (sample: Sample, metric: Metric) => (metric === 'throughput' ? sample.requestsPerSecond : sample.serverCpuUsPerRequest);
+
 /**
- * The median over rounds of the per-round ratio a/b: each round measures both within seconds of
- * each other, so slow drifts of a noisy machine cancel out.
+ * The per-round ratios a/b of a metric (throughput, or server CPU per request): each round
+ * measures both within seconds of each other, so slow drifts of a noisy machine cancel out.
  */
-export function pairedRatio(results: Results, target: Target, a: VariantName, b: VariantName): number | undefined {
-  const ratios = samplesOf(results, target, a).flatMap((sample) => {
+export function roundRatios(results: Results, target: Target, a: VariantName, b: VariantName, metric: Metric = 'throughput'): number[] {
+  return samplesOf(results, target, a).flatMap((sample) => {
     const other = samplesOf(results, target, b).find((candidate) => candidate.round === sample.round);
-    return other ? [sample.requestsPerSecond / other.requestsPerSecond] : [];
+    const [x, y] = [valueOf(sample, metric), other && valueOf(other, metric)];
+    return x !== undefined && y !== undefined && y > 0 ? [x / y] : [];
   });
+}
+
+/** The median of the per-round ratios a/b. */
+export function pairedRatio(results: Results, target: Target, a: VariantName, b: VariantName, metric: Metric = 'throughput'): number | undefined {
+  const ratios = roundRatios(results, target, a, b, metric);
   return ratios.length ? median(ratios) : undefined;
 }
 
@@ -71,16 +91,49 @@ function cpuCell(samples: Sample[]): string {
 }
 const percent = (ratio: number | undefined) => (ratio === undefined ? '—' : `${(ratio * 100).toFixed(1)} %`);
 const int = (value: number) => Math.round(value).toLocaleString('en-US');
+const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)} ms` : '—');
 
-function targetRows(results: Results) {
-  const rows: Array<{ target: Target; what: string; ratio: number | undefined; goal: number }> = [];
+/** "98.7 % (95.1 – 101.2)": the median of the per-round ratios and their range. */
+function ratioCell(ratios: number[]): string {
+  if (!ratios.length) return '—';
+  return `${percent(median(ratios))} (${(Math.min(...ratios) * 100).toFixed(1)} – ${(Math.max(...ratios) * 100).toFixed(1)})`;
+}
+
+interface Comparison {
+  target: Target;
+  what: string;
+  a: VariantName;
+  b: VariantName;
+  /** Lowest acceptable throughput ratio a/b. */
+  minThroughput: number;
+  /** Highest acceptable server-CPU-per-request ratio a/b, where there is a goal for it. */
+  maxCpu?: number;
+}
+
+function comparisons(results: Results): Comparison[] {
+  const rows: Comparison[] = [];
   for (const target of results.settings.targets) {
-    rows.push({ target, what: 'accepting vs the no-op guard', ratio: pairedRatio(results, target, 'dapr-valid', 'noop'), goal: 0.97 });
-    rows.push({ target, what: 'rejecting vs accepting', ratio: pairedRatio(results, target, 'dapr-reject', 'dapr-valid'), goal: 0.9 });
-    if (target !== 'grpc')
-      rows.push({ target, what: 'accepting vs passport-headerapikey', ratio: pairedRatio(results, target, 'dapr-valid', 'passport'), goal: 1 });
+    rows.push({ target, what: 'accepting vs the no-op guard', a: 'dapr-valid', b: 'noop', minThroughput: 0.97 });
+    rows.push({ target, what: 'rejecting vs the throwing guard', a: 'dapr-reject', b: 'floor-reject', minThroughput: 0.97, maxCpu: 1.03 });
+    rows.push({
+      target,
+      what: 'rejecting, default rejection log, vs the throwing guard',
+      a: 'dapr-reject-logged',
+      b: 'floor-reject',
+      minThroughput: 0.97,
+      maxCpu: 1.03,
+    });
+    if (target !== 'grpc') rows.push({ target, what: 'accepting vs passport-headerapikey', a: 'dapr-valid', b: 'passport', minThroughput: 1 });
   }
-  return rows.filter((row) => row.ratio !== undefined);
+  return rows.filter((row) => roundRatios(results, row.target, row.a, row.b).length > 0);
+}
+
+function comparisonRow(results: Results, row: Comparison): string {
+  const throughput = roundRatios(results, row.target, row.a, row.b);
+  const cpu = roundRatios(results, row.target, row.a, row.b, 'cpu');
+  const goal = [`throughput ≥ ${percent(row.minThroughput)}`, ...(row.maxCpu ? [`CPU ≤ ${percent(row.maxCpu)}`] : [])].join(', ');
+  const met = median(throughput) >= row.minThroughput && (row.maxCpu === undefined || (cpu.length > 0 && median(cpu) <= row.maxCpu));
+  return `| ${TARGET_LABELS[row.target]} | ${row.what} | ${ratioCell(throughput)} | ${ratioCell(cpu)} | ${goal} | ${met ? 'yes' : '**no**'} |`;
 }
 
 export function renderMarkdown(results: Results, history: string): string {
@@ -90,15 +143,18 @@ export function renderMarkdown(results: Results, history: string): string {
     '',
     '<!-- Generated by `npm run bench` (bench/run.ts, bench/report.ts); edit bench/history.md instead. -->',
     '',
-    'What `DaprAuthGuard` costs, against no guard, a no-op guard (what any Nest guard costs: the floor',
-    'for ours) and the usual alternative, `@nestjs/passport` with `passport-headerapikey` checking the',
-    'same header. Every variant serves the same route with the same handler from its own process',
-    '(`bench/server.ts`); the load comes from this process (autocannon for HTTP, a `@grpc/grpc-js`',
-    'client for gRPC). Runs are interleaved (A B C D E, A B C D E, …) and each ratio is the median of',
-    'the per-round ratios, so the drift of a noisy machine (±10 % between single runs here) cancels out.',
-    'Rejections are not logged in the benchmark (`logRejections: false`). The last column is the',
-    "server process's own CPU time per request (from /proc): it does not depend on how fast the load",
-    'generator is, so it shows what the guard adds even when the client is the bottleneck.',
+    'What `DaprAuthGuard` costs, against no guard, the floors Nest itself sets (accepting: a no-op guard',
+    'that returns `true`; rejecting: a guard that throws one ready-made `UnauthorizedException`, or',
+    '`RpcException` code 16 for gRPC) and the usual alternative, `@nestjs/passport` with',
+    '`passport-headerapikey` checking the same header. Every variant serves the same route with the same',
+    'handler from its own process (`bench/server.ts`), pinned to one CPU; the load generator runs on the',
+    'others (wrk for HTTP when it is installed, which keeps the server the bottleneck; ghz for gRPC when',
+    'it is on the PATH). Runs are interleaved (A B C …, A B C …) and each ratio is the median of the',
+    'per-round ratios, with their range, so the drift of a noisy machine cancels out. "DaprAuthGuard,',
+    'wrong token" runs with `logRejections: false`; "default rejection log" with the defaults (`warn`,',
+    "Nest's console logger, to a pipe the bench drains). Server CPU per request is the server process's",
+    'own CPU time (from /proc) over the requests it answered: it does not depend on how fast the load',
+    'generator is.',
     '',
     `- Run: ${results.date}, \`${results.command}\``,
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GiB, ${machine.platform}, Node ${machine.node}`,
@@ -106,14 +162,15 @@ export function renderMarkdown(results: Results, history: string): string {
       .map(([name, version]) => `${name} ${version}`)
       .join(', ')}`,
     `- Settings: ${settings.rounds} rounds × ${settings.duration} s per run, ${settings.connections} connections (in-flight calls for gRPC); ${settings.pinned ? 'servers pinned to one CPU and the load generator to the others (taskset)' : 'not pinned to CPUs'}`,
+    `- Load: HTTP ${settings.drivers?.http ?? 'autocannon'}, gRPC ${settings.drivers?.grpc ?? '@grpc/grpc-js client (in the bench process)'}`,
     '',
     '## Targets',
     '',
-    '| Target | Measure | Ratio | Goal | Met |',
-    '|---|---|---:|---:|:---:|',
-    ...targetRows(results).map(
-      (row) => `| ${TARGET_LABELS[row.target]} | ${row.what} | ${percent(row.ratio)} | ≥ ${percent(row.goal)} | ${row.ratio! >= row.goal ? 'yes' : '**no**'} |`,
-    ),
+    'Ratios a / b: the median of the per-round ratios, and (in brackets) their lowest and highest.',
+    '',
+    '| Target | Measure | Throughput | Server CPU per request | Goal | Met |',
+    '|---|---|---:|---:|---|:---:|',
+    ...comparisons(results).map((row) => comparisonRow(results, row)),
     '',
     results.problems.length
       ? `**Wrong answers or errors during the run:** ${results.problems.join('; ')}`
@@ -137,7 +194,7 @@ export function renderMarkdown(results: Results, history: string): string {
       const rps = samples.map((sample) => sample.requestsPerSecond);
       const mid = median(rps);
       lines.push(
-        `| ${LABELS[variant]} | ${int(mid)} | ${int(Math.min(...rps))} – ${int(Math.max(...rps))} | ±${(((Math.max(...rps) - Math.min(...rps)) / 2 / mid) * 100).toFixed(1)} % | ${median(samples.map((s) => s.p50Ms)).toFixed(2)} ms | ${median(samples.map((s) => s.p99Ms)).toFixed(2)} ms | ${percent(pairedRatio(results, target, variant, 'none'))} | ${percent(pairedRatio(results, target, variant, 'noop'))} | ${cpuCell(samples)} |`,
+        `| ${LABELS[variant]} | ${int(mid)} | ${int(Math.min(...rps))} – ${int(Math.max(...rps))} | ±${(((Math.max(...rps) - Math.min(...rps)) / 2 / mid) * 100).toFixed(1)} % | ${ms(median(samples.map((s) => s.p50Ms)))} | ${ms(median(samples.map((s) => s.p99Ms)))} | ${percent(pairedRatio(results, target, variant, 'none'))} | ${percent(pairedRatio(results, target, variant, 'noop'))} | ${cpuCell(samples)} |`,
       );
     }
     lines.push('');
@@ -187,7 +244,8 @@ export function renderMarkdown(results: Results, history: string): string {
     '```',
     '',
     'Flags: `--duration <s>` (2), `--connections <n>` (32), `--rounds <n>` (7), `--variants` (of',
-    '`none,noop,dapr-valid,dapr-reject,passport`), `--targets` (of `express,fastify,grpc`),',
+    '`none,noop,dapr-valid,floor-reject,dapr-reject,dapr-reject-logged,passport`), `--targets` (of `express,fastify,grpc`),',
+    '`--driver auto|wrk|autocannon` (HTTP load; auto: wrk when installed: `apt-get install wrk`; gRPC uses ghz when it is on the PATH or in `GHZ_BIN`),',
     '`--micro-time <ms>`, `--memory-calls <n>`, `--no-micro`, `--no-memory`, `--no-write`, `--render` (only',
     'regenerate this file from `bench/results/latest.json`). Results go to',
     '`bench/results/<date>.json` and `latest.json`; this file and the chart are regenerated from them.',
@@ -199,7 +257,15 @@ export function renderMarkdown(results: Results, history: string): string {
 
 export function renderSvg(results: Results): string {
   const variants = results.settings.variants;
-  const colors: Record<VariantName, string> = { none: '#9e9e9e', noop: '#616161', 'dapr-valid': '#1565c0', 'dapr-reject': '#64b5f6', passport: '#ef6c00' };
+  const colors: Record<VariantName, string> = {
+    none: '#9e9e9e',
+    noop: '#616161',
+    'dapr-valid': '#1565c0',
+    'floor-reject': '#424242',
+    'dapr-reject': '#64b5f6',
+    'dapr-reject-logged': '#90caf9',
+    passport: '#ef6c00',
+  };
   const barHeight = 16;
   const groupGap = 28;
   const left = 250;

@@ -1,7 +1,11 @@
 // `npm run bench [-- flags]`: what DaprAuthGuard costs, measured against a no-guard baseline, a
-// no-op guard and @nestjs/passport with passport-headerapikey, in one run on one machine.
+// no-op guard (the floor for accepting), a guard that throws a ready-made 401 / RpcException 16
+// (the floor for rejecting) and @nestjs/passport with passport-headerapikey, in one run on one
+// machine. HTTP load comes from wrk when it is installed (C, one thread: it saturates a Nest server
+// from one core, which autocannon cannot), else autocannon; gRPC load from ghz when it is on the
+// PATH (or GHZ_BIN), else a @grpc/grpc-js client in this process.
 // Writes bench/results/<date>.json (and latest.json), bench/results/throughput.svg and BENCHMARKS.md.
-import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
@@ -17,7 +21,7 @@ import { renderMarkdown, renderSvg, type Results, type Sample, type Target, type
 
 const here = dirname(fileURLToPath(import.meta.url)); // bench/dist/bench
 const repo = join(here, '../../..');
-const ALL_VARIANTS: VariantName[] = ['none', 'noop', 'dapr-valid', 'dapr-reject', 'passport'];
+const ALL_VARIANTS: VariantName[] = ['none', 'noop', 'dapr-valid', 'floor-reject', 'dapr-reject', 'dapr-reject-logged', 'passport'];
 const ALL_TARGETS: Target[] = ['express', 'fastify', 'grpc'];
 
 const { values: flags } = parseArgs({
@@ -33,6 +37,7 @@ const { values: flags } = parseArgs({
     'no-memory': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
+    driver: { type: 'string', default: 'auto' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -45,6 +50,7 @@ if (flags.help) {
   --targets <list>      of ${ALL_TARGETS.join(',')}
   --micro-time <ms>     time per micro-benchmark task (default 1500)
   --memory-calls <n>    guard calls per memory phase (default 1000000)
+  --driver <name>       HTTP load generator: auto (wrk if installed, else autocannon), wrk or autocannon
   --no-micro, --no-memory, --no-write   skip a part; --no-write prints without writing files
   --render              only regenerate BENCHMARKS.md and the chart from bench/results/latest.json`);
   process.exit(0);
@@ -64,6 +70,26 @@ const targets = flags.targets.split(',') as Target[];
 for (const value of [duration, connections, rounds]) if (!(value > 0)) throw new Error('--duration, --connections and --rounds must be positive numbers');
 for (const variant of variants) if (!ALL_VARIANTS.includes(variant)) throw new Error(`unknown variant ${variant}; use ${ALL_VARIANTS.join(',')}`);
 for (const target of targets) if (!ALL_TARGETS.includes(target)) throw new Error(`unknown target ${target}; use ${ALL_TARGETS.join(',')}`);
+if (!['auto', 'wrk', 'autocannon'].includes(flags.driver)) throw new Error('--driver must be auto, wrk or autocannon');
+
+/** A command's version line, or undefined when it cannot run. */
+function versionOfCommand(command: string, args: string[]): string | undefined {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  if (result.error) return undefined;
+  return `${result.stdout}${result.stderr}`
+    .split('\n')
+    .find((line) => line.trim())
+    ?.trim();
+}
+// wrk prints its version (and exits 1) for an unknown flag.
+const wrkVersion = flags.driver === 'autocannon' ? undefined : versionOfCommand('wrk', ['--version'])?.match(/wrk \S+/)?.[0];
+if (flags.driver === 'wrk' && !wrkVersion) throw new Error('--driver wrk: wrk is not installed (Debian/Ubuntu: apt-get install wrk)');
+const ghzBin = process.env.GHZ_BIN || 'ghz';
+const ghzVersion = versionOfCommand(ghzBin, ['--version']);
+const drivers = {
+  http: wrkVersion ?? `autocannon ${JSON.parse(readFileSync(join(repo, 'node_modules/autocannon/package.json'), 'utf8')).version}`,
+  grpc: ghzVersion ? `ghz${/^v?\d/.test(ghzVersion) ? ` ${ghzVersion.replace(/^v/, '')}` : ''}` : '@grpc/grpc-js client (in the bench process)',
+};
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s`;
@@ -87,11 +113,15 @@ function serverOf(variant: VariantName): { server: string; token?: string } {
       return { server: 'dapr', token: BENCH_TOKEN };
     case 'dapr-reject':
       return { server: 'dapr', token: WRONG_TOKEN };
+    case 'dapr-reject-logged':
+      return { server: 'dapr-logged', token: WRONG_TOKEN };
+    case 'floor-reject':
+      return { server: 'throw', token: WRONG_TOKEN };
     case 'passport':
       return { server: 'passport', token: BENCH_TOKEN };
   }
 }
-const expectsRejection = (variant: VariantName) => variant === 'dapr-reject';
+const expectsRejection = (variant: VariantName) => variant === 'dapr-reject' || variant === 'dapr-reject-logged' || variant === 'floor-reject';
 const plan = targets.flatMap((target) => variants.filter((variant) => !(target === 'grpc' && variant === 'passport')).map((variant) => ({ target, variant })));
 
 // ---------------------------------------------------------------- servers
@@ -122,6 +152,7 @@ async function startServer(target: Target, server: string): Promise<number> {
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${target}/${server} server exited (${code})`)));
+    // Stays attached: it also drains what the server logs (the logged-rejection variant).
     child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('READY') && resolve());
   });
   pids.set(port, child.pid!); // taskset execs node: same pid
@@ -155,11 +186,44 @@ function grpcClientFor(port: number) {
   return new AppCallback(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 }
 
-async function loadHttp(
-  port: number,
-  token: string | undefined,
-  seconds: number,
-): Promise<Omit<Sample, 'round' | 'target' | 'variant' | 'serverCpuUsPerRequest'>> {
+type Load = Omit<Sample, 'round' | 'target' | 'variant' | 'serverCpuUsPerRequest'>;
+
+/** A wrk time ("812.00us", "1.20ms", "2.01s") in ms. */
+function wrkMs(value: string, unit: string): number {
+  return Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60000 }[unit] ?? Number.NaN);
+}
+
+/** One wrk run (one thread, on the load generator's CPUs): requests, latency and answers, from its report. */
+async function loadWithWrk(port: number, token: string | undefined, seconds: number): Promise<Load> {
+  const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency'];
+  if (token) args.push('-H', `dapr-api-token: ${token}`);
+  args.push(`http://127.0.0.1:${port}/orders/1`);
+  const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const total = /(\d+) requests in ([\d.]+)(us|ms|s|m)/.exec(output);
+  if (code !== 0 || !total) throw new Error(`wrk ${args.join(' ')} failed (${code}):\n${output}`);
+  const requests = Number(total[1]);
+  const percentile = (p: string) => {
+    const match = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s|m)`).exec(output);
+    return match ? wrkMs(match[1], match[2]) : 0;
+  };
+  const rejected = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  return {
+    requestsPerSecond: requests / (wrkMs(total[2], total[3]) / 1000),
+    p50Ms: percentile('50'),
+    p99Ms: percentile('99'),
+    accepted: requests - rejected,
+    rejected,
+    errors: socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
+  };
+}
+
+async function loadHttp(port: number, token: string | undefined, seconds: number): Promise<Load> {
+  if (wrkVersion) return loadWithWrk(port, token, seconds);
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/orders/1`,
     connections,
@@ -176,11 +240,67 @@ async function loadHttp(
   };
 }
 
-async function loadGrpc(
-  port: number,
-  token: string | undefined,
-  seconds: number,
-): Promise<Omit<Sample, 'round' | 'target' | 'variant' | 'serverCpuUsPerRequest'>> {
+/** One ghz run: requests, latency and status codes from its JSON report. */
+async function loadWithGhz(port: number, token: string | undefined, seconds: number): Promise<Load> {
+  const args = [
+    '--insecure',
+    '--proto',
+    APP_CALLBACK_PROTO,
+    '--import-paths',
+    DAPR_PROTO_LOADER_OPTIONS.includeDirs.join(','),
+    '--call',
+    'dapr.proto.runtime.v1.AppCallback/OnInvoke',
+    '--data',
+    JSON.stringify({ method: 'orders', content_type: 'application/json' }),
+    '--concurrency',
+    String(connections),
+    '--connections',
+    '4',
+    '--duration',
+    `${seconds}s`,
+    '--total',
+    '0',
+    '--format',
+    'json',
+    ...(token ? ['--metadata', JSON.stringify({ 'dapr-api-token': token })] : []),
+    `127.0.0.1:${port}`,
+  ];
+  const child = spawn(ghzBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let errorOutput = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (errorOutput += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let report: {
+    count: number;
+    total: number;
+    rps: number;
+    latencyDistribution?: Array<{ percentage: number; latency: number }>;
+    statusCodeDistribution?: Record<string, number>;
+  };
+  try {
+    report = JSON.parse(output);
+  } catch {
+    throw new Error(`ghz failed (${code}):\n${errorOutput}${output}`);
+  }
+  // ns → ms; ghz gives no distribution when no call succeeded (a run of rejections): NaN, shown as "—".
+  const latency = (percentage: number) => (report.latencyDistribution?.find((entry) => entry.percentage === percentage)?.latency ?? Number.NaN) / 1e6;
+  const statuses = report.statusCodeDistribution ?? {};
+  const accepted = statuses.OK ?? 0;
+  const rejected = statuses.Unauthenticated ?? 0;
+  return {
+    requestsPerSecond: report.count / (report.total / 1e9),
+    p50Ms: latency(50),
+    p99Ms: latency(99),
+    accepted,
+    rejected,
+    // (ghz stops its in-flight calls at the deadline: those end as Canceled / Unavailable, not server errors.)
+    errors: Object.entries(statuses).reduce((sum, [status, n]) => (['OK', 'Unauthenticated', 'Canceled', 'Unavailable'].includes(status) ? sum : sum + n), 0),
+  };
+}
+
+async function loadGrpc(port: number, token: string | undefined, seconds: number): Promise<Load> {
+  if (ghzVersion) return loadWithGhz(port, token, seconds);
   const clients =
     grpcClients.get(port) ??
     grpcClients
@@ -237,8 +357,9 @@ async function load(target: Target, variant: VariantName, seconds: number) {
   return { ...result, serverCpuUsPerRequest };
 }
 
-log(`warm-up: 0.5 s per target and variant (${plan.length})`);
-for (const { target, variant } of plan) await load(target, variant, 0.5);
+log(`load: HTTP ${drivers.http}, gRPC ${drivers.grpc}`);
+log(`warm-up: 1 s per target and variant (${plan.length})`);
+for (const { target, variant } of plan) await load(target, variant, 1);
 
 const samples: Sample[] = [];
 const problems: string[] = [];
@@ -304,7 +425,7 @@ const results: Results = {
       'tinybench',
     ].map((name) => [name, versionOf(name)]),
   ),
-  settings: { duration, connections, rounds, variants, targets, pinned: Boolean(pinning) },
+  settings: { duration, connections, rounds, variants, targets, pinned: Boolean(pinning), drivers },
   samples,
   problems,
   micro,

@@ -1,14 +1,16 @@
 // One benchmark target: `node bench/dist/bench/server.js <express|fastify|grpc> <variant> <port>`.
 // Every variant serves the same route (GET /orders/1, or gRPC AppCallback/OnInvoke) with the same
 // handler; only the guard differs:
-//   none      no guard (the baseline)
-//   noop      a guard that returns true: what any Nest guard costs, the floor for ours
-//   dapr      DaprAuthGuard (global: true); the client sends the right token, or a wrong one
-//   passport  @nestjs/passport + passport-headerapikey checking the same header (the usual alternative)
+//   none         no guard (the baseline)
+//   noop         a guard that returns true: what any Nest guard costs, the floor for accepting
+//   throw        a guard that throws one ready-made 401 (RpcException 16 for gRPC): the floor for rejecting
+//   dapr         DaprAuthGuard (global: true, logRejections: false); the client sends the right token, or a wrong one
+//   dapr-logged  the same with the default rejection log (Nest's console logger, on stdout)
+//   passport     @nestjs/passport + passport-headerapikey checking the same header (the usual alternative)
 import 'reflect-metadata';
-import { type CanActivate, Controller, Get, Injectable, Module, type ModuleMetadata, UnauthorizedException } from '@nestjs/common';
+import { type CanActivate, Controller, type ExecutionContext, Get, Injectable, Module, type ModuleMetadata, UnauthorizedException } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { GrpcMethod, type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { GrpcMethod, type MicroserviceOptions, RpcException, Transport } from '@nestjs/microservices';
 import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -42,6 +44,17 @@ class NoopGuard implements CanActivate {
   }
 }
 
+/** Made once: the cheapest rejection Nest can answer, with the same answer DaprAuthGuard gives. */
+const READY_UNAUTHORIZED = new UnauthorizedException();
+const READY_UNAUTHENTICATED = new RpcException({ code: 16, message: 'Unauthorized' });
+
+@Injectable()
+class ThrowingGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    throw context.getType() === 'rpc' ? READY_UNAUTHENTICATED : READY_UNAUTHORIZED;
+  }
+}
+
 @Injectable()
 class ApiKeyStrategy extends PassportStrategy(HeaderAPIKeyStrategy, 'api-key') {
   constructor() {
@@ -57,8 +70,10 @@ class ApiKeyStrategy extends PassportStrategy(HeaderAPIKeyStrategy, 'api-key') {
 const guards: Record<string, ModuleMetadata> = {
   none: {},
   noop: { providers: [{ provide: APP_GUARD, useClass: NoopGuard }] },
-  // Rejections are not logged here: a log line per request would measure the logger.
+  throw: { providers: [{ provide: APP_GUARD, useClass: ThrowingGuard }] },
   dapr: { imports: [DaprAuthModule.forRoot({ global: true, token: BENCH_TOKEN, logRejections: false })] },
+  // The defaults, rejection log included: what a flood of bad tokens meets in a real app.
+  'dapr-logged': { imports: [DaprAuthModule.forRoot({ global: true, token: BENCH_TOKEN })] },
   passport: { imports: [PassportModule], providers: [ApiKeyStrategy, { provide: APP_GUARD, useClass: AuthGuard('api-key') }] },
 };
 if (!guards[variant]) throw new Error(`unknown variant ${variant}`);
@@ -66,16 +81,18 @@ if (!guards[variant]) throw new Error(`unknown variant ${variant}`);
 @Module({ ...guards[variant], controllers: [target === 'grpc' ? AppCallbackController : OrdersController] })
 class BenchModule {}
 
+// Nest's default logger for the logged variant, none for the others.
+const logger = variant === 'dapr-logged' ? undefined : false;
 if (target === 'grpc') {
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(BenchModule, {
     transport: Transport.GRPC,
     options: { package: 'dapr.proto.runtime.v1', protoPath: APP_CALLBACK_PROTO, url: `127.0.0.1:${port}`, loader: DAPR_PROTO_LOADER_OPTIONS },
-    logger: false,
+    logger,
   });
   await app.listen();
 } else {
   const adapter = target === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
-  const app = await NestFactory.create(BenchModule, adapter, { logger: false });
+  const app = await NestFactory.create(BenchModule, adapter, { logger });
   await app.listen(Number(port), '127.0.0.1');
 }
 process.stdout.write('READY\n');
