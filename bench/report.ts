@@ -32,6 +32,8 @@ export interface Results {
     pinned: boolean;
     /** What generated the load (older results: autocannon and the grpc-js client). */
     drivers?: { http: string; grpc: string };
+    /** Whether every round started its servers afresh. */
+    freshServers?: boolean;
   };
   samples: Sample[];
   problems: string[];
@@ -177,7 +179,7 @@ export function renderMarkdown(results: Results, history: string): string {
     `- Versions: ${Object.entries(results.versions)
       .map(([name, version]) => `${name} ${version}`)
       .join(', ')}`,
-    `- Settings: ${settings.rounds} rounds × ${settings.duration} s per run, ${settings.connections} connections (in-flight calls for gRPC); ${settings.pinned ? 'servers pinned to one CPU and the load generator to the others (taskset)' : 'not pinned to CPUs'}`,
+    `- Settings: ${settings.rounds} rounds × ${settings.duration} s per run, ${settings.connections} connections (in-flight calls for gRPC); ${settings.pinned ? 'servers pinned to one CPU and the load generator to the others (taskset)' : 'not pinned to CPUs'}; ${settings.freshServers ? 'every round with freshly started servers (and a 2 s warm-up each)' : 'the same server processes for every round'}`,
     `- Load: HTTP ${settings.drivers?.http ?? 'autocannon'}, gRPC ${settings.drivers?.grpc ?? '@grpc/grpc-js client (in the bench process)'}`,
     '',
     '## Targets',

@@ -38,6 +38,7 @@ const { values: flags } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
     driver: { type: 'string', default: 'auto' },
+    'same-servers': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -51,6 +52,8 @@ if (flags.help) {
   --micro-time <ms>     time per micro-benchmark task (default 1500)
   --memory-calls <n>    guard calls per memory phase (default 1000000)
   --driver <name>       HTTP load generator: auto (wrk if installed, else autocannon), wrk or autocannon
+  --same-servers        start the servers once, not afresh for every round (faster; two processes of the
+                        same server can differ by 10 % for their whole life, which fresh ones average out)
   --no-micro, --no-memory, --no-write   skip a part; --no-write prints without writing files
   --render              only regenerate BENCHMARKS.md and the chart from bench/results/latest.json`);
   process.exit(0);
@@ -173,10 +176,28 @@ function cpuMicros(pid: number | undefined): number | undefined {
   }
 }
 log(pinning ? `servers pinned to CPU ${pinning}, load generator to the others (taskset)` : 'servers and load generator not pinned (no taskset or 1 core)');
-log(`starting ${new Set(plan.map(({ target, variant }) => `${target}/${serverOf(variant).server}`)).size} servers`);
-for (const { target, variant } of plan) {
-  const key = `${target}/${serverOf(variant).server}`;
-  if (!ports.has(key)) ports.set(key, await startServer(target, serverOf(variant).server));
+const serverKeys = [...new Set(plan.map(({ target, variant }) => `${target}/${serverOf(variant).server}`))];
+
+/**
+ * Stops the running servers and starts every one afresh, in an order rotated by `round`: the same
+ * server in two processes can differ by 10 % for the process's whole life (JIT and memory layout),
+ * so each round measures new processes, and the median over rounds averages that out.
+ */
+async function startServers(round: number): Promise<void> {
+  for (const clients of grpcClients.values()) clients.forEach((client) => client.close());
+  grpcClients.clear();
+  await Promise.all(
+    children
+      .splice(0)
+      .map((child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))))),
+  );
+  ports.clear();
+  pids.clear();
+  const shift = round % serverKeys.length;
+  for (const key of [...serverKeys.slice(shift), ...serverKeys.slice(0, shift)]) {
+    const [target, server] = key.split('/') as [Target, string];
+    ports.set(key, await startServer(target, server));
+  }
 }
 
 // ---------------------------------------------------------------- load
@@ -358,14 +379,18 @@ async function load(target: Target, variant: VariantName, seconds: number) {
 }
 
 log(`load: HTTP ${drivers.http}, gRPC ${drivers.grpc}`);
-log(`warm-up: 1 s per target and variant (${plan.length})`);
-for (const { target, variant } of plan) await load(target, variant, 1);
-
 const samples: Sample[] = [];
 const problems: string[] = [];
-const estimate = Math.ceil(rounds * plan.length * (duration + 0.3));
-log(`${rounds} interleaved rounds x ${plan.length} runs x ${duration} s (${connections} connections), about ${estimate} s`);
+const fresh = !flags['same-servers'];
+const estimate = Math.ceil((fresh ? rounds : 1) * (serverKeys.length * 1.3 + plan.length * 2) + rounds * plan.length * (duration + 0.3));
+log(
+  `${rounds} interleaved rounds x ${plan.length} runs x ${duration} s (${connections} connections), ${fresh ? `${serverKeys.length} fresh servers and a 2 s warm-up each per round` : 'the same servers throughout'}, about ${estimate} s`,
+);
 for (let round = 1; round <= rounds; round++) {
+  if (round === 1 || fresh) {
+    await startServers(round);
+    for (const { target, variant } of plan) await load(target, variant, 2); // warm-up: V8 optimises the hot path first
+  }
   for (const { target, variant } of plan) {
     const sample = { round, target, variant, ...(await load(target, variant, duration)) };
     samples.push(sample);
@@ -425,7 +450,7 @@ const results: Results = {
       'tinybench',
     ].map((name) => [name, versionOf(name)]),
   ),
-  settings: { duration, connections, rounds, variants, targets, pinned: Boolean(pinning), drivers },
+  settings: { duration, connections, rounds, variants, targets, pinned: Boolean(pinning), drivers, freshServers: fresh },
   samples,
   problems,
   micro,
