@@ -148,7 +148,20 @@ export async function startScheduler({ schedulerPath, ...options }) {
  * `token` becomes daprd's APP_API_TOKEN; undefined starts it without one. `placementAddress` and
  * `schedulerAddress` (from startPlacement / startScheduler) enable actors, reminders and jobs.
  */
-export async function startDaprd({
+export async function startDaprd(options) {
+  // A free port is free when it is picked, not necessarily when daprd binds it (seconds later,
+  // after its components): another process's outgoing connection can take it meanwhile. daprd
+  // then exits with "address already in use"; try again (with new ports, where the caller chose none).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDaprdOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test(String(error?.message))) throw error;
+    }
+  }
+}
+
+async function startDaprdOnce({
   daprdPath,
   appId,
   appPort,

@@ -1,12 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { startDaprd, type Daprd } from '../../scripts/dapr/daprd-process.mjs';
-import { DAPR_VERSION, ensureDaprd } from '../../scripts/dapr/install-daprd.mjs';
+import type { Daprd } from '../../scripts/dapr/daprd-process.mjs';
+import { DAPR_VERSION } from '../../scripts/dapr/install-daprd.mjs';
 import { DAPR_PROTO_LOADER_OPTIONS, DAPR_PROTO_ROOT } from '../../src/dapr-protos.js';
 import { grpcClient } from '../support/grpc.js';
 import { freePort } from '../support/ports.js';
 import { TOKEN } from '../support/tokens.js';
+import { DaprFleet } from './harness.js';
 import { type Delivery, startRecordingGrpcApp, startRecordingHttpApp } from './recording-app.js';
 
 /**
@@ -19,7 +20,9 @@ import { type Delivery, startRecordingGrpcApp, startRecordingHttpApp } from './r
  *
  * The assertions are the facts the library builds on; the comments say what each one means.
  */
-const daprdPath = ensureDaprd({ log: () => undefined });
+// Every daprd is tracked as it starts: when one of several started together fails, the others
+// are still stopped (an orphaned daprd answers for its app id over mDNS in the next suite).
+const fleet = new DaprFleet();
 const NAMESPACE = 'shop';
 const observations: Array<{ daprd: string; appProtocol: string; path: string; attempt: string; identity: Delivery['identity'] }> = [];
 
@@ -82,13 +85,13 @@ describe.each(['http', 'grpc'] as const)(`caller identity behind daprd ${DAPR_VE
     checkoutApp = await startRecordingHttpApp(checkoutPort);
     const env = { NAMESPACE };
     [callee, caller] = await Promise.all([
-      startDaprd({ daprdPath, appId: 'orders', appPort: ordersPort, appProtocol, token: TOKEN, env, healthCheckPath: false, logLevel: 'warn' }),
-      startDaprd({ daprdPath, appId: 'checkout', appPort: checkoutPort, appProtocol: 'http', env, healthCheckPath: false, logLevel: 'warn' }),
+      fleet.daprd({ appId: 'orders', appPort: ordersPort, appProtocol, token: TOKEN, env, healthCheckPath: false, logLevel: 'warn' }),
+      fleet.daprd({ appId: 'checkout', appPort: checkoutPort, appProtocol: 'http', env, healthCheckPath: false, logLevel: 'warn' }),
     ]);
   }, 60000);
 
   afterAll(async () => {
-    await Promise.all([callee?.stop(), caller?.stop()]);
+    await fleet.stopAll();
     await Promise.all([orders?.close(), checkoutApp?.close()]);
   });
 

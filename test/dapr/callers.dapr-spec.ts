@@ -3,14 +3,15 @@ import { GrpcMethod } from '@nestjs/microservices';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DaprAuthModule, DaprCallers } from 'nestjs-dapr-auth';
-import { startDaprd, type Daprd } from '../../scripts/dapr/daprd-process.mjs';
-import { DAPR_VERSION, ensureDaprd } from '../../scripts/dapr/install-daprd.mjs';
+import type { Daprd } from '../../scripts/dapr/daprd-process.mjs';
+import { DAPR_VERSION } from '../../scripts/dapr/install-daprd.mjs';
 import { DAPR_PROTO_LOADER_OPTIONS, DAPR_PROTO_ROOT } from '../../src/dapr-protos.js';
 import { grpcClient } from '../support/grpc.js';
 import { startGrpcModule } from '../support/grpc-test-app.js';
 import { HTTP_PLATFORMS, startHttpApp } from '../support/http.js';
 import { freePort } from '../support/ports.js';
 import { TOKEN } from '../support/tokens.js';
+import { DaprFleet } from './harness.js';
 import { startRecordingHttpApp } from './recording-app.js';
 
 /**
@@ -18,7 +19,9 @@ import { startRecordingHttpApp } from './recording-app.js';
  * daprds: `checkout` (allowed) and `intruder` (not), over every invocation path, with every
  * spoofing attempt of docs/caller-identity.md. Also self-invocation, which carries no identity.
  */
-const daprdPath = ensureDaprd({ log: () => undefined });
+// Every daprd is tracked as it starts: when one of several started together fails, the others
+// are still stopped (an orphaned daprd answers for its app id over mDNS in the next suite).
+const fleet = new DaprFleet();
 
 @Controller()
 class RestrictedController {
@@ -102,14 +105,14 @@ describe.each(['http', 'grpc'] as const)(`@DaprCallers('checkout') behind daprd 
     const [checkoutPort, intruderPort] = await Promise.all([freePort(), freePort()]);
     callerApps.push(await startRecordingHttpApp(checkoutPort), await startRecordingHttpApp(intruderPort));
     [orders, checkout, intruder] = await Promise.all([
-      startDaprd({ daprdPath, appId: 'orders', appPort, appProtocol, token: TOKEN, healthCheckPath: false, logLevel: 'warn' }),
-      startDaprd({ daprdPath, appId: 'checkout', appPort: checkoutPort, healthCheckPath: false, logLevel: 'warn' }),
-      startDaprd({ daprdPath, appId: 'intruder', appPort: intruderPort, healthCheckPath: false, logLevel: 'warn' }),
+      fleet.daprd({ appId: 'orders', appPort, appProtocol, token: TOKEN, healthCheckPath: false, logLevel: 'warn' }),
+      fleet.daprd({ appId: 'checkout', appPort: checkoutPort, healthCheckPath: false, logLevel: 'warn' }),
+      fleet.daprd({ appId: 'intruder', appPort: intruderPort, healthCheckPath: false, logLevel: 'warn' }),
     ]);
   }, 60000);
 
   afterAll(async () => {
-    await Promise.all([orders, checkout, intruder].map((sidecar) => sidecar?.stop()));
+    await fleet.stopAll();
     await Promise.all(callerApps.map((callerApp) => callerApp.close()));
     await app?.close();
   });

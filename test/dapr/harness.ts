@@ -31,23 +31,34 @@ export class DaprFleet {
   /** Every process ever started, stopped ones included (their logs stay readable). */
   private readonly started: DaprProcess[] = [];
 
+  /** Starts still under way: stopAll() waits for them, so that none outlives the suite. */
+  private readonly starting = new Set<Promise<unknown>>();
+
+  private async whileStarting<T>(start: Promise<T>): Promise<T> {
+    this.starting.add(start);
+    try {
+      return await start;
+    } finally {
+      this.starting.delete(start);
+    }
+  }
+
   private track(proc: DaprProcess): void {
     this.running.push(proc);
     this.started.push(proc);
   }
 
   async daprd(options: Omit<DaprdOptions, 'daprdPath'>): Promise<Daprd> {
-    const started = await startDaprd({ daprdPath: daprBinaries.daprd, ...options });
+    const started = await this.whileStarting(startDaprd({ daprdPath: daprBinaries.daprd, ...options }));
     this.track({ label: `daprd ${started.appId}`, logs: started.logs, stop: started.stop });
     return started;
   }
 
   /** placement and scheduler, for actors, reminders and jobs. */
   async controlPlane(): Promise<{ placementAddress: string; schedulerAddress: string; scheduler: DaprControlPlaneService }> {
-    const [placement, scheduler] = await Promise.all([
-      startPlacement({ placementPath: daprBinaries.placement }),
-      startScheduler({ schedulerPath: daprBinaries.scheduler }),
-    ]);
+    const [placement, scheduler] = await this.whileStarting(
+      Promise.all([startPlacement({ placementPath: daprBinaries.placement }), startScheduler({ schedulerPath: daprBinaries.scheduler })]),
+    );
     for (const service of [placement, scheduler]) this.track({ label: service.name, logs: service.logs, stop: service.stop });
     return { placementAddress: placement.address, schedulerAddress: scheduler.address, scheduler };
   }
@@ -58,6 +69,8 @@ export class DaprFleet {
   }
 
   async stopAll(): Promise<void> {
+    // A sibling of a start that failed may still be starting (Promise.all rejects at the first failure).
+    await Promise.allSettled([...this.starting]);
     // daprd first: it is placement's and scheduler's client.
     const daprds = this.running.filter((proc) => proc.label.startsWith('daprd'));
     await Promise.all(daprds.map((proc) => proc.stop()));
