@@ -7,7 +7,7 @@ import { DAPR_PROTO_LOADER_OPTIONS, DAPR_PROTO_ROOT } from '../../src/dapr-proto
 import { grpcClient } from '../support/grpc.js';
 import { freePort } from '../support/ports.js';
 import { TOKEN } from '../support/tokens.js';
-import { DaprFleet } from './harness.js';
+import { DaprFleet, eventually } from './harness.js';
 import { type Delivery, startRecordingGrpcApp, startRecordingHttpApp } from './recording-app.js';
 
 /**
@@ -65,14 +65,6 @@ function daprGrpcClient(address: string): any {
   return new daprClient(address, grpc.credentials.createInsecure());
 }
 
-async function until(probe: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe.each(['http', 'grpc'] as const)(`caller identity behind daprd ${DAPR_VERSION} (callee --app-protocol %s)`, (appProtocol) => {
   let orders: { deliveries: Delivery[]; close: () => Promise<void> };
   let checkoutApp: { deliveries: Delivery[]; close: () => Promise<void> };
@@ -97,7 +89,7 @@ describe.each(['http', 'grpc'] as const)(`caller identity behind daprd ${DAPR_VE
 
   /** The delivery carrying `marker`, once it arrived. */
   async function deliveryOf(marker: string): Promise<Delivery> {
-    await until(() => orders.deliveries.some((delivery) => delivery.marker === marker), `a delivery with ${marker}`);
+    await eventually(() => orders.deliveries.some((delivery) => delivery.marker === marker), `a delivery with ${marker}`);
     return orders.deliveries.find((delivery) => delivery.marker === marker)!;
   }
 
@@ -224,7 +216,10 @@ describe.each(['http', 'grpc'] as const)(`caller identity behind daprd ${DAPR_VE
   });
 
   it('input binding delivery carries no caller identity', async () => {
-    await until(() => orders.deliveries.some((delivery) => /cron/.test(delivery.target) && !delivery.target.startsWith('OPTIONS')), 'a cron binding event');
+    await eventually(
+      () => orders.deliveries.some((delivery) => /cron/.test(delivery.target) && !delivery.target.startsWith('OPTIONS')),
+      'a cron binding event',
+    );
     const delivery = orders.deliveries.find((candidate) => /cron/.test(candidate.target) && !candidate.target.startsWith('OPTIONS'))!;
     observe('input binding', 'none', delivery);
     expect(delivery.identity).toEqual([]);

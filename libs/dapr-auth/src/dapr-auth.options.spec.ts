@@ -76,6 +76,12 @@ describe('resolveDaprAuthOptions', () => {
       {},
       /option `rejectionLogLimit` must be false or \{ lines, windowMs \}, got boolean true/,
     ],
+    [
+      'rejectionLogLimit with a misspelt key',
+      { token: GOOD, rejectionLogLimit: { line: 5 } },
+      {},
+      /`rejectionLogLimit` must be false or \{ lines, windowMs \}.*Unknown key\(s\): line\./,
+    ],
     ['rejectionLogLimit with 0 lines', { token: GOOD, rejectionLogLimit: { lines: 0 } }, {}, /option `rejectionLogLimit\.lines` must be/],
     [
       'rejectionLogLimit with a 10 ms window',

@@ -298,6 +298,8 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
     if (typeof limit !== 'object' || limit === null || Array.isArray(limit)) {
       check.fail('rejectionLogLimit', limit, 'false or { lines, windowMs }');
     }
+    const unknownKeys = Object.keys(limit).filter((key) => key !== 'lines' && key !== 'windowMs');
+    if (unknownKeys.length > 0) check.fail('rejectionLogLimit', limit, 'false or { lines, windowMs }', `Unknown key(s): ${unknownKeys.join(', ')}.`);
     rejectionLogLimit = Object.freeze({
       lines: check.integer('rejectionLogLimit.lines', limit.lines, 10, 1),
       windowMs: check.milliseconds('rejectionLogLimit.windowMs', limit.windowMs, 10_000, 100),

@@ -36,6 +36,7 @@ export {
   type DaprAuthMetricsOptions,
   type DaprAuthModuleOptions,
   type DaprAuthUnprotectedPolicy,
+  type DaprRejectionLogLimit,
   type ResolvedDaprAuthOptions,
 } from './dapr-auth.options.js';
 export type { HandlerAccess } from './handler-access.js';
