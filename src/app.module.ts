@@ -28,6 +28,9 @@ import { OrdersService } from './orders.service.js';
         jwt: jwtFromEnvironment(config),
         healthCheckPath: config.get<string>('APP_HEALTH_CHECK_PATH', '/healthz'),
         logRejections: config.get<LogLevel>('DAPR_AUTH_LOG_LEVEL', 'warn'),
+        // POST /orders/:id/cancel has @DaprCallers('checkout'): the app starts only with DAPR_API_TOKEN
+        // (daprd's API closed to other clients), unless this says to accept forgeable caller ids.
+        allowForgeableCallers: config.get<string>('DAPR_AUTH_ALLOW_FORGEABLE_CALLERS') === 'true',
         // OpenTelemetry metrics of every decision, exported for Prometheus (src/metrics.ts).
         metrics: exampleMeterProvider() ? { meterProvider: exampleMeterProvider() } : false,
       }),

@@ -19,6 +19,11 @@ if (!process.env.APP_API_TOKEN && !process.env.APP_API_TOKEN_FILE && !process.en
   process.env.APP_API_TOKEN = demoToken;
 }
 
+// Example only, the same way: with nothing set there is no daprd in front, so the @DaprCallers
+// route starts without DAPR_API_TOKEN (the library refuses that unless told; see the README).
+const demoCallers = demoToken !== undefined && !process.env.DAPR_API_TOKEN && process.env.DAPR_AUTH_ALLOW_FORGEABLE_CALLERS === undefined;
+if (demoCallers) process.env.DAPR_AUTH_ALLOW_FORGEABLE_CALLERS = 'true';
+
 const host = process.env.APP_HOST ?? '127.0.0.1';
 const { httpUrl, grpcAddress, metricsUrl } = await startExampleApp({
   host,

@@ -63,7 +63,7 @@ class CallersGrpcController {
 
 // Every rejection logged (rejectionLogLimit: false): the log assertions come after many rejections.
 @Module({
-  imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true, rejectionLogLimit: false })],
+  imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true, rejectionLogLimit: false, allowForgeableCallers: true })],
   controllers: [CallersController, CallersGrpcController],
 })
 class CallersModule {}
@@ -143,12 +143,13 @@ describe('@DaprCallers over gRPC', () => {
   it.each<[string, Array<[string, string]>, number]>([
     ['the listed app', [['dapr-caller-app-id', 'checkout']], 0],
     [
-      "a namespaced entry's app and namespace",
+      // F2: a caller that proxies to AppCallback/OnInvoke sends its own namespace, alone: never trusted over gRPC.
+      "a namespaced entry's app and namespace (the namespace is never trusted over gRPC)",
       [
         ['dapr-caller-app-id', 'billing'],
         ['dapr-caller-namespace', 'shop'],
       ],
-      0,
+      7,
     ],
     [
       'that app from another namespace',

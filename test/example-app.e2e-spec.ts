@@ -24,6 +24,8 @@ describe('the example app (src/), as daprd would call it', () => {
 
   beforeAll(async () => {
     process.env.APP_API_TOKEN = TOKEN;
+    // What daprd's own API requires of its clients: the example's @DaprCallers route needs it set.
+    process.env.DAPR_API_TOKEN = 'example-dapr-api-token-Kq2Zr8Lm4Nx6';
     ({ app, httpUrl, grpcAddress, metricsUrl } = await startExampleApp({
       httpPort: await freePort(),
       grpcPort: await freePort(),
@@ -35,6 +37,7 @@ describe('the example app (src/), as daprd would call it', () => {
   afterAll(async () => {
     await app.close();
     process.env.APP_API_TOKEN = savedToken;
+    delete process.env.DAPR_API_TOKEN;
   });
 
   const withToken = { 'dapr-api-token': TOKEN };

@@ -94,7 +94,7 @@ describe("mode: 'report' with @DaprCallers", () => {
         return { by: caller?.appId ?? null };
       }
     }
-    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, mode: 'report' })], controllers: [PayController] })
+    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, mode: 'report', allowForgeableCallers: true })], controllers: [PayController] })
     class PayModule {}
     const { app, baseUrl } = await startHttpApp(PayModule, HTTP_PLATFORMS[0][1]);
     try {

@@ -106,3 +106,6 @@ export const DAPR_JWT_VERIFIER = 'DAPR_AUTH:JWT_VERIFIER';
 
 /** Injection token of whether `global: true` registered the guard as `APP_GUARD`. Internal. */
 export const DAPR_AUTH_GLOBAL_GUARD = 'DAPR_AUTH:GLOBAL_GUARD';
+
+/** Injection token of the start-up index of every handler's access (handler-access.ts). */
+export const DAPR_HANDLER_ACCESS_INDEX = 'DAPR_AUTH:HANDLER_ACCESS_INDEX';

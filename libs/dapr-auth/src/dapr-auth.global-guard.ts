@@ -11,6 +11,6 @@ import type { HandlerAccess } from './handler-access.js';
 @Injectable()
 export class DaprAuthGlobalGuard extends DaprAuthGuard {
   protected override leavesToRouteGuard(access: HandlerAccess): boolean {
-    return access.routeGuarded;
+    return access.routeGuarded || access.messageGuarded;
   }
 }

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import {
   DAPR_AUTH_RESOLVED_OPTIONS,
   DAPR_DECISION_RECORDER,
+  DAPR_HANDLER_ACCESS_INDEX,
   DAPR_JWT_VERIFIER,
   DAPR_REJECTION_LOG,
   DAPR_REPORT_ONLY_MONITOR,
@@ -13,7 +14,7 @@ import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
 import { type CallerRejection, type DaprCallerIdentity, isAllowed, readCaller } from './callers/caller-rule.js';
 import { rememberCaller } from './callers/verified-caller.js';
 import type { PresentedToken, RejectionKind, TokenRejection } from './pipeline.types.js';
-import { DAPR_AUTH_GUARD_MARK, type HandlerAccess, readHandlerAccess } from './handler-access.js';
+import { DAPR_AUTH_GUARD_MARK, type HandlerAccess, HandlerAccessIndex } from './handler-access.js';
 import { JWT_FAILURE_TEXT, type JwtOutcome, type JwtVerifier } from './jwt/jwt-verifier.js';
 import type { JwtFailure } from './jwt/jwt-rejection.js';
 import { rememberClaims } from './jwt/verified-claims.js';
@@ -48,8 +49,6 @@ export class DaprAuthGuard implements CanActivate {
   protected readonly logger = new Logger('DaprAuthGuard');
   protected readonly verifier: TokenVerifier;
   private readonly hasTokenSource: boolean;
-  /** {@link HandlerAccess} per handler and class, see {@link DaprAuthGuard.handlerAccess}. */
-  private readonly accessCache = new WeakMap<object, CachedAccess>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -60,6 +59,7 @@ export class DaprAuthGuard implements CanActivate {
     @Optional() @Inject(DAPR_REPORT_ONLY_MONITOR) private readonly reportOnly: ReportOnlyMonitor | null = null,
     @Optional() @Inject(DAPR_DECISION_RECORDER) private readonly recorder: DecisionRecorder = NO_RECORDER,
     @Optional() @Inject(DAPR_REJECTION_LOG) private readonly rejectionLog: RejectionLog | null = null,
+    @Optional() @Inject(DAPR_HANDLER_ACCESS_INDEX) private readonly accessIndex: HandlerAccessIndex | null = null,
   ) {
     if (!options || !adapters) {
       throw new Error('DaprAuthGuard needs DaprAuthModule: add DaprAuthModule.forRoot() or forRootAsync() to the imports of your root module.');
@@ -69,6 +69,8 @@ export class DaprAuthGuard implements CanActivate {
     this.recorder ??= NO_RECORDER;
     // Without the module's shared one (a guard built by hand), a limit of its own.
     this.rejectionLog ??= new RejectionLog(this.logger, options.logRejections, options.rejectionLogLimit);
+    // Without the module's (filled at start-up from Nest's own classes), one of its own that reads on first use.
+    this.accessIndex ??= new HandlerAccessIndex();
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -195,33 +197,13 @@ export class DaprAuthGuard implements CanActivate {
   }
 
   /**
-   * How the handler is covered (see {@link readHandlerAccess}): the method's decorators win over
-   * the class's, and naming the guard counts as `@DaprProtected()`. Read once per class and
-   * handler (an inherited handler can be public in one subclass and not in another).
+   * How the handler is covered (see {@link HandlerAccessIndex}): the method's decorators win over
+   * the class's, and naming the guard counts as `@DaprProtected()`. Class-level rules are read from
+   * the class Nest runs class-level guards from, which is not always `context.getClass()`.
    */
   protected handlerAccess(context: ExecutionContext): HandlerAccess {
-    const handler = context.getHandler();
-    const controller = context.getClass();
-    // One lookup by handler; a handler inherited by several classes keeps the others aside.
-    const cached = this.accessCache.get(handler);
-    if (cached !== undefined && cached.controller === controller) return cached.access;
-    if (cached === undefined) {
-      const access = readHandlerAccess(handler, controller);
-      this.accessCache.set(handler, { controller, access });
-      return access;
-    }
-    cached.others ??= new WeakMap();
-    let access = cached.others.get(controller);
-    if (access === undefined) cached.others.set(controller, (access = readHandlerAccess(handler, controller)));
-    return access;
+    return this.accessIndex!.read(context.getHandler(), context.getClass());
   }
-}
-
-/** A handler's access for the first class it was seen with, and for any other class inheriting it. */
-interface CachedAccess {
-  readonly controller: object;
-  readonly access: HandlerAccess;
-  others?: WeakMap<object, HandlerAccess>;
 }
 
 /** Throws a refusal that is an exception, returns any other. */

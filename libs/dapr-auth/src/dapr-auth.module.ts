@@ -6,6 +6,7 @@ import {
   DAPR_AUTH_RESOLVED_OPTIONS,
   DAPR_JWT_VERIFIER,
   DAPR_DECISION_RECORDER,
+  DAPR_HANDLER_ACCESS_INDEX,
   DAPR_REJECTION_LOG,
   DAPR_REPORT_ONLY_MONITOR,
   DAPR_TOKEN_SOURCE,
@@ -18,7 +19,10 @@ import { type DaprAuthModuleOptions, type ResolvedDaprAuthOptions, resolveDaprAu
 import { JwtVerifier } from './jwt/jwt-verifier.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { createTransportAdapters } from './transports/create-transport-adapters.js';
+import { checkCallerTrust } from './callers/caller-trust.js';
+import { HandlerAccessIndex } from './handler-access.js';
 import { listHandlers } from './handler-inventory.js';
+import { loadNestClassResolver } from './nest-class.js';
 import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './start-up-coverage.js';
 import { DaprAuthHealthIndicator } from './dapr-auth.health.js';
 import { combineRecorders, DaprAuthStatus } from './dapr-auth.status.js';
@@ -104,6 +108,11 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
       inject: [DAPR_AUTH_RESOLVED_OPTIONS],
       useFactory: (options: ResolvedDaprAuthOptions) => new RejectionLog(new Logger('DaprAuthGuard'), options.logRejections, options.rejectionLogLimit),
     },
+    {
+      provide: DAPR_HANDLER_ACCESS_INDEX,
+      // Asks the app's @nestjs/core which class it reads class-level guards from (nest-class.ts).
+      useFactory: async () => new HandlerAccessIndex(await loadNestClassResolver()),
+    },
     DaprAuthGuard,
     // A provider of its own that needs nothing request-scoped, so it always runs at start-up (the
     // module class itself would be request-scoped too, and never built, with such options).
@@ -118,6 +127,7 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
     DAPR_REPORT_ONLY_MONITOR,
     DAPR_REJECTION_LOG,
     DAPR_DECISION_RECORDER,
+    DAPR_HANDLER_ACCESS_INDEX,
     DaprAuthStatus,
     DaprAuthHealthIndicator,
     DaprAuthGuard,
@@ -134,6 +144,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     @Inject(DAPR_REPORT_ONLY_MONITOR) private readonly reportOnly: ReportOnlyMonitor | null,
     @Inject(DAPR_REJECTION_LOG) private readonly rejectionLog: RejectionLog,
     private readonly status: DaprAuthStatus,
+    @Inject(DAPR_HANDLER_ACCESS_INDEX) accessIndex: HandlerAccessIndex,
     guard: DaprAuthGuard,
     discovery: DiscoveryService,
     scanner: MetadataScanner,
@@ -144,8 +155,18 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     // any server listens.
     const handlers = listHandlers(discovery, scanner);
     addStreamCallRejectionFilter(handlers);
-    if (isGlobalGuard) this.unguardMessageHandlers = guardMessageHandlers(handlers, guard);
-    auditCoverage(handlers, options, isGlobalGuard, logger);
+    // Read with the class Nest reads class-level guards from; refuses shapes that cannot be read safely.
+    let accessOf = accessIndex.register(handlers);
+    if (isGlobalGuard) {
+      this.unguardMessageHandlers = guardMessageHandlers(handlers, accessOf, guard);
+      accessOf = accessIndex.register(handlers); // again: the handlers just taken now say so (the global guard leaves them)
+    }
+    auditCoverage(handlers, accessOf, options, isGlobalGuard, logger);
+    const ruleSites = [
+      ...(options.callers ? ['option `callers`'] : []),
+      ...handlers.filter((entry) => accessOf.get(entry)?.callers).map((entry) => entry.target),
+    ];
+    checkCallerTrust(ruleSites, options.allowForgeableCallers, process.env, logger);
     this.summary = describeSetup(options, isGlobalGuard, handlers);
   }
 

@@ -111,6 +111,16 @@ export interface DaprAuthModuleOptions {
    */
   callers?: readonly string[];
   /**
+   * Start although a caller rule (`@DaprCallers()` anywhere, or `callers`) exists and
+   * `DAPR_API_TOKEN` is not set in the app's environment, accepting that the caller app id can be
+   * forged: a client that reaches the app's own daprd API can invoke the app through it and send
+   * its own `dapr-caller-app-id`, which daprd (v1.18.3 and earlier) forwards alone with the valid
+   * app token (docs/caller-identity.md). Only a daprd whose API requires `DAPR_API_TOKEN` keeps such
+   * clients out, and the app then has that variable too. Default `false`: start-up refuses and
+   * names the fix. When `true`, a warning at every start.
+   */
+  allowForgeableCallers?: boolean;
+  /**
    * `'enforce'` (default) refuses what fails a check. `'report'` (report-only, for rolling the
    * guard out) makes and logs every decision as usual but refuses nothing, with a loud warning at
    * start-up and every 5 minutes. Never together with `allowUnconfigured`.
@@ -180,6 +190,8 @@ export interface ResolvedDaprAuthOptions {
   readonly mode: 'enforce' | 'report';
   /** {@link DaprAuthModuleOptions.callers}, parsed; `undefined` without it. */
   readonly callers: readonly AllowedCaller[] | undefined;
+  /** {@link DaprAuthModuleOptions.allowForgeableCallers}, default `false`. */
+  readonly allowForgeableCallers: boolean;
   /** Where the accepted tokens come from, for the start-up summary (never a token). */
   readonly tokenOrigin: string;
   /** Start-up warnings to log (never containing a token). */
@@ -203,6 +215,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>(
   'jwt',
   'unprotected',
   'callers',
+  'allowForgeableCallers',
   'mode',
   'metrics',
   'rotationQuietPeriod',
@@ -312,6 +325,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
     check.fail('tokenSource', options.tokenSource, 'a DaprTokenSource: an object with a getTokens() method');
   }
   const allowUnconfigured = check.boolean('allowUnconfigured', options.allowUnconfigured, false);
+  const allowForgeableCallers = check.boolean('allowForgeableCallers', options.allowForgeableCallers, false);
   const exemptTokenlessDaprCalls = check.boolean('exemptTokenlessDaprCalls', options.exemptTokenlessDaprCalls, true);
   const unprotected = check.oneOf('unprotected', options.unprotected, ['warn', 'error', 'ignore'] as const, 'warn');
   const mode = check.oneOf('mode', options.mode, ['enforce', 'report'] as const, 'enforce');
@@ -408,6 +422,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
     metrics,
     rotationQuietPeriod,
     callers,
+    allowForgeableCallers,
     tokenOrigin: tokenOrigin || 'none (JWT only)',
     warnings: Object.freeze(warnings),
   });

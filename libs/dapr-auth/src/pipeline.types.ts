@@ -20,10 +20,12 @@ export interface PresentedCaller {
   /** `dapr-caller-namespace` value(s). */
   readonly namespace: PresentedToken;
   /**
-   * The call reached one of the app's own gRPC services through daprd's gRPC proxy, where a
-   * namespace is whatever the caller wrote (measured: docs/caller-identity.md).
+   * Whether `namespace` can be trusted on this transport: only where the measurements show that a
+   * caller's own `dapr-caller-namespace` never arrives alone (HTTP apps). Over gRPC a caller that
+   * proxies (to any method, `AppCallback/OnInvoke` included) has its own value arrive alone, so
+   * it never is (docs/caller-identity.md). Absent or `false`: the namespace is ignored.
    */
-  readonly proxied: boolean;
+  readonly namespaceTrusted: boolean;
 }
 
 /** How a rejection is shaped: no or a wrong token (HTTP 401 / gRPC 16), or a caller not allowed (HTTP 403 / gRPC 7). */

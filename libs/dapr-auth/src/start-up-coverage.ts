@@ -1,8 +1,9 @@
-import type { Logger } from '@nestjs/common';
+import type { CanActivate, Logger } from '@nestjs/common';
 import { DAPR_CALLED_HTTP_PATHS, NEST_EXCEPTION_FILTERS_METADATA, NEST_GUARDS_METADATA } from './dapr-auth.constants.js';
 import { DaprAuthConfigError } from './dapr-auth.errors.js';
 import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
-import { isDaprAuthGuard, readHandlerAccess } from './handler-access.js';
+import type { HandlerAccess } from './handler-access.js';
+import { MESSAGE_HANDLER_GUARD, takeMessageHandler } from './message-handler-guard.js';
 import { type HandlerEntry, isGrpcStreamCall, isTokenlessDaprHandler } from './handler-inventory.js';
 import { STREAM_CALL_REJECTION_FILTER } from './transports/stream-call-rejection.js';
 
@@ -14,44 +15,26 @@ function appendMetadata(key: string, value: object, target: object): void {
   if (!list.includes(value)) Reflect.defineMetadata(key, [...list, value], target);
 }
 
-function removeMetadata(key: string, value: object, target: object): void {
-  const list = Reflect.getOwnMetadata(key, target) as unknown[] | undefined;
-  if (list?.includes(value))
-    Reflect.defineMetadata(
-      key,
-      list.filter((item) => item !== value),
-      target,
-    );
-}
-
-/** Guard instances `guardMessageHandlers` has put on handlers (so a later app can tell them from a user's). */
-const GUARDS_ADDED_BY_GLOBAL = new WeakSet<object>();
-
 /**
- * What `global: true` does for message and gRPC handlers: it puts the app's guard on each handler
- * that has no decision of its own, as `@UseGuards` would. Nest applies `APP_GUARD` to a connected
- * microservice only with `inheritAppConfig: true`; a guard on the handler holds either way (and the
- * global guard then leaves the handler to it, so it is checked once). Returns the undo, for
- * shutdown: the metadata lives on the class, which another app in the process may use too.
+ * What `global: true` does for message and gRPC handlers: it makes the app's guard responsible for
+ * each handler that has no decision of its own, as `@UseGuards` would. Nest applies `APP_GUARD` to
+ * a connected microservice only with `inheritAppConfig: true`; a guard on the handler holds either
+ * way (and the global guard then leaves the handler to it, so it is checked once). Returns the
+ * undo, for shutdown; what other apps registered stays, whatever the order of create, close and
+ * connect across apps.
  */
-export function guardMessageHandlers(handlers: readonly HandlerEntry[], guard: object): () => void {
-  const guarded: object[] = [];
+export function guardMessageHandlers(handlers: readonly HandlerEntry[], access: ReadonlyMap<HandlerEntry, HandlerAccess>, guard: CanActivate): () => void {
+  const taken: object[] = [];
+  const undo: Array<() => void> = [];
   for (const entry of handlers) {
-    if (entry.kind !== 'rpc') continue;
-    // Drop what an earlier app in this process left (closed without shutdown hooks), then decide afresh.
-    const stale = ((Reflect.getOwnMetadata(NEST_GUARDS_METADATA, entry.handler) as unknown[] | undefined) ?? []).filter(
-      (item) => typeof item === 'object' && item !== null && isDaprAuthGuard(item) && item !== guard && GUARDS_ADDED_BY_GLOBAL.has(item),
-    );
-    for (const item of stale) removeMetadata(NEST_GUARDS_METADATA, item as object, entry.handler);
-    const { access, routeGuarded } = readHandlerAccess(entry.handler, entry.controller);
-    if (access !== undefined || routeGuarded) continue;
-    appendMetadata(NEST_GUARDS_METADATA, guard, entry.handler);
-    guarded.push(entry.handler);
+    if (entry.kind !== 'rpc' || taken.includes(entry.handler)) continue;
+    const decided = access.get(entry)!;
+    if (decided.access !== undefined || decided.routeGuarded) continue;
+    appendMetadata(NEST_GUARDS_METADATA, MESSAGE_HANDLER_GUARD, entry.handler);
+    taken.push(entry.handler);
+    undo.push(takeMessageHandler(entry.handler, guard));
   }
-  GUARDS_ADDED_BY_GLOBAL.add(guard);
-  return () => {
-    for (const handler of guarded) removeMetadata(NEST_GUARDS_METADATA, guard, handler);
-  };
+  return () => undo.forEach((release) => release());
 }
 
 /** Puts the (stateless, app-independent) stream-call rejection filter on every `@GrpcStreamCall` handler. */
@@ -86,17 +69,25 @@ function listed(targets: readonly string[]): string {
  *
  * @throws DaprAuthConfigError with `unprotected: 'error'` when a handler is left open.
  */
-export function auditCoverage(handlers: readonly HandlerEntry[], options: ResolvedDaprAuthOptions, isGlobal: boolean, logger: Logger): void {
+export function auditCoverage(
+  handlers: readonly HandlerEntry[],
+  accessOf: ReadonlyMap<HandlerEntry, HandlerAccess>,
+  options: ResolvedDaprAuthOptions,
+  isGlobal: boolean,
+  logger: Logger,
+): void {
   if (options.unprotected === 'ignore') return;
   const open: string[] = [];
   const conflicting: string[] = [];
   const callersNeverCalled: string[] = [];
+  const namespacedOverGrpc: string[] = [];
   const publicDaprCalls: string[] = [];
   const publicPosts: string[] = [];
   for (const entry of handlers) {
-    const { access, routeGuarded, conflicting: contradictory, callers } = readHandlerAccess(entry.handler, entry.controller);
+    const { access, routeGuarded, conflicting: contradictory, callers } = accessOf.get(entry)!;
     if (contradictory) conflicting.push(entry.target);
     if (callers && carriesNoCaller(entry)) callersNeverCalled.push(entry.target);
+    if (entry.kind === 'rpc' && (callers ?? options.callers)?.some((allowed) => allowed.namespace !== undefined)) namespacedOverGrpc.push(entry.target);
     if (access === 'public') {
       if (isCalledByDaprd(entry)) publicDaprCalls.push(entry.target);
       else if (entry.http?.method === 'POST') publicPosts.push(entry.target);
@@ -110,6 +101,12 @@ export function auditCoverage(handlers: readonly HandlerEntry[], options: Resolv
     logger.warn(
       `@DaprCallers() on handlers daprd calls WITHOUT a caller identity (pub/sub, bindings, jobs): every such delivery is refused (403 / 7). ` +
         `Remove @DaprCallers() from them:${listed(callersNeverCalled)}`,
+    );
+  }
+  if (namespacedOverGrpc.length > 0) {
+    logger.warn(
+      `'namespace/app-id' caller entries never match a gRPC call: over gRPC a calling app can send its own dapr-caller-namespace ` +
+        `(daprd's gRPC proxy forwards it alone), so the namespace is not trusted there. List the app id alone:${listed(namespacedOverGrpc)}`,
     );
   }
   if (conflicting.length > 0) {

@@ -16,7 +16,7 @@ export interface AllowedCaller {
 export interface DaprCallerIdentity {
   /** `dapr-caller-app-id`, exactly as daprd sent it. */
   readonly appId: string;
-  /** `dapr-caller-namespace`; `undefined` when absent or not trustworthy (a proxied gRPC call). */
+  /** `dapr-caller-namespace`; `undefined` when absent or not trustworthy (any gRPC call: see {@link PresentedCaller.namespaceTrusted}). */
   readonly namespace: string | undefined;
 }
 
@@ -63,7 +63,7 @@ export function readCaller(presented: PresentedCaller): DaprCallerIdentity | Cal
   const appId = single(presented.appId);
   if (appId === undefined) return 'caller-missing';
   if (appId === null) return 'caller-malformed';
-  const namespace = presented.proxied ? undefined : single(presented.namespace);
+  const namespace = presented.namespaceTrusted === true ? single(presented.namespace) : undefined;
   if (namespace === null) return 'caller-malformed';
   return { appId, namespace };
 }

@@ -1,8 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { DAPR_API_TOKEN_HEADER, DAPR_AUTH_GLOBAL_GUARD, DAPR_AUTH_RESOLVED_OPTIONS } from '../dapr-auth.constants.js';
+import { DAPR_API_TOKEN_HEADER, DAPR_AUTH_GLOBAL_GUARD, DAPR_AUTH_RESOLVED_OPTIONS, DAPR_HANDLER_ACCESS_INDEX } from '../dapr-auth.constants.js';
 import type { ResolvedDaprAuthOptions } from '../dapr-auth.options.js';
-import { readHandlerAccess } from '../handler-access.js';
+import type { HandlerAccessIndex } from '../handler-access.js';
 import { listHandlers } from '../handler-inventory.js';
 
 /** The name of the security scheme added to the document. */
@@ -37,10 +37,11 @@ export function addDaprAuthToSwagger<T extends OpenApiDocumentLike>(document: T,
   const options = app.get<ResolvedDaprAuthOptions>(DAPR_AUTH_RESOLVED_OPTIONS, { strict: false });
   const isGlobal = app.get<boolean>(DAPR_AUTH_GLOBAL_GUARD, { strict: false });
   const handlers = listHandlers(app.get(DiscoveryService, { strict: false }), app.get(MetadataScanner, { strict: false })).filter((entry) => entry.http);
+  const accessOf = app.get<HandlerAccessIndex>(DAPR_HANDLER_ACCESS_INDEX, { strict: false }).register(handlers);
   const protectedByOperationId = new Map<string, boolean>();
   const protectedByRoute: Array<{ method: string; path: string; protected: boolean }> = [];
   for (const entry of handlers) {
-    const { access, routeGuarded } = readHandlerAccess(entry.handler, entry.controller);
+    const { access, routeGuarded } = accessOf.get(entry)!;
     const method = entry.http!.method.toLowerCase();
     const healthProbe = options.exemptTokenlessDaprCalls && entry.http!.path === options.healthCheckPath && (method === 'get' || method === 'head');
     const isProtected = access !== 'public' && !healthProbe && (routeGuarded || isGlobal || access === 'protected');

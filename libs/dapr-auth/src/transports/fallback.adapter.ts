@@ -61,7 +61,7 @@ export class FallbackTransportAdapter implements TransportAdapter {
 
   /** Other transports carry no caller identity this library can read: a `@DaprCallers` handler refuses them. */
   readCaller(): PresentedCaller {
-    return { appId: undefined, namespace: undefined, proxied: false };
+    return { appId: undefined, namespace: undefined, namespaceTrusted: false };
   }
 
   reject(): false {

@@ -54,14 +54,16 @@ function stringValues(metadata: GrpcMetadataLike, key: string): PresentedToken {
 }
 
 /**
- * The caller identity in gRPC metadata. A call to anything but Dapr's own AppCallback services came
- * through daprd's gRPC proxy, where a namespace is whatever the caller wrote (docs/caller-identity.md).
+ * The caller identity in gRPC metadata. The namespace is never trusted over gRPC: daprd's gRPC
+ * proxy adds none and forwards the caller's own, alone, and the caller chooses the method path it
+ * proxies to, `AppCallback/OnInvoke` included, so no path tells a proxied call apart (measured:
+ * docs/caller-identity.md).
  */
-export function readCallerMetadata(metadata: GrpcMetadataLike, call: unknown): PresentedCaller {
+export function readCallerMetadata(metadata: GrpcMetadataLike): PresentedCaller {
   return {
     appId: stringValues(metadata, DAPR_CALLER_APP_ID_HEADER),
     namespace: stringValues(metadata, DAPR_CALLER_NAMESPACE_HEADER),
-    proxied: !grpcMethodPath(call).startsWith('/dapr.proto.runtime.v1.AppCallback'),
+    namespaceTrusted: false,
   };
 }
 

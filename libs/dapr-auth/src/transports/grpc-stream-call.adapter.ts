@@ -49,7 +49,7 @@ export class GrpcStreamCallTransportAdapter implements TransportAdapter {
 
   readCaller(context: ExecutionContext): PresentedCaller {
     const call = context.getArgByIndex<{ metadata: GrpcMetadataLike }>(0);
-    return readCallerMetadata(call.metadata, call);
+    return readCallerMetadata(call.metadata);
   }
 
   reject(context: ExecutionContext, kind: RejectionKind): Error | Promise<boolean> {

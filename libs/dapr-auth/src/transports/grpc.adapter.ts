@@ -45,7 +45,7 @@ export class GrpcTransportAdapter implements TransportAdapter {
   }
 
   readCaller(context: ExecutionContext): PresentedCaller {
-    return readCallerMetadata(context.getArgByIndex<GrpcMetadataLike>(1), context.getArgByIndex(2));
+    return readCallerMetadata(context.getArgByIndex<GrpcMetadataLike>(1));
   }
 
   describeTarget(context: ExecutionContext): string {

@@ -54,7 +54,7 @@ export class HttpTransportAdapter implements TransportAdapter {
 
   readCaller(context: ExecutionContext): PresentedCaller {
     const headers = context.getArgByIndex<HttpRequestLike>(0).headers;
-    return { appId: headers?.[DAPR_CALLER_APP_ID_HEADER], namespace: headers?.[DAPR_CALLER_NAMESPACE_HEADER], proxied: false };
+    return { appId: headers?.[DAPR_CALLER_APP_ID_HEADER], namespace: headers?.[DAPR_CALLER_NAMESPACE_HEADER], namespaceTrusted: true };
   }
 
   describeTarget(context: ExecutionContext): string {
