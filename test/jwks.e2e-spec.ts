@@ -162,3 +162,80 @@ describe('jwt with a remote JWKS that drops a key', () => {
     }
   });
 });
+
+describe('jwt with a remote JWKS: a cached acceptance ends with the keys (F4)', () => {
+  const jwks = new JwksServer();
+  let app: INestApplication;
+  let baseUrl: string;
+
+  afterAll(async () => {
+    await app.close();
+    await jwks.stop();
+  });
+
+  it('a token verified before the JWKS went down is refused, like a fresh one, once the keys are past jwksStaleTolerance', async () => {
+    await jwks.start();
+    const key = await signingKey('RS256', 'key-1');
+    jwks.keys = [key.publicJwk!];
+    ({ app, baseUrl } = await startHttpApp(
+      jwtTestModule({
+        jwt: { jwksUri: jwks.url, algorithms: ['RS256'], jwksCacheMaxAge: CACHE_MAX_AGE, jwksStaleTolerance: STALE_TOLERANCE, jwksCooldown: COOLDOWN },
+      }),
+      express,
+    ));
+    const token = await key.sign({ jti: 'verified-once' }); // exp 10 minutes away: the cache would keep it that long
+    const status = async () => (await send(baseUrl, '/claims', { headers: { 'dapr-api-token': token } })).status;
+    expect(await status()).toBe(200); // verified, now cached
+    jwks.down = true;
+    await sleep(CACHE_MAX_AGE + 50);
+    expect(await status()).toBe(200); // stale keys are still usable
+    await sleep(STALE_TOLERANCE + 100);
+    expect(await status()).toBe(401); // no usable keys: a fresh verification would refuse, so the cache does too
+    jwks.down = false;
+    await sleep(COOLDOWN + 20);
+    expect(await status()).toBe(200);
+  });
+});
+
+describe('jwt with a remote JWKS that redirects (F5)', () => {
+  let redirector: Server;
+  const keys = new JwksServer();
+  let location = '';
+  let app: INestApplication;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    await keys.start();
+    redirector = createServer((_request, res) => res.writeHead(302, { location }).end());
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+  });
+  afterEach(async () => {
+    await app?.close();
+  });
+  afterAll(async () => {
+    await keys.stop();
+    await new Promise((resolve) => redirector.close(resolve));
+  });
+
+  async function start(): Promise<SigningKey> {
+    const key = await signingKey('RS256', 'key-1');
+    keys.keys = [key.publicJwk!];
+    const uri = `http://127.0.0.1:${(redirector.address() as { port: number }).port}/jwks.json`;
+    ({ app, baseUrl } = await startHttpApp(jwtTestModule({ jwt: { jwksUri: uri, algorithms: ['RS256'], jwksCooldown: 0 } }), express));
+    return key;
+  }
+
+  it('is not followed to plain http on a host the jwksUri rule refuses: no keys from there, tokens refused', async () => {
+    location = 'http://keys.example.invalid:8080/jwks.json';
+    const key = await start();
+    const before = capturedOutput().length;
+    expect((await send(baseUrl, '/claims', { headers: { 'dapr-api-token': await key.sign({}) } })).status).toBe(401);
+    expect(capturedOutput().slice(before)).toMatch(/HTTP 302 redirect to http:\/\/keys\.example\.invalid:8080 refused \(the jwksUri rule/);
+  });
+
+  it('is followed to a URL the rule allows (here another loopback http: URL)', async () => {
+    location = keys.url;
+    const key = await start();
+    expect((await send(baseUrl, '/claims', { headers: { 'dapr-api-token': await key.sign({}) } })).status).toBe(200);
+  });
+});

@@ -63,7 +63,7 @@ export interface DaprJwtOptions {
 export type ResolvedKeySource =
   | { kind: 'key'; key: KeyObject }
   | { kind: 'jwks'; keys: DaprJwk[] }
-  | { kind: 'jwksUri'; url: URL; cacheMaxAge: number; staleTolerance: number; cooldown: number; timeout: number };
+  | { kind: 'jwksUri'; url: URL; allowHttp: boolean; cacheMaxAge: number; staleTolerance: number; cooldown: number; timeout: number };
 
 /** {@link DaprJwtOptions} after validation. */
 export interface ResolvedJwtOptions {
@@ -130,6 +130,14 @@ function seconds(name: string, value: unknown): number | undefined {
 }
 
 const isLoopbackHost = (hostname: string) => hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+
+/**
+ * The `jwksUri` rule, for the configured URL and for every redirect a fetch meets: https, or plain
+ * http to a loopback host (or anywhere with `jwksAllowHttp`).
+ */
+export function isAllowedJwksUrl(url: URL, allowHttp: boolean): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && (allowHttp || isLoopbackHost(url.hostname)));
+}
 
 function checkAlgorithms(algorithms: unknown): string[] {
   if (!Array.isArray(algorithms) || algorithms.length === 0) {
@@ -255,7 +263,7 @@ export function resolveJwtOptions(jwt: DaprJwtOptions): ResolvedJwtOptions {
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('`jwksUri` must be an https URL.');
     const allowHttp = check.boolean('jwksAllowHttp', jwt.jwksAllowHttp, false);
-    if (url.protocol === 'http:' && !allowHttp && !isLoopbackHost(url.hostname)) {
+    if (url.protocol === 'http:' && !isAllowedJwksUrl(url, allowHttp)) {
       fail(
         '`jwksUri` is a plain http: URL: anyone on the network path could replace the keys and mint accepted tokens. Use https:, or set `jwksAllowHttp: true` if TLS is terminated by a proxy you trust (http: is accepted for loopback hosts).',
       );
@@ -265,6 +273,7 @@ export function resolveJwtOptions(jwt: DaprJwtOptions): ResolvedJwtOptions {
     keySource = {
       kind: 'jwksUri',
       url,
+      allowHttp,
       cacheMaxAge: check.milliseconds('jwksCacheMaxAge', jwt.jwksCacheMaxAge, 10 * 60_000, 0),
       staleTolerance: check.milliseconds('jwksStaleTolerance', jwt.jwksStaleTolerance, 60 * 60_000, 0),
       cooldown: check.milliseconds('jwksCooldown', jwt.jwksCooldown, 30_000, 0),

@@ -22,6 +22,8 @@ export class JwtVerifier {
   private readonly cache: VerifiedTokenCache;
   /** With a remote JWKS: refetch stale keys in the background (see RemoteJwks.keepFresh). */
   private keepKeysFresh: (now: number) => void = () => undefined;
+  /** Whether keys are usable now (a remote JWKS past its stale tolerance is not); always with local keys. */
+  private keysUsable: (now: number) => boolean = () => true;
   /** With a remote JWKS: its state, for metrics and health checks; `undefined` for local keys. */
   jwksStatus: () => JwksStatus | undefined = () => undefined;
   private readonly verifyOptions: JWTVerifyOptions;
@@ -52,6 +54,7 @@ export class JwtVerifier {
     // A key removed from the JWKS must stop its tokens at once, cached or not.
     remote.onKeysReplaced = () => verifier.cache.clear();
     verifier.keepKeysFresh = (now) => remote.keepFresh(now);
+    verifier.keysUsable = (now) => remote.usable(now);
     verifier.jwksStatus = () => remote.status();
     remote.prefetch();
     return verifier;
@@ -64,6 +67,8 @@ export class JwtVerifier {
    */
   cached(token: string, now = Date.now()): VerifiedToken | undefined {
     this.keepKeysFresh(now);
+    // A cached acceptance is never kinder than a fresh verification: without usable keys that refuses.
+    if (!this.keysUsable(now)) return undefined;
     const hit = this.cache.get(VerifiedTokenCache.keyOf(token), now);
     return hit !== undefined && this.timeClaimsHold(hit.claims, now) ? hit : undefined;
   }

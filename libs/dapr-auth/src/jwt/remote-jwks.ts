@@ -1,5 +1,5 @@
 import type { JWTVerifyGetKey } from 'jose';
-import type { DaprJwk, ResolvedKeySource } from './dapr-jwt.options.js';
+import { type DaprJwk, isAllowedJwksUrl, type ResolvedKeySource } from './dapr-jwt.options.js';
 import { JwtRejection } from './jwt-rejection.js';
 
 type Jose = typeof import('jose');
@@ -13,6 +13,8 @@ export interface JwksStatus {
   /** Whether the last fetch attempt failed. */
   readonly failing: boolean;
 }
+
+const MAX_REDIRECTS = 5;
 
 /**
  * A remote JWKS that keeps working when its endpoint does not.
@@ -39,6 +41,11 @@ export class RemoteJwks {
     private readonly config: RemoteConfig,
     private readonly log: { warn(message: string): void; log(message: string): void },
   ) {}
+
+  /** Whether a fresh verification could find keys now: none fetched yet, or past the stale tolerance, means no. */
+  usable(now = Date.now()): boolean {
+    return this.select !== undefined && now - this.fetchedAt <= this.config.cacheMaxAge + this.config.staleTolerance;
+  }
 
   status(now = Date.now()): JwksStatus {
     if (this.select === undefined) return { state: 'none', ageSeconds: undefined, failing: this.lastProblem !== undefined };
@@ -90,12 +97,41 @@ export class RemoteJwks {
     return this.inFlight;
   }
 
+  /**
+   * GET of the JWKS that follows a redirect (at most 5) only to a URL the `jwksUri` rule allows:
+   * fetch would follow a loopback http: URL's redirect to plain http: anywhere, and use keys from
+   * there. Returns the final response, or why it stopped.
+   */
+  private async fetchFollowingAllowedRedirects(): Promise<Response | string> {
+    const signal = AbortSignal.timeout(this.config.timeout);
+    let url = this.config.url;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const response = await fetch(url, { signal, redirect: 'manual', headers: { accept: 'application/json' } });
+      const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+      if (location === null) return response;
+      await response.body?.cancel();
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        return `HTTP ${response.status} with an invalid Location`;
+      }
+      if (!isAllowedJwksUrl(next, this.config.allowHttp)) {
+        return `HTTP ${response.status} redirect to ${next.protocol}//${next.host} refused (the jwksUri rule: https:, or http: to a loopback host)`;
+      }
+      url = next;
+    }
+    return `more than ${MAX_REDIRECTS} redirects`;
+  }
+
   private async fetchKeys(): Promise<boolean> {
     this.lastAttempt = Date.now();
     let problem: string;
     try {
-      const response = await fetch(this.config.url, { signal: AbortSignal.timeout(this.config.timeout), headers: { accept: 'application/json' } });
-      if (response.ok) {
+      const response = await this.fetchFollowingAllowedRedirects();
+      if (typeof response === 'string') {
+        problem = response;
+      } else if (response.ok) {
         const body = (await response.json()) as { keys?: unknown };
         const keys = Array.isArray(body?.keys)
           ? (body.keys as DaprJwk[]).filter((jwk) => jwk && typeof jwk.kty === 'string' && jwk.kty !== 'oct' && !('d' in jwk))
