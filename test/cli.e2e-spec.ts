@@ -75,7 +75,22 @@ describe('the nestjs-dapr-auth command-line tool', () => {
       code: 2,
       stderr: expect.stringContaining('shorter than the 32 bytes HS256 needs'),
     });
-    expect(run(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command') });
+    expect(run(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
+  });
+
+  // F6: a token pasted where a command, a variable name or a path belongs is never echoed.
+  it.each([
+    ['as the command', ['Xy7_tokenLike-Secret0123456789abcdefghiJKLM']],
+    ['as --secret-env', ['sign', '--alg', 'HS256', '--secret-env', 'Xy7_tokenLike-Secret0123456789abcdefghiJKLM']],
+    ['as --key-env', ['sign', '--alg', 'ES256', '--key-env', 'Xy7_tokenLike-Secret0123456789abcdefghiJKLM']],
+    ['as --token-env', ['verify', '--alg', 'HS256', '--secret-env', 'S', '--token-env', 'Xy7_tokenLike-Secret0123456789abcdefghiJKLM']],
+    ['as --secret-file', ['sign', '--alg', 'HS256', '--secret-file', 'Xy7_tokenLike-Secret0123456789abcdefghiJKLM']],
+    ['as --token-file', ['verify', '--alg', 'HS256', '--secret-env', 'S', '--token-file', 'Xy7_tokenLike-Secret0123456789abcdefghiJKLM']],
+  ])('a token %s is not echoed', (_where, args) => {
+    const outcome = run(args, { env: { S: 'x'.repeat(32) } });
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toMatch(/not shown/);
+    expect(`${outcome.stdout}${outcome.stderr}`).not.toContain('tokenLike');
   });
 
   it('usage and configuration errors: exit 2, one line, no stack trace, never the content of a file or an argument', () => {
@@ -167,7 +182,14 @@ describe('the nestjs-dapr-auth command-line tool', () => {
     expect(run(['verify', '--alg', 'ES256', '--public-key-file', path('es.pub'), '--iss', 'dapr'], { input: token }).code).toBe(0);
 
     const saved = { ...process.env };
-    Object.assign(process.env, { JWT_ALGORITHMS: 'ES256', JWT_PUBLIC_KEY_FILE: path('es.pub'), JWT_ISSUER: 'dapr', JWT_AUDIENCE: 'orders' });
+    Object.assign(process.env, {
+      JWT_ALGORITHMS: 'ES256',
+      JWT_PUBLIC_KEY_FILE: path('es.pub'),
+      JWT_ISSUER: 'dapr',
+      JWT_AUDIENCE: 'orders',
+      // The example's @DaprCallers route: what daprd's own API requires of its clients.
+      DAPR_API_TOKEN: 'cli-test-dapr-api-token-0123456789',
+    });
     delete process.env.APP_API_TOKEN;
     let app: INestApplication | undefined;
     try {

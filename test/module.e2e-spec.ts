@@ -125,6 +125,18 @@ describe('DaprAuthModule configuration', () => {
       expect(await statusWith(module)).toBe(200);
     });
 
+    // F7: a key forRootAsync does not know would otherwise be dropped (here: the app would start, not global).
+    it.each([
+      ['isGlobal', { isGlobal: true }, /unknown forRootAsync\(\) key\(s\) `isGlobal` \(`isGlobal` is @nestjs\/config's name: here it is `global`\)/],
+      ['an option beside the factory', { token: TOKEN }, /unknown forRootAsync\(\) key\(s\) `token`.*what useFactory/],
+    ])('refuses an unknown key: %s', (_name, extra, message) => {
+      expect(() => DaprAuthModule.forRootAsync({ useFactory: () => ({ token: TOKEN }), ...(extra as object) } as never)).toThrow(message);
+    });
+
+    it('refuses nothing it takes', () => {
+      expect(() => DaprAuthModule.forRootAsync({ global: true, imports: [], inject: [], useFactory: () => ({ token: TOKEN }) })).not.toThrow();
+    });
+
     it.each([true, false])('a factory that injects a request-scoped provider is refused at start-up (global: %s), never run per request', async (global) => {
       @Injectable({ scope: Scope.REQUEST })
       class PerRequestConfig {
@@ -164,8 +176,8 @@ describe('DaprAuthModule configuration', () => {
     });
 
     it('names a custom tokenEnvVar in the message', async () => {
-      delete process.env.token;
-      expect((await startUpError({ tokenEnvVar: 'token' })).message).toContain('environment variable token is not set');
+      delete process.env.ORDERS_TOKEN;
+      expect((await startUpError({ tokenEnvVar: 'ORDERS_TOKEN' })).message).toContain('environment variable ORDERS_TOKEN is not set');
     });
 
     it.each([

@@ -10,6 +10,11 @@ import { type DaprJwtOptions, resolveJwtOptions } from './jwt/dapr-jwt.options.j
 import { JWT_FAILURE_TEXT, JwtVerifier } from './jwt/jwt-verifier.js';
 import { isWellFormedToken } from './tokens/token-format.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from './dapr-auth.constants.js';
+import { shownEnvName, shownPath } from './option-checks.js';
+
+const COMMANDS: readonly string[] = ['generate', 'sign', 'verify'];
+/** What a command looks like: a short lower-case word (a token pasted in its place is not echoed). */
+const COMMAND_SHAPE = /^[a-z][a-z-]{0,19}$/;
 
 const HELP: Record<string, string> = {
   main: `Usage: nestjs-dapr-auth <command> [options]
@@ -76,7 +81,7 @@ function readOption(option: string, file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read --${option} ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`);
+    throw new UsageError(`cannot read --${option} ${shownPath(file)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`);
   }
 }
 
@@ -94,7 +99,7 @@ function fromFileOrEnv(values: Record<string, unknown>, name: string, required: 
   if (file) return readOption(`${name}-file`, file).trim();
   if (env) {
     const value = process.env[env];
-    if (!value) throw new UsageError(`environment variable ${env} (--${name}-env) is not set.`);
+    if (!value) throw new UsageError(`environment variable ${shownEnvName(env)} (--${name}-env) is not set.`);
     return value.trim();
   }
   if (required) throw new UsageError(`--${name}-file or --${name}-env is required.`);
@@ -181,7 +186,7 @@ async function verify(args: string[]): Promise<number> {
       jwt.jwks = JSON.parse(text) as DaprJwtOptions['jwks'];
     } catch {
       // JSON.parse's message quotes the content: never print it.
-      throw new UsageError(`--jwks-file ${values['jwks-file'] as string} is not JSON: it must hold a JWKS, { "keys": [ ... ] }.`);
+      throw new UsageError(`--jwks-file ${shownPath(values['jwks-file'])} is not JSON: it must hold a JWKS, { "keys": [ ... ] }.`);
     }
   }
   if (values['jwks-uri']) jwt.jwksUri = values['jwks-uri'] as string;
@@ -233,16 +238,18 @@ async function main(argv: string[]): Promise<number> {
         return print(HELP.main);
       default:
         throw new UsageError(
-          `unknown command${/^[a-z-]{1,20}$/.test(command) ? ` "${command}"` : ''}: use generate, sign or verify (nestjs-dapr-auth --help).`,
+          `unknown command${COMMAND_SHAPE.test(command) ? ` "${command}"` : ' (not shown: it does not look like a command)'}: use generate, sign or verify (nestjs-dapr-auth --help).`,
         );
     }
   } catch (error) {
+    // The command is echoed only when it is one: an unknown one may be a token pasted in its place.
+    const prefix = COMMANDS.includes(command as string) ? `nestjs-dapr-auth ${command}` : 'nestjs-dapr-auth';
     if (error instanceof UsageError || error instanceof DaprAuthConfigError) {
-      process.stderr.write(`nestjs-dapr-auth ${command}: ${error.message}\n`);
+      process.stderr.write(`${prefix}: ${error.message}\n`);
       return 2;
     }
     // Anything else: one line, the error's class only (its message could quote a file or a key).
-    process.stderr.write(`nestjs-dapr-auth ${command}: failed (${(error as Error)?.name ?? 'error'}).\n`);
+    process.stderr.write(`${prefix}: failed (${(error as Error)?.name ?? 'error'}).\n`);
     return 2;
   }
 }

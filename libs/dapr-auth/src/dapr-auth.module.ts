@@ -32,6 +32,22 @@ import { describeSetup } from './start-up-summary.js';
 
 const logger = new Logger('DaprAuthModule');
 
+/** What forRootAsync takes (Nest's ConfigurableModuleBuilder, plus `global`); the options themselves come from the factory. */
+const ASYNC_KEYS: ReadonlySet<string> = new Set(['imports', 'inject', 'useFactory', 'useClass', 'useExisting', 'provideInjectionTokensFrom', 'global']);
+
+/** `forRootAsync({ isGlobal: true, ... })` would start, silently not global: refuse what it does not know, as forRoot does. */
+function refuseUnknownAsyncKeys(options: DaprAuthModuleAsyncOptions): void {
+  if (options === null || typeof options !== 'object')
+    throw new DaprAuthConfigError('forRootAsync() takes an object: { imports, inject, useFactory, global }.');
+  const unknown = Object.keys(options).filter((key) => !ASYNC_KEYS.has(key));
+  if (unknown.length === 0) return;
+  const hint = unknown.includes('isGlobal') ? " (`isGlobal` is @nestjs/config's name: here it is `global`)" : '';
+  throw new DaprAuthConfigError(
+    `unknown forRootAsync() key(s) ${unknown.map((key) => `\`${key}\``).join(', ')}${hint}. It takes ${[...ASYNC_KEYS].join(', ')}; ` +
+      'the module options themselves are what useFactory (or useClass / useExisting) returns.',
+  );
+}
+
 /**
  * A forRootAsync factory that injects a request-scoped provider would run once per request, and
  * so would everything built from its options (a token file watcher and its timers, a JWKS
@@ -183,6 +199,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
    * `@nestjs/config`'s `ConfigService`: `{ imports, inject, useFactory, global }`.
    */
   static forRootAsync(options: DaprAuthModuleAsyncOptions): DynamicModule {
+    refuseUnknownAsyncKeys(options);
     return super.forRootAsync(options);
   }
 

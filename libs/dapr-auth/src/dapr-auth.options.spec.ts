@@ -52,7 +52,7 @@ describe('resolveDaprAuthOptions', () => {
 
   it.each<[string, unknown, NodeJS.ProcessEnv, RegExp]>([
     ['no token anywhere', {}, {}, /environment variable APP_API_TOKEN is not set.*`tokenFile`.*`token` or `tokenSource`.*allowUnconfigured/],
-    ['a custom variable unset', { tokenEnvVar: 'token' }, {}, /environment variable token is not set/],
+    ['a custom variable unset', { tokenEnvVar: 'MY_TOKEN' }, {}, /environment variable MY_TOKEN is not set/],
     ['none of several variables set', { tokenEnvVar: ['A', 'B'] }, {}, /environment variable A or B is not set/],
     ['an empty variable', {}, { APP_API_TOKEN: '' }, /APP_API_TOKEN is empty/],
     ['a whitespace-only variable', {}, { APP_API_TOKEN: '   ' }, /APP_API_TOKEN is empty/],
@@ -182,5 +182,29 @@ describe('resolveDaprAuthOptions', () => {
     expect(resolved.warnings).toHaveLength(1);
     expect(resolved.warnings[0]).toMatch(/shorter than 16 characters/);
     expect(resolved.warnings[0]).not.toContain('short-secret');
+  });
+
+  // F6: a token put where a name or a path belongs is a plausible mistake: never echoed.
+  it.each<[string, object]>([
+    ['tokenEnvVar', { tokenEnvVar: GOOD }],
+    ['tokenEnvVar, lower-case', { tokenEnvVar: 'sk_live_tokenlike' }],
+    ['tokenEnvVar, a list', { tokenEnvVar: ['APP_API_TOKEN', GOOD] }],
+    ['tokenFile', { tokenFile: GOOD }],
+    ['tokenFile, base64 with a slash', { tokenFile: `/${GOOD}+x=` }],
+  ])('a token in %s is not echoed in the error', (_name, options) => {
+    let message = '';
+    try {
+      resolveDaprAuthOptions(options, {});
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/not shown/);
+    expect(message).not.toContain(GOOD);
+    expect(message).not.toContain('tokenlike');
+  });
+
+  it('names and paths that look like names and paths are shown', () => {
+    expect(() => resolveDaprAuthOptions({ tokenEnvVar: 'ORDERS_APP_TOKEN' }, {})).toThrow(/environment variable ORDERS_APP_TOKEN is not set/);
+    expect(() => resolveDaprAuthOptions({ tokenFile: './secrets/absent-token' }, {})).toThrow(/token file \.\/secrets\/absent-token/);
   });
 });

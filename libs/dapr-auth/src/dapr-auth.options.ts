@@ -14,7 +14,7 @@ import { FileTokenSource } from './tokens/file-token-source.js';
 import { StaticTokenSource } from './tokens/static-token-source.js';
 import { isWellFormedToken } from './tokens/token-format.js';
 import { type AllowedCaller, parseAllowedCallers } from './callers/caller-rule.js';
-import { OptionChecks } from './option-checks.js';
+import { OptionChecks, shownEnvName, shownPath } from './option-checks.js';
 import type { PresentedToken } from './pipeline.types.js';
 
 /**
@@ -261,12 +261,14 @@ function tokensFromOptions(options: DaprAuthModuleOptions, env: NodeJS.ProcessEn
   const names = check.strings('tokenEnvVar', options.tokenEnvVar, 'an environment variable name') ?? [DEFAULT_TOKEN_ENV_VAR];
   const tokens = names
     .filter((name) => env[name] !== undefined)
-    .map((name) => checkConfiguredToken(env[name], `environment variable ${name}`, maxLength, warnings));
+    .map((name) => checkConfiguredToken(env[name], `environment variable ${shownEnvName(name)}`, maxLength, warnings));
   return tokens;
 }
 
 function describeMissingToken(options: DaprAuthModuleOptions): string {
-  const names = toList(options.tokenEnvVar ?? DEFAULT_TOKEN_ENV_VAR).join(' or ');
+  const names = toList(options.tokenEnvVar ?? DEFAULT_TOKEN_ENV_VAR)
+    .map(shownEnvName)
+    .join(' or ');
   return (
     `no Dapr app API token is configured: environment variable ${names} is not set. Set it to the ` +
     `same value as the Dapr sidecar's APP_API_TOKEN (on Kubernetes, from the Secret named by the ` +
@@ -380,9 +382,9 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
       gracePeriod: tokenFileGracePeriod,
       maxTokenLength,
     });
-    checkConfiguredToken(fileSource.getTokens()[0], `token file ${options.tokenFile}`, maxTokenLength, warnings);
+    checkConfiguredToken(fileSource.getTokens()[0], `token file ${shownPath(options.tokenFile)}`, maxTokenLength, warnings);
     tokenSource = fileSource;
-    tokenOrigin = `file ${options.tokenFile} (followed)`;
+    tokenOrigin = `file ${shownPath(options.tokenFile)} (followed)`;
   }
   const jwt = options.jwt === undefined ? undefined : resolveJwtOptions(options.jwt);
   // With jwt, a token source is a second check, used only when one is named explicitly.
@@ -396,6 +398,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
           ? 'option `token`'
           : `environment variable ${toList(options.tokenEnvVar ?? DEFAULT_TOKEN_ENV_VAR)
               .filter((name) => env[name] !== undefined)
+              .map(shownEnvName)
               .join(', ')}`;
     } else if (allowUnconfigured) {
       tokenOrigin = 'nowhere: allowUnconfigured lets EVERY request through';

@@ -23,6 +23,26 @@ export function describeValue(value: unknown): string {
   }
 }
 
+/** An environment variable name as people write them: upper case, digits, `_`. */
+const ENV_NAME_SHAPE = /^[A-Z_][A-Z0-9_]{0,63}$/;
+/** A path written as one: absolute, `./`, `../` or `~/`, without the `+` and `=` of base64 (a token's alphabet). */
+const PATH_SHAPE = /^(\/|\.{1,2}\/|~\/|[A-Za-z]:[\\/])[\w.\-/\\@~ ]{0,4095}$/;
+
+/**
+ * A value meant to be an environment variable NAME, for a message: shown only when it has the
+ * shape of one, since a token pasted in its place is a plausible mistake.
+ */
+export function shownEnvName(name: unknown): string {
+  return typeof name === 'string' && ENV_NAME_SHAPE.test(name)
+    ? name
+    : '(name not shown: it does not look like an environment variable name; a token put there?)';
+}
+
+/** A value meant to be a file path, for a message: shown only when written as a path (see {@link shownEnvName}). */
+export function shownPath(path: unknown): string {
+  return typeof path === 'string' && PATH_SHAPE.test(path) ? path : '(path not shown: write it as /absolute/path or ./relative/path)';
+}
+
 /** The start-up checks every option goes through; each error names the option, what it got and the fix. */
 export class OptionChecks {
   /** @param prefix how option names are shown, e.g. '' or 'jwt.' */

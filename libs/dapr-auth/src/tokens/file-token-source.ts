@@ -2,7 +2,7 @@ import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { DEFAULT_MAX_TOKEN_LENGTH, DEFAULT_TOKEN_FILE_GRACE_PERIOD, DEFAULT_TOKEN_FILE_POLL_INTERVAL } from '../dapr-auth.constants.js';
-import { OptionChecks } from '../option-checks.js';
+import { OptionChecks, shownPath } from '../option-checks.js';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
 import type { DaprTokenSource } from './dapr-token-source.js';
 import { isWellFormedToken } from './token-format.js';
@@ -48,6 +48,8 @@ const FAILURE_TEXT: Record<ReadFailure, string> = {
  */
 export class FileTokenSource implements DaprTokenSource {
   readonly path: string;
+  /** The path as messages show it: only when written as a path (a token put in its place is never echoed). */
+  private readonly shown: string;
   private readonly pollInterval: number;
   private readonly gracePeriod: number;
   private readonly maxTokenLength: number;
@@ -72,6 +74,7 @@ export class FileTokenSource implements DaprTokenSource {
    */
   constructor(options: FileTokenSourceOptions) {
     this.path = options.path;
+    this.shown = shownPath(options.path);
     const check = new OptionChecks('FileTokenSource.');
     if (typeof options.path !== 'string' || options.path === '') check.fail('path', options.path, 'the path of the file holding the token');
     this.pollInterval = check.milliseconds('pollInterval', options.pollInterval, DEFAULT_TOKEN_FILE_POLL_INTERVAL, 100);
@@ -82,7 +85,7 @@ export class FileTokenSource implements DaprTokenSource {
     const initial = this.read();
     if ('failure' in initial) {
       throw new DaprAuthConfigError(
-        `token file ${this.path} ${FAILURE_TEXT[initial.failure]}. Point \`tokenFile\` at the file holding the same value as the ` +
+        `token file ${this.shown} ${FAILURE_TEXT[initial.failure]}. Point \`tokenFile\` at the file holding the same value as the ` +
           `Dapr sidecar's APP_API_TOKEN (on Kubernetes, the key \`token\` of the Secret named by dapr.io/app-token-secret, ` +
           `mounted as a volume without subPath).`,
       );
@@ -115,7 +118,7 @@ export class FileTokenSource implements DaprTokenSource {
     if ('failure' in result) {
       if (this.lastFailure !== result.failure) {
         this.lastFailure = result.failure;
-        this.logger.error(`Token file ${this.path} ${FAILURE_TEXT[result.failure]}; still accepting the last good token(s) until it is fixed.`);
+        this.logger.error(`Token file ${this.shown} ${FAILURE_TEXT[result.failure]}; still accepting the last good token(s) until it is fixed.`);
       }
       return;
     }
@@ -123,7 +126,7 @@ export class FileTokenSource implements DaprTokenSource {
     this.lastGoodReadAt = Date.now();
     if (this.lastFailure !== undefined) {
       this.lastFailure = undefined;
-      this.logger.log(`Token file ${this.path} is readable again.`);
+      this.logger.log(`Token file ${this.shown} is readable again.`);
     }
     if (token === this.current) return;
 
@@ -134,7 +137,7 @@ export class FileTokenSource implements DaprTokenSource {
     ];
     this.current = token;
     this.publish(now);
-    this.logger.log(`Token file ${this.path} changed: the new token is accepted now, the previous one for ${Math.round(this.gracePeriod / 1000)} s more.`);
+    this.logger.log(`Token file ${this.shown} changed: the new token is accepted now, the previous one for ${Math.round(this.gracePeriod / 1000)} s more.`);
   }
 
   /** Stops the watcher and the timers (the module calls it on application shutdown). */
