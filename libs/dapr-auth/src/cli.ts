@@ -243,7 +243,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     // The command is echoed only when it is one: an unknown one may be a token pasted in its place.
-    const prefix = COMMANDS.includes(command as string) ? `nestjs-dapr-auth ${command}` : 'nestjs-dapr-auth';
+    const prefix = COMMANDS.includes(command) ? `nestjs-dapr-auth ${command}` : 'nestjs-dapr-auth';
     if (error instanceof UsageError || error instanceof DaprAuthConfigError) {
       process.stderr.write(`${prefix}: ${error.message}\n`);
       return 2;
