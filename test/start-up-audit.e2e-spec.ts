@@ -137,7 +137,7 @@ describe('start-up summary', () => {
     expect(lines[0]).toContain(' LOG ');
     expect(lines[0]).toContain(
       'Checking dapr-api-token: 2 accepted tokens from option `token`; global: every route and message handler that is not @DaprPublic(); ' +
-        '2 HTTP route(s), 2 gRPC / message handler(s); passing without a token: GET/HEAD /healthz and gRPC HealthCheck, ListTopicSubscriptions, ListInputBindings.',
+        '2 HTTP route(s), 2 gRPC / message handler(s); passing without a token: GET/HEAD /healthz and gRPC HealthCheck, ListTopicSubscriptions, ListInputBindings; daprd API requiring DAPR_API_TOKEN: not checked (DAPR_HTTP_PORT not set).',
     );
   });
 });

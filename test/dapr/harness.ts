@@ -12,16 +12,7 @@ import { ensureDaprBinaries } from '../../scripts/dapr/install-daprd.mjs';
 /** daprd, placement and scheduler built from one github.com/dapr/dapr release (scripts/dapr/install-daprd.mjs). */
 export const daprBinaries = ensureDaprBinaries({ log: () => undefined });
 
-/** Polls `probe` every 200 ms until it returns something truthy. */
-export async function eventually<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+export { eventually } from '../support/eventually.js';
 
 type DaprProcess = Pick<Daprd, 'logs' | 'stop'> & { label: string };
 

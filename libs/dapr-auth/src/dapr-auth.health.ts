@@ -1,4 +1,5 @@
 import type { JwtVerifier } from './jwt/jwt-verifier.js';
+import type { SidecarApiCheck } from './sidecar-api-check.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { FileTokenSource } from './tokens/file-token-source.js';
 
@@ -10,7 +11,8 @@ export type DaprAuthHealthResult = Record<string, { status: 'up' | 'degraded' | 
  * `this.health.check([() => this.daprAuth.isHealthy()])`. It reports the token source: how many
  * tokens are accepted; a `tokenFile` that cannot be read now (`degraded`: the last good token is
  * still accepted); a remote JWKS that is `stale` (`degraded`) or `expired` / never fetched
- * (`down`: every JWT is rejected). Never a token. Terminus itself is not imported.
+ * (`down`: every JWT is rejected); the app's own daprd API found `open` to clients without
+ * `DAPR_API_TOKEN` (`degraded`, see `sidecarApiCheck`). Never a token. Terminus itself is not imported.
  *
  * Keep daprd's own health probe (`--app-health-check-path`) on the plain, exempt route: a probe
  * that fails with the token source would make daprd stop sending traffic, for a condition the
@@ -21,6 +23,7 @@ export class DaprAuthHealthIndicator {
   constructor(
     private readonly tokenSource: DaprTokenSource | null,
     private readonly jwt: JwtVerifier | null,
+    private readonly sidecarApiCheck: SidecarApiCheck | null = null,
   ) {}
 
   isHealthy(key = 'dapr-auth'): DaprAuthHealthResult {
@@ -44,6 +47,12 @@ export class DaprAuthHealthIndicator {
       details.jwks = { state: jwks.state, ageSeconds: jwks.ageSeconds === undefined ? undefined : Math.round(jwks.ageSeconds) };
       if (jwks.state === 'stale') worsen('degraded');
       if (jwks.state === 'expired' || jwks.state === 'none') worsen('down');
+    }
+    const sidecar = this.sidecarApiCheck?.status();
+    if (sidecar && sidecar.state !== 'not-checked') {
+      details.sidecarApi = sidecar.state;
+      // Requests still work; what is wrong is who else can send them.
+      if (sidecar.state === 'open') worsen('degraded');
     }
     return { [key]: { status, ...details } };
   }

@@ -28,6 +28,7 @@ import { DaprAuthHealthIndicator } from './dapr-auth.health.js';
 import { combineRecorders, DaprAuthStatus } from './dapr-auth.status.js';
 import { RejectionLog } from './rejection-log.js';
 import { ReportOnlyMonitor } from './report-only-monitor.js';
+import { SidecarApiCheck } from './sidecar-api-check.js';
 import { describeSetup } from './start-up-summary.js';
 
 const logger = new Logger('DaprAuthModule');
@@ -95,15 +96,21 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
       useFactory: async (options: ResolvedDaprAuthOptions) => (options.jwt ? await JwtVerifier.create(options.jwt, logger) : null),
     },
     {
+      provide: SidecarApiCheck,
+      inject: [DAPR_AUTH_RESOLVED_OPTIONS],
+      useFactory: (options: ResolvedDaprAuthOptions) => new SidecarApiCheck(process.env, options.sidecarApiCheck, logger),
+    },
+    {
       provide: DaprAuthHealthIndicator,
-      inject: [DAPR_TOKEN_SOURCE, DAPR_JWT_VERIFIER],
-      useFactory: (tokenSource: DaprTokenSource | null, jwt: JwtVerifier | null) => new DaprAuthHealthIndicator(tokenSource, jwt),
+      inject: [DAPR_TOKEN_SOURCE, DAPR_JWT_VERIFIER, SidecarApiCheck],
+      useFactory: (tokenSource: DaprTokenSource | null, jwt: JwtVerifier | null, sidecar: SidecarApiCheck) =>
+        new DaprAuthHealthIndicator(tokenSource, jwt, sidecar),
     },
     {
       provide: DaprAuthStatus,
-      inject: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE],
-      useFactory: (options: ResolvedDaprAuthOptions, tokenSource: DaprTokenSource | null) =>
-        new DaprAuthStatus(tokenSource, options.rotationQuietPeriod, logger),
+      inject: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, SidecarApiCheck],
+      useFactory: (options: ResolvedDaprAuthOptions, tokenSource: DaprTokenSource | null, sidecar: SidecarApiCheck) =>
+        new DaprAuthStatus(tokenSource, options.rotationQuietPeriod, logger, undefined, sidecar),
     },
     {
       provide: DAPR_DECISION_RECORDER,
@@ -160,6 +167,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     @Inject(DAPR_REPORT_ONLY_MONITOR) private readonly reportOnly: ReportOnlyMonitor | null,
     @Inject(DAPR_REJECTION_LOG) private readonly rejectionLog: RejectionLog,
     private readonly status: DaprAuthStatus,
+    private readonly sidecarApiCheck: SidecarApiCheck,
     @Inject(DAPR_HANDLER_ACCESS_INDEX) accessIndex: HandlerAccessIndex,
     guard: DaprAuthGuard,
     discovery: DiscoveryService,
@@ -183,7 +191,8 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
       ...handlers.filter((entry) => accessOf.get(entry)?.callers).map((entry) => entry.target),
     ];
     checkCallerTrust(ruleSites, options.allowForgeableCallers, process.env, logger);
-    this.summary = describeSetup(options, isGlobalGuard, handlers);
+    sidecarApiCheck.callerRuleSites = ruleSites;
+    this.summary = describeSetup(options, isGlobalGuard, handlers, sidecarApiCheck.status());
   }
 
   /**
@@ -208,10 +217,13 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     logger.log(this.summary);
     this.reportOnly?.start();
     this.status.start();
+    // In the background, with retries while daprd comes up: never delays start-up.
+    this.sidecarApiCheck.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.unguardMessageHandlers();
+    this.sidecarApiCheck.stop();
     this.reportOnly?.stop();
     this.rejectionLog.flush();
     this.status.stop();

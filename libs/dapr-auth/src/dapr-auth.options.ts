@@ -121,6 +121,14 @@ export interface DaprAuthModuleOptions {
    */
   allowForgeableCallers?: boolean;
   /**
+   * Where `DAPR_HTTP_PORT` is set (daprd sets it for the app; so do `dapr run` and the Kubernetes
+   * injector), check after start, in the background, that the daprd there refuses a client without
+   * `DAPR_API_TOKEN` (`GET /v1.0/metadata`, no token sent): if it answers, an error line, and
+   * `DaprAuthStatus.sidecarApi` / the health indicator say `open`. Never delays start-up, never
+   * sends a token. Default `true`.
+   */
+  sidecarApiCheck?: boolean;
+  /**
    * `'enforce'` (default) refuses what fails a check. `'report'` (report-only, for rolling the
    * guard out) makes and logs every decision as usual but refuses nothing, with a loud warning at
    * start-up and every 5 minutes. Never together with `allowUnconfigured`.
@@ -192,6 +200,8 @@ export interface ResolvedDaprAuthOptions {
   readonly callers: readonly AllowedCaller[] | undefined;
   /** {@link DaprAuthModuleOptions.allowForgeableCallers}, default `false`. */
   readonly allowForgeableCallers: boolean;
+  /** {@link DaprAuthModuleOptions.sidecarApiCheck}, default `true`. */
+  readonly sidecarApiCheck: boolean;
   /** Where the accepted tokens come from, for the start-up summary (never a token). */
   readonly tokenOrigin: string;
   /** Start-up warnings to log (never containing a token). */
@@ -216,6 +226,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>(
   'unprotected',
   'callers',
   'allowForgeableCallers',
+  'sidecarApiCheck',
   'mode',
   'metrics',
   'rotationQuietPeriod',
@@ -328,6 +339,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
   }
   const allowUnconfigured = check.boolean('allowUnconfigured', options.allowUnconfigured, false);
   const allowForgeableCallers = check.boolean('allowForgeableCallers', options.allowForgeableCallers, false);
+  const sidecarApiCheck = check.boolean('sidecarApiCheck', options.sidecarApiCheck, true);
   const exemptTokenlessDaprCalls = check.boolean('exemptTokenlessDaprCalls', options.exemptTokenlessDaprCalls, true);
   const unprotected = check.oneOf('unprotected', options.unprotected, ['warn', 'error', 'ignore'] as const, 'warn');
   const mode = check.oneOf('mode', options.mode, ['enforce', 'report'] as const, 'enforce');
@@ -426,6 +438,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
     rotationQuietPeriod,
     callers,
     allowForgeableCallers,
+    sidecarApiCheck,
     tokenOrigin: tokenOrigin || 'none (JWT only)',
     warnings: Object.freeze(warnings),
   });

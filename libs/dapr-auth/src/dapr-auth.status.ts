@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { DecisionOutcome, DecisionRecorder, TokenGeneration } from './metrics/decision-recorder.js';
+import type { SidecarApiCheck, SidecarApiStatus } from './sidecar-api-check.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { FileTokenSource } from './tokens/file-token-source.js';
 
@@ -27,7 +28,13 @@ export class DaprAuthStatus implements DecisionRecorder {
     private readonly quietPeriod: number,
     private readonly logger: Pick<Logger, 'log' | 'warn'>,
     private readonly interval = ROTATION_REPORT_INTERVAL,
+    private readonly sidecarApiCheck: SidecarApiCheck | null = null,
   ) {}
+
+  /** Whether the app's own daprd refuses clients without `DAPR_API_TOKEN`, as checked after start (see {@link SidecarApiStatus}). */
+  get sidecarApi(): SidecarApiStatus {
+    return this.sidecarApiCheck?.status() ?? { state: 'not-checked' };
+  }
 
   /** Tokens accepted right now (more than one while a rotation is in progress). */
   get acceptedTokens(): number {

@@ -25,6 +25,7 @@ export {
 export { DaprAuthGuard, type RejectionReason } from './dapr-auth.guard.js';
 export { DaprAuthStatus } from './dapr-auth.status.js';
 export { DaprAuthHealthIndicator, type DaprAuthHealthResult } from './dapr-auth.health.js';
+export type { SidecarApiState, SidecarApiStatus } from './sidecar-api-check.js';
 export { addDaprAuthToSwagger, DAPR_SWAGGER_SECURITY_SCHEME, type OpenApiDocumentLike } from './swagger/add-dapr-auth-to-swagger.js';
 export type { DecisionOutcome, TokenGeneration } from './metrics/decision-recorder.js';
 export { DaprAuthModule } from './dapr-auth.module.js';

@@ -1,13 +1,19 @@
 import { DAPR_API_TOKEN_HEADER, DAPR_TOKENLESS_GRPC_METHODS } from './dapr-auth.constants.js';
 import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
 import type { HandlerEntry } from './handler-inventory.js';
+import type { SidecarApiStatus } from './sidecar-api-check.js';
 
 /**
  * The one LOG line that says what the guard does in this app: where the accepted tokens come
  * from and how many (never a token), JWT mode, `global` or not, the handlers it sees per
  * transport, and what passes without a token.
  */
-export function describeSetup(options: ResolvedDaprAuthOptions, isGlobal: boolean, handlers: readonly HandlerEntry[]): string {
+export function describeSetup(
+  options: ResolvedDaprAuthOptions,
+  isGlobal: boolean,
+  handlers: readonly HandlerEntry[],
+  sidecarApi: SidecarApiStatus = { state: 'not-checked' },
+): string {
   const count = options.tokenSource?.getTokens().length;
   const tokens = count === undefined ? `no token, from ${options.tokenOrigin}` : `${count} accepted token${count === 1 ? '' : 's'} from ${options.tokenOrigin}`;
   const jwt = options.jwt ? `, verified as a JWT (${options.jwt.algorithms.join(', ')}; keys: ${options.jwt.keySource.kind})` : '';
@@ -17,6 +23,7 @@ export function describeSetup(options: ResolvedDaprAuthOptions, isGlobal: boolea
   const exempt = options.exemptTokenlessDaprCalls
     ? `GET/HEAD ${options.healthCheckPath} and gRPC ${[...DAPR_TOKENLESS_GRPC_METHODS].map((path) => path.split('/').pop()).join(', ')}`
     : 'nothing (exemptTokenlessDaprCalls: false)';
+  const sidecar = sidecarApi.address === undefined ? 'not checked (DAPR_HTTP_PORT not set)' : `checked in the background at ${sidecarApi.address}`;
   const mode = options.mode === 'report' ? 'REPORT-ONLY (nothing is refused): ' : '';
-  return `${mode}Checking ${DAPR_API_TOKEN_HEADER}: ${tokens}${jwt}; ${scope}; ${http} HTTP route(s), ${rpc} gRPC / message handler(s); passing without a token: ${exempt}.`;
+  return `${mode}Checking ${DAPR_API_TOKEN_HEADER}: ${tokens}${jwt}; ${scope}; ${http} HTTP route(s), ${rpc} gRPC / message handler(s); passing without a token: ${exempt}; daprd API requiring DAPR_API_TOKEN: ${sidecar}.`;
 }
