@@ -37,6 +37,8 @@ const ofKind = (kind: string) => manifests.filter((manifest) => manifest.object.
 const base = ofKind('Kustomization').find((manifest) => manifest.file === 'deploy/kubernetes/base/kustomization.yaml')!.object;
 // The Secret kustomize generates from the user's token.env (see the base kustomization).
 const secret = { metadata: { name: base.secretGenerator[0].name as string } };
+// The Secret daprd's own API requires (DAPR_API_TOKEN), generated from dapr-api-token.env.
+const apiSecret = { metadata: { name: base.secretGenerator[1].name as string } };
 const guide = readFileSync(join(root, 'docs/running-under-dapr.md'), 'utf8');
 const deployments = ofKind('Deployment');
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
@@ -61,8 +63,8 @@ describe('deploy/kubernetes', () => {
     expect(() => new Deployment(object).validate()).not.toThrow();
   });
 
-  it('the Secret kustomize generates from token.env is valid too, under the name the annotation uses', () => {
-    const generator = base.secretGenerator[0];
+  it.each([0, 1])('the Secret kustomize generates (%s) is valid too, under the name the annotation uses', (index) => {
+    const generator = base.secretGenerator[index];
     const generated = new Secret({
       metadata: { name: generator.name, labels: generator.options.labels },
       type: 'Opaque',
@@ -81,16 +83,23 @@ describe('deploy/kubernetes', () => {
   it('never applies a token from the repository: the Secret comes from token.env, which git ignores', () => {
     expect(ofKind('Secret')).toHaveLength(0);
     expect(base.resources).toBeUndefined();
-    expect(base.secretGenerator).toEqual([expect.objectContaining({ name: 'app-api-token', envs: ['token.env'] })]);
-    expect(readFileSync(join(root, '.gitignore'), 'utf8').split('\n')).toContain('deploy/kubernetes/base/token.env');
+    expect(base.secretGenerator).toEqual([
+      expect.objectContaining({ name: 'app-api-token', envs: ['token.env'] }),
+      expect.objectContaining({ name: 'dapr-api-token', envs: ['dapr-api-token.env'] }),
+    ]);
+    const ignored = readFileSync(join(root, '.gitignore'), 'utf8').split('\n');
+    expect(ignored).toContain('deploy/kubernetes/base/token.env');
+    expect(ignored).toContain('deploy/kubernetes/base/dapr-api-token.env');
   });
 
   it('the Kubernetes guide creates token.env before the first kubectl apply -k, and never a Secret that apply would replace', () => {
     const steps = guide.slice(guide.indexOf('## Kubernetes (sidecar injector)'));
     const create = steps.indexOf('> deploy/kubernetes/base/token.env');
+    const createApiToken = steps.indexOf('> deploy/kubernetes/base/dapr-api-token.env');
     const apply = steps.indexOf('kubectl apply -k');
     expect(create).toBeGreaterThan(0);
-    expect(apply).toBeGreaterThan(create);
+    expect(createApiToken).toBeGreaterThan(0);
+    expect(apply).toBeGreaterThan(Math.max(create, createApiToken));
     expect(steps.slice(0, apply)).not.toContain('kubectl create secret');
   });
 
@@ -128,6 +137,11 @@ describe('deploy/kubernetes', () => {
       } else {
         expect(annotations['dapr.io/app-health-check-path']).toBeUndefined(); // gRPC apps are probed with AppCallbackHealthCheck
       }
+    });
+
+    it("requires DAPR_API_TOKEN on daprd's API and gives the app the same value (the injector gives it to daprd only)", () => {
+      expect(annotations['dapr.io/api-token-secret']).toBe(apiSecret.metadata.name);
+      expect(env('DAPR_API_TOKEN').valueFrom.secretKeyRef).toEqual({ name: apiSecret.metadata.name, key: 'token' });
     });
 
     it('gives the app the same Secret as daprd: a mounted volume without subPath, or an env var', () => {

@@ -2,7 +2,7 @@
 // it, like `dapr run`, and placement and scheduler (for the example's actor and jobs), like
 // `dapr init`. Builds them once if needed (scripts/dapr/install-daprd.mjs). Ctrl-C stops all.
 //
-// Environment (all optional): APP_API_TOKEN (generated when unset), APP_PORT (3000),
+// Environment (all optional): APP_API_TOKEN and DAPR_API_TOKEN (each generated when unset), APP_PORT (3000),
 // APP_GRPC_PORT (50051), DAPR_HTTP_PORT (3500), DAPR_GRPC_PORT (50001), DAPR_APP_ID (orders),
 // DAPRD_BIN (use this daprd instead of building one).
 import { spawn } from 'node:child_process';
@@ -37,6 +37,11 @@ const daprGrpcPort = port('DAPR_GRPC_PORT', 50001);
 const generated = !process.env.APP_API_TOKEN;
 // Example only: one token for both processes, as `dapr run` gives both the same environment.
 const token = process.env.APP_API_TOKEN || randomBytes(32).toString('base64url');
+// daprd's own API requires this one of its clients (as `DAPR_API_TOKEN=... dapr run` does): the
+// example's @DaprCallers route needs it, since without it any client of daprd could self-invoke
+// the app with a forged caller id. The app gets it too, as `dapr run` and the Kubernetes injector give it.
+const generatedApiToken = !process.env.DAPR_API_TOKEN;
+const daprApiToken = process.env.DAPR_API_TOKEN || randomBytes(32).toString('base64url');
 
 const prefixed = (prefix, stream) => (text) => {
   for (const line of text.split('\n')) if (line.trim()) stream.write(`${prefix} ${line}\n`);
@@ -45,7 +50,15 @@ const prefixed = (prefix, stream) => (text) => {
 const binaries = ensureDaprBinaries({ log: prefixed('==', process.stdout) });
 
 const app = spawn(process.execPath, ['dist/main.js'], {
-  env: { ...process.env, APP_API_TOKEN: token, APP_PORT: String(appPort), APP_GRPC_PORT: String(appGrpcPort), APP_HOST: '127.0.0.1' },
+  env: {
+    ...process.env,
+    APP_API_TOKEN: token,
+    DAPR_API_TOKEN: daprApiToken,
+    DAPR_HTTP_PORT: String(daprHttpPort),
+    APP_PORT: String(appPort),
+    APP_GRPC_PORT: String(appGrpcPort),
+    APP_HOST: '127.0.0.1',
+  },
   stdio: ['ignore', 'pipe', 'pipe'],
   // Own process groups for the app and daprd: Ctrl-C reaches only this script, which stops daprd
   // first and then the app, once each. (Both receiving the terminal's SIGINT and then our SIGTERM
@@ -117,6 +130,7 @@ try {
     appPort: appProtocol === 'http' ? appPort : appGrpcPort,
     appProtocol,
     token,
+    env: { DAPR_API_TOKEN: daprApiToken },
     httpPort: daprHttpPort,
     grpcPort: daprGrpcPort,
     logLevel: 'warn',
@@ -135,18 +149,20 @@ daprd.exited.then((code) => {
 });
 
 console.log(`
-== ready: daprd ${appId} -> the example app over ${appProtocol}, both with the same APP_API_TOKEN${generated ? ' (generated, below)' : ''}
+== ready: daprd ${appId} -> the example app over ${appProtocol}, both with the same APP_API_TOKEN${generated ? ' (generated, below)' : ''}; daprd's API requires DAPR_API_TOKEN${generatedApiToken ? ' (generated, below)' : ''}
   app    HTTP ${appUrl}   gRPC 127.0.0.1:${appGrpcPort}   (daprd calls the ${appProtocol} one)
   daprd  HTTP ${daprd.httpUrl}   gRPC ${daprd.grpcAddress}   components: ${DAPR_RESOURCES_PATH}
   placement ${placement.address}   scheduler ${scheduler.address}
-${generated ? `  APP_API_TOKEN=${token}\n` : ''}
-Through daprd (it adds the token):
-  curl -i -X POST ${daprd.httpUrl}/v1.0/invoke/${appId}/method/orders -H 'content-type: application/json' -d '{"item":"tea","quantity":2}'
-  curl -i -X POST ${daprd.httpUrl}/v1.0/publish/pubsub/orders -H 'content-type: application/json' -d '{"item":"tea"}'
-  curl -i -X PUT ${daprd.httpUrl}/v1.0/actors/OrderActor/42/method/addItem -H 'content-type: application/json' -d '{"item":"tea"}'${
+${generated ? `  APP_API_TOKEN=${token}\n` : ''}${generatedApiToken ? `  DAPR_API_TOKEN=${daprApiToken}\n` : ''}
+Through daprd (your call carries DAPR_API_TOKEN for daprd's API; daprd adds APP_API_TOKEN for the app):
+  curl -i -X POST ${daprd.httpUrl}/v1.0/invoke/${appId}/method/orders -H 'dapr-api-token: ${daprApiToken}' -H 'content-type: application/json' -d '{"item":"tea","quantity":2}'
+  curl -i -X POST ${daprd.httpUrl}/v1.0/publish/pubsub/orders -H 'dapr-api-token: ${daprApiToken}' -H 'content-type: application/json' -d '{"item":"tea"}'
+  curl -i -X PUT ${daprd.httpUrl}/v1.0/actors/OrderActor/42/method/addItem -H 'dapr-api-token: ${daprApiToken}' -H 'content-type: application/json' -d '{"item":"tea"}'${
     appProtocol === 'http' ? '' : '   (actors: HTTP apps only)'
   }
-  curl -i -X POST ${daprd.httpUrl}/v1.0-alpha1/jobs/restock -H 'content-type: application/json' -d '{"dueTime":"2s"}'   (then POST /job/restock reaches the app)
+  curl -i -X POST ${daprd.httpUrl}/v1.0-alpha1/jobs/restock -H 'dapr-api-token: ${daprApiToken}' -H 'content-type: application/json' -d '{"dueTime":"2s","data":{}}'   (then POST /job/restock reaches the app)
+Without DAPR_API_TOKEN daprd's API refuses (401), so no other client can invoke the app through it:
+  curl -i -X POST ${daprd.httpUrl}/v1.0/invoke/${appId}/method/orders -H 'content-type: application/json' -d '{"item":"tea"}'
 Straight to the app without the token (rejected):
   curl -i -X POST ${appUrl}/orders -H 'content-type: application/json' -d '{"item":"tea"}'
 Ctrl-C stops all.`);

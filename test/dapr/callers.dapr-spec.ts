@@ -10,6 +10,7 @@ import { grpcClient } from '../support/grpc.js';
 import { startGrpcModule } from '../support/grpc-test-app.js';
 import { HTTP_PLATFORMS, startHttpApp } from '../support/http.js';
 import { freePort } from '../support/ports.js';
+import { registerSecret } from '../support/secrets.js';
 import { TOKEN } from '../support/tokens.js';
 import { DaprFleet } from './harness.js';
 import { startRecordingHttpApp } from './recording-app.js';
@@ -57,6 +58,10 @@ const SPOOFS: Array<Array<[string, string]>> = [
   ],
 ];
 
+/** orders' daprd requires it on its API (what @DaprCallers needs: other clients cannot self-invoke), and the app has it. */
+const DAPR_API_TOKEN = 'Hk4vN8qW1zT6yP3mB9cX2rL7sD5gJ0fAe4Uo';
+registerSecret(DAPR_API_TOKEN);
+
 let daprApi: any;
 function invokeService(sidecar: Daprd, metadata: grpc.Metadata): Promise<number> {
   daprApi ??= (grpc.loadPackageDefinition(protoLoader.loadSync(`${DAPR_PROTO_ROOT}/dapr/proto/runtime/v1/dapr.proto`, DAPR_PROTO_LOADER_OPTIONS)) as any).dapr
@@ -92,6 +97,7 @@ describe.each(['http', 'grpc'] as const)(`@DaprCallers('checkout') behind daprd 
   const callerApps: Array<{ close: () => Promise<void> }> = [];
 
   beforeAll(async () => {
+    process.env.DAPR_API_TOKEN = DAPR_API_TOKEN;
     let appPort: number;
     if (appProtocol === 'http') {
       const started = await startHttpApp(RestrictedModule, HTTP_PLATFORMS[0][1]);
@@ -105,7 +111,7 @@ describe.each(['http', 'grpc'] as const)(`@DaprCallers('checkout') behind daprd 
     const [checkoutPort, intruderPort] = await Promise.all([freePort(), freePort()]);
     callerApps.push(await startRecordingHttpApp(checkoutPort), await startRecordingHttpApp(intruderPort));
     [orders, checkout, intruder] = await Promise.all([
-      fleet.daprd({ appId: 'orders', appPort, appProtocol, token: TOKEN, healthCheckPath: false, logLevel: 'warn' }),
+      fleet.daprd({ appId: 'orders', appPort, appProtocol, token: TOKEN, env: { DAPR_API_TOKEN }, healthCheckPath: false, logLevel: 'warn' }),
       fleet.daprd({ appId: 'checkout', appPort: checkoutPort, healthCheckPath: false, logLevel: 'warn' }),
       fleet.daprd({ appId: 'intruder', appPort: intruderPort, healthCheckPath: false, logLevel: 'warn' }),
     ]);
@@ -115,6 +121,7 @@ describe.each(['http', 'grpc'] as const)(`@DaprCallers('checkout') behind daprd 
     await fleet.stopAll();
     await Promise.all(callerApps.map((callerApp) => callerApp.close()));
     await app?.close();
+    delete process.env.DAPR_API_TOKEN;
   });
 
   const overHttpApi = async (sidecar: Daprd, headers: Array<[string, string]> = []) =>
@@ -142,8 +149,13 @@ describe.each(['http', 'grpc'] as const)(`@DaprCallers('checkout') behind daprd 
     expect(await invokeService(intruder, metadataOf(spoof as Array<[string, string]>))).toBe(grpc.status.PERMISSION_DENIED);
   });
 
-  it('refuses self-invocation, which carries no caller identity', async () => {
-    expect(await overHttpApi(orders)).toBe(403);
+  it("self-invocation: orders' daprd refuses a client without DAPR_API_TOKEN (401), so nobody else can forge the caller there", async () => {
+    for (const spoof of [[], ...SPOOFS]) expect(await overHttpApi(orders, spoof)).toBe(401);
+    expect(await invokeService(orders, metadataOf([['dapr-caller-app-id', 'checkout']]))).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it('self-invocation by a holder of DAPR_API_TOKEN without a caller id: 403 (it carries none)', async () => {
+    expect(await overHttpApi(orders, [['dapr-api-token', DAPR_API_TOKEN]])).toBe(403);
   });
 
   if (appProtocol === 'grpc') {

@@ -1,7 +1,12 @@
 import { createConnection } from 'node:net';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/ports.js';
+import { registerSecret } from '../support/secrets.js';
 import { TOKEN } from '../support/tokens.js';
+
+const DAPR_API_TOKEN = 'Zp6wQ1rT8yU3iO5aS9dF2gH7jK0lX4cVb8Nm';
+registerSecret(DAPR_API_TOKEN);
 
 /**
  * `npm run start:dapr` as a user runs it (the script itself, after `npm run build`, which
@@ -34,6 +39,7 @@ describe.each(['http', 'grpc'] as const)('npm run start:dapr -- --app-protocol %
       env: {
         ...process.env,
         APP_API_TOKEN: TOKEN,
+        DAPR_API_TOKEN,
         APP_PORT: String(appPort),
         APP_GRPC_PORT: String(appGrpcPort),
         DAPR_HTTP_PORT: String(daprHttpPort),
@@ -55,10 +61,15 @@ describe.each(['http', 'grpc'] as const)('npm run start:dapr -- --app-protocol %
     expect(output).toContain(`daprd  HTTP http://127.0.0.1:${daprHttpPort}   gRPC 127.0.0.1:${daprGrpcPort}`);
     expect(output).not.toContain(TOKEN); // a token the user set is never printed
 
-    const order = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"item":"tea"}' });
-    const viaDaprd = await order(`http://127.0.0.1:${daprHttpPort}/v1.0/invoke/orders/method/orders`);
+    const order = (url: string, headers: Record<string, string> = {}) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"item":"tea"}' });
+    const viaDaprd = await order(`http://127.0.0.1:${daprHttpPort}/v1.0/invoke/orders/method/orders`, { 'dapr-api-token': DAPR_API_TOKEN });
     expect(viaDaprd.status).toBe(appProtocol === 'http' ? 201 : 200);
+    // daprd's API requires DAPR_API_TOKEN: a client without it cannot invoke the app through daprd.
+    expect((await order(`http://127.0.0.1:${daprHttpPort}/v1.0/invoke/orders/method/orders`)).status).toBe(401);
     expect((await order(`http://127.0.0.1:${appPort}/orders`)).status).toBe(401);
+    // The app checked its sidecar in the background (DAPR_HTTP_PORT is set for it) and found it closed.
+    await eventually(() => output.includes(`daprd's API at http://127.0.0.1:${daprHttpPort} requires DAPR_API_TOKEN`), 'the sidecar check line');
     // placement and scheduler run too: the example's actor answers (HTTP apps host actors).
     const [, placementAddress, schedulerAddress] = /placement (\S+) {3}scheduler (\S+)/.exec(output) ?? [];
     expect(await connects(placementAddress)).toBe(true);
@@ -66,7 +77,7 @@ describe.each(['http', 'grpc'] as const)('npm run start:dapr -- --app-protocol %
     if (appProtocol === 'http') {
       const actor = await fetch(`http://127.0.0.1:${daprHttpPort}/v1.0/actors/OrderActor/42/method/addItem`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'dapr-api-token': DAPR_API_TOKEN },
         body: '{"item":"tea"}',
       });
       expect(await actor.json()).toEqual({ id: '42', items: ['tea'] });

@@ -121,8 +121,8 @@ export interface DaprAuthModuleOptions {
    */
   allowForgeableCallers?: boolean;
   /**
-   * Where `DAPR_HTTP_PORT` is set (daprd sets it for the app; so do `dapr run` and the Kubernetes
-   * injector), check after start, in the background, that the daprd there refuses a client without
+   * Where `DAPR_HTTP_PORT` is set (`dapr run` and the Kubernetes injector set it for the app),
+   * check after start, in the background, that the daprd there refuses a client without
    * `DAPR_API_TOKEN` (`GET /v1.0/metadata`, no token sent): if it answers, an error line, and
    * `DaprAuthStatus.sidecarApi` / the health indicator say `open`. Never delays start-up, never
    * sends a token. Default `true`.

@@ -11,9 +11,9 @@ const RISK =
 
 /**
  * The start-up rule for caller rules: they are only as good as the daprd API they come through, so
- * an app with a caller rule starts only if `DAPR_API_TOKEN` is set in its environment (what the
- * Kubernetes injector gives the app with `dapr.io/api-token-secret`, and what `dapr run` passes to
- * both), or with `allowForgeableCallers` (warned at every start). Whether daprd really requires the
+ * an app with a caller rule starts only if `DAPR_API_TOKEN` is set in its environment (on
+ * Kubernetes from the Secret named by `dapr.io/api-token-secret`, which the injector gives to daprd
+ * only; `dapr run` passes it to both), or with `allowForgeableCallers` (warned at every start). Whether daprd really requires the
  * token is checked after start, in the background (sidecar-check.ts).
  *
  * @param ruleSites where the rules are, for the message (`option callers`, `POST /orders/:id/cancel`...)
@@ -31,8 +31,9 @@ export function checkCallerTrust(ruleSites: readonly string[], allowForgeableCal
   }
   throw new DaprAuthConfigError(
     `caller rules (${where}) ${RISK}; ${DAPR_API_TOKEN_ENV_VAR} is not set in this app's environment. Fix: on Kubernetes, annotate the ` +
-      'pod with dapr.io/api-token-secret: <Secret name> (the injector gives daprd and the app DAPR_API_TOKEN); self-hosted, start ' +
-      'with DAPR_API_TOKEN=<token> dapr run ... (dapr run passes it to daprd and the app). To start anyway, accepting forgeable ' +
-      'caller ids (local development): allowForgeableCallers: true.',
+      'pod with dapr.io/api-token-secret: <Secret name> (daprd then requires it) and give the app container DAPR_API_TOKEN from the ' +
+      "same Secret's key `token` (the injector gives it to daprd only); self-hosted, start with DAPR_API_TOKEN=<token> dapr run ... " +
+      '(dapr run passes it to daprd and the app). To start anyway, accepting forgeable caller ids (local development): ' +
+      'allowForgeableCallers: true.',
   );
 }
