@@ -1,4 +1,4 @@
-import type { ExecutionContext, LogLevel } from '@nestjs/common';
+import type { LogLevel } from '@nestjs/common';
 import {
   DEFAULT_HEALTH_CHECK_PATH,
   DEFAULT_MAX_TOKEN_LENGTH,
@@ -15,7 +15,7 @@ import { StaticTokenSource } from './tokens/static-token-source.js';
 import { isWellFormedToken } from './tokens/token-format.js';
 import { type AllowedCaller, parseAllowedCallers } from './callers/caller-rule.js';
 import { OptionChecks, shownEnvName, shownPath } from './option-checks.js';
-import type { PresentedToken } from './pipeline.types.js';
+import type { TokenExtractor } from './pipeline.types.js';
 
 /**
  * Options of {@link DaprAuthModule.forRoot} (and what `forRootAsync`'s factory returns).
@@ -74,7 +74,7 @@ export interface DaprAuthModuleOptions {
    * Reads the token in execution contexts the guard does not know (WebSocket gateways, other
    * microservice transports, GraphQL...). Without it such contexts are always rejected.
    */
-  extractToken?: (context: ExecutionContext) => PresentedToken;
+  extractToken?: TokenExtractor;
   /**
    * Logger level for rejected requests (transport, route or gRPC method and the reason are logged,
    * never the token), or `false` to not log them. Default `'warn'`.
@@ -179,7 +179,7 @@ export interface ResolvedDaprAuthOptions {
   /** {@link DaprAuthModuleOptions.exemptTokenlessDaprCalls}, default `true`. */
   readonly exemptTokenlessDaprCalls: boolean;
   /** {@link DaprAuthModuleOptions.extractToken}, if given. */
-  readonly extractToken: ((context: ExecutionContext) => PresentedToken) | undefined;
+  readonly extractToken: TokenExtractor | undefined;
   /** {@link DaprAuthModuleOptions.logRejections}, default `'warn'`. */
   readonly logRejections: LogLevel | false;
   /** {@link DaprAuthModuleOptions.rejectionLogLimit}, default `{ lines: 10, windowMs: 10000 }`; `undefined`: no limit. */

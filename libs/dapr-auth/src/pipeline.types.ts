@@ -1,3 +1,5 @@
+import type { ExecutionContext } from '@nestjs/common';
+
 /**
  * The types the guard's pipeline and every transport adapter share. They live here, below both,
  * so that an adapter needs neither the options nor the guard for them.
@@ -9,6 +11,9 @@
  * one value is always a rejection.
  */
 export type PresentedToken = string | readonly string[] | undefined;
+
+/** Reads the token in an execution context no adapter knows (option `extractToken`). */
+export type TokenExtractor = (context: ExecutionContext) => PresentedToken;
 
 /** Why a presented token was refused before any JWT check; logged, never sent to the caller. */
 export type TokenRejection = 'missing' | 'malformed' | 'mismatch';

@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { ResolvedDaprAuthOptions } from '../dapr-auth.options.js';
+import type { TokenExtractor } from '../pipeline.types.js';
 import { FallbackTransportAdapter } from './fallback.adapter.js';
 import { GrpcStreamCallTransportAdapter } from './grpc-stream-call.adapter.js';
 import { GrpcTransportAdapter, type RpcExceptionClass } from './grpc.adapter.js';
@@ -17,8 +17,14 @@ async function loadRpcException(): Promise<RpcExceptionClass | undefined> {
   }
 }
 
+/** What the adapters need of the module's options (typed here, so transports need nothing above them). */
+export interface TransportAdapterOptions {
+  readonly healthCheckPath: string;
+  readonly extractToken: TokenExtractor | undefined;
+}
+
 /** The adapters in the order they are asked; the fallback comes last and accepts anything. */
-export async function createTransportAdapters(options: ResolvedDaprAuthOptions, logger: Logger): Promise<readonly TransportAdapter[]> {
+export async function createTransportAdapters(options: TransportAdapterOptions, logger: Logger): Promise<readonly TransportAdapter[]> {
   const RpcException = await loadRpcException();
   return Object.freeze([
     new HttpTransportAdapter(options.healthCheckPath),

@@ -1,6 +1,5 @@
 import { type ExecutionContext, Logger } from '@nestjs/common';
-import type { DaprAuthModuleOptions } from '../dapr-auth.options.js';
-import type { PresentedCaller, PresentedToken } from '../pipeline.types.js';
+import type { PresentedCaller, PresentedToken, TokenExtractor } from '../pipeline.types.js';
 import type { TransportAdapter } from './transport-adapter.js';
 
 /**
@@ -13,7 +12,7 @@ export class FallbackTransportAdapter implements TransportAdapter {
   private readonly explained = new Set<string>();
 
   constructor(
-    private readonly extract: DaprAuthModuleOptions['extractToken'],
+    private readonly extract: TokenExtractor | undefined,
     private readonly logger: Logger,
   ) {}
 
