@@ -76,8 +76,8 @@ check(
   'no devDependencies; one dependency, jose (loaded only in JWT mode)',
 );
 check(
-  manifest.bin?.['nestjs-dapr-auth'] === './bin/nestjs-dapr-auth.mjs' && files.includes('bin/nestjs-dapr-auth.mjs') && files.includes('dist/esm/cli.js'),
-  'bin nestjs-dapr-auth -> bin/nestjs-dapr-auth.mjs (which runs dist/esm/cli.js), in the tarball',
+  manifest.bin?.['nestjs-dapr-auth'] === './bin/nestjs-dapr-auth.mjs' && files.includes('bin/nestjs-dapr-auth.mjs') && files.includes('dist/esm/cli/cli.js'),
+  'bin nestjs-dapr-auth -> bin/nestjs-dapr-auth.mjs (which runs dist/esm/cli/cli.js), in the tarball',
 );
 check(
   manifest.peerDependencies['@nestjs/common'] === '^11.0.0 || ^12.0.0' && manifest.peerDependencies['@nestjs/core'] === '^11.0.0 || ^12.0.0',

@@ -16,7 +16,7 @@ import { registerSecret } from './support/secrets.js';
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const libDir = join(root, 'libs/dapr-auth');
-const cli = join(libDir, 'dist/esm/cli.js');
+const cli = join(libDir, 'dist/esm/cli/cli.js');
 
 function newestSource(dir: string): number {
   return Math.max(

@@ -10,7 +10,7 @@ import { TOKEN, WRONG_TOKEN } from './support/tokens.js';
 /**
  * The rejection log's rate limit (`rejectionLogLimit`) in a running app: a flood of bad tokens
  * gets a few lines one by one, then one summary per window with the counts, and every request is
- * still rejected. (Unit tests: libs/dapr-auth/src/rejection-log.spec.ts.)
+ * still rejected. (Unit tests: libs/dapr-auth/src/observe/rejection-log.spec.ts.)
  */
 
 const rejectedLines = (pattern: RegExp) =>

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const cli = new URL('../dist/esm/cli.js', import.meta.url);
+const cli = new URL('../dist/esm/cli/cli.js', import.meta.url);
 const build = new URL('../scripts/build.mjs', import.meta.url);
 if (!existsSync(fileURLToPath(cli)) && existsSync(fileURLToPath(build))) {
   process.stderr.write('nestjs-dapr-auth: building the library first (a clone of the repository; npm run build does the same)\n');

@@ -21,8 +21,8 @@ run('-p', 'tsconfig.build.json');
 const cjsSources = join(packageDir, '.build-cjs');
 rmSync(cjsSources, { recursive: true, force: true });
 try {
-  // The command-line tool is an ES module only (package.json "bin" points at dist/esm/cli.js).
-  cpSync(join(packageDir, 'src'), join(cjsSources, 'src'), { recursive: true, filter: (path) => !path.endsWith('/cli.ts') });
+  // The command-line tool is an ES module only (bin/nestjs-dapr-auth.mjs runs dist/esm/cli/cli.js).
+  cpSync(join(packageDir, 'src'), join(cjsSources, 'src'), { recursive: true, filter: (path) => !/[\\/]src[\\/]cli([\\/]|$)/.test(path) });
   writeFileSync(join(cjsSources, 'package.json'), commonjs);
   run('-p', 'tsconfig.cjs.json');
 } finally {

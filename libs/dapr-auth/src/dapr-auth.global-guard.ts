@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DaprAuthGuard } from './dapr-auth.guard.js';
-import type { HandlerAccess } from './handler-access.js';
+import type { HandlerAccess } from './access/handler-access.js';
 
 /**
  * DaprAuthGuard as `global: true` registers it (`APP_GUARD`). It leaves every handler that has a

@@ -10,18 +10,18 @@ import {
   DAPR_TOKEN_SOURCE,
   DAPR_TRANSPORT_ADAPTERS,
 } from './dapr-auth.constants.js';
-import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
+import type { ResolvedDaprAuthOptions } from './options/dapr-auth.options.js';
 import { type CallerRejection, type DaprCallerIdentity, isAllowed, readCaller } from './callers/caller-rule.js';
 import { rememberCaller } from './callers/verified-caller.js';
 import type { PresentedToken, RejectionKind, TokenRejection } from './pipeline.types.js';
-import { DAPR_AUTH_GUARD_MARK, type HandlerAccess, HandlerAccessIndex } from './handler-access.js';
+import { DAPR_AUTH_GUARD_MARK, type HandlerAccess, HandlerAccessIndex } from './access/handler-access.js';
 import { JWT_FAILURE_TEXT, type JwtOutcome, type JwtVerifier } from './jwt/jwt-verifier.js';
 import type { JwtFailure } from './jwt/jwt-rejection.js';
 import { rememberClaims } from './jwt/verified-claims.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
-import { type DecisionRecorder, NO_RECORDER, type TokenGeneration } from './metrics/decision-recorder.js';
-import { RejectionLog } from './rejection-log.js';
-import type { ReportOnlyMonitor } from './report-only-monitor.js';
+import { type DecisionRecorder, NO_RECORDER, type TokenGeneration } from './observe/metrics/decision-recorder.js';
+import { RejectionLog } from './observe/rejection-log.js';
+import type { ReportOnlyMonitor } from './observe/report-only-monitor.js';
 import { TokenVerifier } from './tokens/token-verifier.js';
 import type { TransportAdapter } from './transports/transport-adapter.js';
 

@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { DAPR_AUTH_GLOBAL_GUARD, DAPR_AUTH_MODULE_OPTIONS } from './dapr-auth.constants.js';
 import { DaprAuthGlobalGuard } from './dapr-auth.global-guard.js';
 import { OptionChecks } from './option-checks.js';
-import type { DaprAuthModuleExtras, DaprAuthModuleOptions } from './dapr-auth.options.js';
+import type { DaprAuthModuleExtras, DaprAuthModuleOptions } from './options/dapr-auth.options.js';
 
 // The global registration is a subclass that lets @DaprProtected() handlers be checked by their
 // own route-level guard only (see dapr-auth.global-guard.ts).

@@ -15,21 +15,21 @@ import {
 import { DaprAuthConfigError } from './dapr-auth.errors.js';
 import { DaprAuthGuard } from './dapr-auth.guard.js';
 import { ConfigurableDaprAuthModule, type DaprAuthModuleAsyncOptions, type DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';
-import { type DaprAuthModuleOptions, type ResolvedDaprAuthOptions, resolveDaprAuthOptions } from './dapr-auth.options.js';
+import { type DaprAuthModuleOptions, type ResolvedDaprAuthOptions, resolveDaprAuthOptions } from './options/dapr-auth.options.js';
 import { JwtVerifier } from './jwt/jwt-verifier.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { createTransportAdapters } from './transports/create-transport-adapters.js';
 import { checkCallerTrust } from './callers/caller-trust.js';
-import { HandlerAccessIndex } from './handler-access.js';
-import { listHandlers } from './handler-inventory.js';
-import { loadNestClassResolver } from './nest-class.js';
-import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './start-up-coverage.js';
-import { DaprAuthHealthIndicator } from './dapr-auth.health.js';
-import { combineRecorders, DaprAuthStatus } from './dapr-auth.status.js';
-import { RejectionLog } from './rejection-log.js';
-import { ReportOnlyMonitor } from './report-only-monitor.js';
-import { SidecarApiCheck } from './sidecar-api-check.js';
-import { describeSetup } from './start-up-summary.js';
+import { HandlerAccessIndex } from './access/handler-access.js';
+import { listHandlers } from './access/handler-inventory.js';
+import { loadNestClassResolver } from './access/nest-class.js';
+import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './access/start-up-coverage.js';
+import { DaprAuthHealthIndicator } from './integrations/dapr-auth.health.js';
+import { combineRecorders, DaprAuthStatus } from './observe/dapr-auth.status.js';
+import { RejectionLog } from './observe/rejection-log.js';
+import { ReportOnlyMonitor } from './observe/report-only-monitor.js';
+import { SidecarApiCheck } from './callers/sidecar-api-check.js';
+import { describeSetup } from './observe/start-up-summary.js';
 
 const logger = new Logger('DaprAuthModule');
 
@@ -118,7 +118,7 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
       // @opentelemetry/api is imported here, and only with `metrics`.
       useFactory: async (options: ResolvedDaprAuthOptions, tokenSource: DaprTokenSource | null, jwt: JwtVerifier | null, status: DaprAuthStatus) =>
         options.metrics
-          ? combineRecorders(status, await (await import('./metrics/otel-recorder.js')).createOtelRecorder(options.metrics, { tokenSource, jwt }))
+          ? combineRecorders(status, await (await import('./observe/metrics/otel-recorder.js')).createOtelRecorder(options.metrics, { tokenSource, jwt }))
           : status,
     },
     {

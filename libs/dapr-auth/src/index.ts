@@ -23,11 +23,11 @@ export {
   REJECTION_MESSAGE,
 } from './dapr-auth.constants.js';
 export { DaprAuthGuard, type RejectionReason } from './dapr-auth.guard.js';
-export { DaprAuthStatus } from './dapr-auth.status.js';
-export { DaprAuthHealthIndicator, type DaprAuthHealthResult } from './dapr-auth.health.js';
-export type { SidecarApiState, SidecarApiStatus } from './sidecar-api-check.js';
-export { addDaprAuthToSwagger, DAPR_SWAGGER_SECURITY_SCHEME, type OpenApiDocumentLike } from './swagger/add-dapr-auth-to-swagger.js';
-export type { DecisionOutcome, TokenGeneration } from './metrics/decision-recorder.js';
+export { DaprAuthStatus } from './observe/dapr-auth.status.js';
+export { DaprAuthHealthIndicator, type DaprAuthHealthResult } from './integrations/dapr-auth.health.js';
+export type { SidecarApiState, SidecarApiStatus } from './callers/sidecar-api-check.js';
+export { addDaprAuthToSwagger, DAPR_SWAGGER_SECURITY_SCHEME, type OpenApiDocumentLike } from './integrations/add-dapr-auth-to-swagger.js';
+export type { DecisionOutcome, TokenGeneration } from './observe/metrics/decision-recorder.js';
 export { DaprAuthModule } from './dapr-auth.module.js';
 export type { DaprAuthModuleAsyncOptions, DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';
 export { DaprAuthConfigError } from './dapr-auth.errors.js';
@@ -39,8 +39,8 @@ export {
   type DaprAuthUnprotectedPolicy,
   type DaprRejectionLogLimit,
   type ResolvedDaprAuthOptions,
-} from './dapr-auth.options.js';
-export type { HandlerAccess } from './handler-access.js';
+} from './options/dapr-auth.options.js';
+export type { HandlerAccess } from './access/handler-access.js';
 export type { PresentedCaller, PresentedToken, RejectionKind, TokenRejection } from './pipeline.types.js';
 export type { AllowedCaller, CallerRejection, DaprCallerIdentity } from './callers/caller-rule.js';
 export { DaprCaller } from './decorators/dapr-caller.decorator.js';
@@ -48,7 +48,7 @@ export { DaprCallers } from './decorators/dapr-callers.decorator.js';
 export { DaprClaims } from './decorators/dapr-claims.decorator.js';
 export { DaprProtected } from './decorators/dapr-protected.decorator.js';
 export { DaprPublic } from './decorators/dapr-public.decorator.js';
-export { redactDaprTokenInMessage, redactDaprTokensInGrpcJsLogs, type GrpcJsLogging, type GrpcLogSink } from './grpc-js-logs.js';
+export { redactDaprTokenInMessage, redactDaprTokensInGrpcJsLogs, type GrpcJsLogging, type GrpcLogSink } from './observe/grpc-js-logs.js';
 export type { DaprJwk, DaprJwtOptions } from './jwt/dapr-jwt.options.js';
 export type { JwtFailure } from './jwt/jwt-rejection.js';
 export type { DaprTokenSource } from './tokens/dapr-token-source.js';

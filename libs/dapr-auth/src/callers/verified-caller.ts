@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { requestKey } from '../request-key.js';
+import { requestKey } from '../transports/request-key.js';
 import type { TransportAdapter } from '../transports/transport-adapter.js';
 import { type DaprCallerIdentity, readCaller } from './caller-rule.js';
 

@@ -2,7 +2,7 @@ import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
 import { parseAllowedCallers } from '../callers/caller-rule.js';
 import { DAPR_AUTH_ACCESS_METADATA, DAPR_CALLERS_METADATA } from '../dapr-auth.constants.js';
 import { DaprAuthGuard } from '../dapr-auth.guard.js';
-import type { DaprAccess } from './dapr-access.js';
+import type { DaprAccess } from '../access/dapr-access.js';
 
 /**
  * Lets only these apps call a handler, or every handler of a controller: service invocation from

@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
 import { DAPR_AUTH_ACCESS_METADATA } from '../dapr-auth.constants.js';
 import { DaprAuthGuard } from '../dapr-auth.guard.js';
-import type { DaprAccess } from './dapr-access.js';
+import type { DaprAccess } from '../access/dapr-access.js';
 
 /**
  * Protects a handler, or every handler of a controller, with {@link DaprAuthGuard}: the same as

@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import { DAPR_AUTH_ACCESS_METADATA } from '../dapr-auth.constants.js';
-import type { DaprAccess } from './dapr-access.js';
+import type { DaprAccess } from '../access/dapr-access.js';
 
 /**
  * Exempts a handler, or every handler of a controller, from {@link DaprAuthGuard}: for routes that

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
-import { resolveDaprAuthOptions } from '../dapr-auth.options.js';
+import { resolveDaprAuthOptions } from '../options/dapr-auth.options.js';
 import { type DaprJwtOptions, resolveJwtOptions } from './dapr-jwt.options.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { requestKey } from '../request-key.js';
+import { requestKey } from '../transports/request-key.js';
 
 /**
  * The verified claims of each request, for @DaprClaims(). Keyed by an object that lives exactly as

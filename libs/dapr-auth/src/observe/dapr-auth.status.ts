@@ -1,8 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import type { DecisionOutcome, DecisionRecorder, TokenGeneration } from './metrics/decision-recorder.js';
-import type { SidecarApiCheck, SidecarApiStatus } from './sidecar-api-check.js';
-import type { DaprTokenSource } from './tokens/dapr-token-source.js';
-import { FileTokenSource } from './tokens/file-token-source.js';
+import type { SidecarApiCheck, SidecarApiStatus } from '../callers/sidecar-api-check.js';
+import type { DaprTokenSource } from '../tokens/dapr-token-source.js';
+import { FileTokenSource } from '../tokens/file-token-source.js';
 
 /** How often a rotation in progress is reported: at most one line per interval. */
 export const ROTATION_REPORT_INTERVAL = 60_000;

@@ -6,7 +6,7 @@ import {
   NEST_PATH_METADATA,
   NEST_PATTERN_HANDLER_METADATA,
   NEST_PATTERN_METADATA,
-} from './dapr-auth.constants.js';
+} from '../dapr-auth.constants.js';
 
 /** `GrpcMethodStreamingType.PT_STREAMING` of `@nestjs/microservices`: a `@GrpcStreamCall` handler. */
 const GRPC_STREAM_CALL = 'pt_stream';

@@ -1,5 +1,5 @@
 import { DaprAuthStatus } from './dapr-auth.status.js';
-import { StaticTokenSource } from './tokens/static-token-source.js';
+import { StaticTokenSource } from '../tokens/static-token-source.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,9 +1,9 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { DAPR_API_TOKEN_HEADER, DAPR_AUTH_GLOBAL_GUARD, DAPR_AUTH_RESOLVED_OPTIONS, DAPR_HANDLER_ACCESS_INDEX } from '../dapr-auth.constants.js';
-import type { ResolvedDaprAuthOptions } from '../dapr-auth.options.js';
-import type { HandlerAccessIndex } from '../handler-access.js';
-import { listHandlers } from '../handler-inventory.js';
+import type { ResolvedDaprAuthOptions } from '../options/dapr-auth.options.js';
+import type { HandlerAccessIndex } from '../access/handler-access.js';
+import { listHandlers } from '../access/handler-inventory.js';
 
 /** The name of the security scheme added to the document. */
 export const DAPR_SWAGGER_SECURITY_SCHEME = 'dapr-api-token';

@@ -5,12 +5,12 @@
 import { randomBytes, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DaprAuthConfigError } from './dapr-auth.errors.js';
-import { type DaprJwtOptions, resolveJwtOptions } from './jwt/dapr-jwt.options.js';
-import { JWT_FAILURE_TEXT, JwtVerifier } from './jwt/jwt-verifier.js';
-import { isWellFormedToken } from './tokens/token-format.js';
-import { DEFAULT_MAX_TOKEN_LENGTH } from './dapr-auth.constants.js';
-import { shownEnvName, shownPath } from './option-checks.js';
+import { DaprAuthConfigError } from '../dapr-auth.errors.js';
+import { type DaprJwtOptions, resolveJwtOptions } from '../jwt/dapr-jwt.options.js';
+import { JWT_FAILURE_TEXT, JwtVerifier } from '../jwt/jwt-verifier.js';
+import { isWellFormedToken } from '../tokens/token-format.js';
+import { DEFAULT_MAX_TOKEN_LENGTH } from '../dapr-auth.constants.js';
+import { shownEnvName, shownPath } from '../option-checks.js';
 
 const COMMANDS: readonly string[] = ['generate', 'sign', 'verify'];
 /** What a command looks like: a short lower-case word (a token pasted in its place is not echoed). */

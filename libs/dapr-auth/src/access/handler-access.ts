@@ -1,8 +1,8 @@
-import type { AllowedCaller } from './callers/caller-rule.js';
-import { callerParamFactory } from './callers/verified-caller.js';
-import { DAPR_AUTH_ACCESS_METADATA, DAPR_CALLERS_METADATA, NEST_GUARDS_METADATA } from './dapr-auth.constants.js';
-import type { DaprAccess } from './decorators/dapr-access.js';
-import { DaprAuthConfigError } from './dapr-auth.errors.js';
+import type { AllowedCaller } from '../callers/caller-rule.js';
+import { callerParamFactory } from '../callers/verified-caller.js';
+import { DAPR_AUTH_ACCESS_METADATA, DAPR_CALLERS_METADATA, NEST_GUARDS_METADATA } from '../dapr-auth.constants.js';
+import type { DaprAccess } from './dapr-access.js';
+import { DaprAuthConfigError } from '../dapr-auth.errors.js';
 import type { HandlerEntry } from './handler-inventory.js';
 import { MESSAGE_HANDLER_GUARD } from './message-handler-guard.js';
 import { type ClassRef, type NestClassResolver, runtimeClassOf } from './nest-class.js';

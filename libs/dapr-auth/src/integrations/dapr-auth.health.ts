@@ -1,7 +1,7 @@
-import type { JwtVerifier } from './jwt/jwt-verifier.js';
-import type { SidecarApiCheck } from './sidecar-api-check.js';
-import type { DaprTokenSource } from './tokens/dapr-token-source.js';
-import { FileTokenSource } from './tokens/file-token-source.js';
+import type { JwtVerifier } from '../jwt/jwt-verifier.js';
+import type { SidecarApiCheck } from '../callers/sidecar-api-check.js';
+import type { DaprTokenSource } from '../tokens/dapr-token-source.js';
+import { FileTokenSource } from '../tokens/file-token-source.js';
 
 /** The shape `@nestjs/terminus` reads (`HealthIndicatorResult`), without importing it: terminus is an optional peer. */
 export type DaprAuthHealthResult = Record<string, { status: 'up' | 'degraded' | 'down'; [detail: string]: unknown }>;

@@ -1,5 +1,5 @@
 import type { Logger, LogLevel } from '@nestjs/common';
-import type { DaprRejectionLogLimit } from './dapr-auth.options.js';
+import type { DaprRejectionLogLimit } from '../options/dapr-auth.options.js';
 
 /**
  * The rejection log's rate limit (`rejectionLogLimit`): the first `lines` rejections of each

@@ -1,11 +1,11 @@
 import type { CanActivate, Logger } from '@nestjs/common';
-import { DAPR_CALLED_HTTP_PATHS, NEST_EXCEPTION_FILTERS_METADATA, NEST_GUARDS_METADATA } from './dapr-auth.constants.js';
-import { DaprAuthConfigError } from './dapr-auth.errors.js';
-import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
+import { DAPR_CALLED_HTTP_PATHS, NEST_EXCEPTION_FILTERS_METADATA, NEST_GUARDS_METADATA } from '../dapr-auth.constants.js';
+import { DaprAuthConfigError } from '../dapr-auth.errors.js';
+import type { ResolvedDaprAuthOptions } from '../options/dapr-auth.options.js';
 import type { HandlerAccess } from './handler-access.js';
 import { MESSAGE_HANDLER_GUARD, takeMessageHandler } from './message-handler-guard.js';
 import { type HandlerEntry, isGrpcStreamCall, isTokenlessDaprHandler } from './handler-inventory.js';
-import { STREAM_CALL_REJECTION_FILTER } from './transports/stream-call-rejection.js';
+import { STREAM_CALL_REJECTION_FILTER } from '../transports/stream-call-rejection.js';
 
 /** gRPC services of Dapr's whose methods daprd calls WITH the token (the token-less ones are exempt anyway). */
 const DAPR_CALLBACK_SERVICES: ReadonlySet<string> = new Set(['AppCallback', 'AppCallbackAlpha']);

@@ -1,7 +1,7 @@
-import { DAPR_API_TOKEN_HEADER, DAPR_TOKENLESS_GRPC_METHODS } from './dapr-auth.constants.js';
-import type { ResolvedDaprAuthOptions } from './dapr-auth.options.js';
-import type { HandlerEntry } from './handler-inventory.js';
-import type { SidecarApiStatus } from './sidecar-api-check.js';
+import { DAPR_API_TOKEN_HEADER, DAPR_TOKENLESS_GRPC_METHODS } from '../dapr-auth.constants.js';
+import type { ResolvedDaprAuthOptions } from '../options/dapr-auth.options.js';
+import type { HandlerEntry } from '../access/handler-inventory.js';
+import type { SidecarApiStatus } from '../callers/sidecar-api-check.js';
 
 /**
  * The one LOG line that says what the guard does in this app: where the accepted tokens come

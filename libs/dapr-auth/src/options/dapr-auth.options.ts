@@ -6,16 +6,16 @@ import {
   DEFAULT_TOKEN_FILE_GRACE_PERIOD,
   DEFAULT_TOKEN_FILE_POLL_INTERVAL,
   RECOMMENDED_MIN_TOKEN_LENGTH,
-} from './dapr-auth.constants.js';
-import { DaprAuthConfigError } from './dapr-auth.errors.js';
-import type { DaprTokenSource } from './tokens/dapr-token-source.js';
-import { type DaprJwtOptions, resolveJwtOptions, type ResolvedJwtOptions } from './jwt/dapr-jwt.options.js';
-import { FileTokenSource } from './tokens/file-token-source.js';
-import { StaticTokenSource } from './tokens/static-token-source.js';
-import { isWellFormedToken } from './tokens/token-format.js';
-import { type AllowedCaller, parseAllowedCallers } from './callers/caller-rule.js';
-import { OptionChecks, shownEnvName, shownPath } from './option-checks.js';
-import type { TokenExtractor } from './pipeline.types.js';
+} from '../dapr-auth.constants.js';
+import { DaprAuthConfigError } from '../dapr-auth.errors.js';
+import type { DaprTokenSource } from '../tokens/dapr-token-source.js';
+import { type DaprJwtOptions, resolveJwtOptions, type ResolvedJwtOptions } from '../jwt/dapr-jwt.options.js';
+import { FileTokenSource } from '../tokens/file-token-source.js';
+import { StaticTokenSource } from '../tokens/static-token-source.js';
+import { isWellFormedToken } from '../tokens/token-format.js';
+import { type AllowedCaller, parseAllowedCallers } from '../callers/caller-rule.js';
+import { OptionChecks, shownEnvName, shownPath } from '../option-checks.js';
+import type { TokenExtractor } from '../pipeline.types.js';
 
 /**
  * Options of {@link DaprAuthModule.forRoot} (and what `forRootAsync`'s factory returns).

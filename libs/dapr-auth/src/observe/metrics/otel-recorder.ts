@@ -1,9 +1,9 @@
 import type { Attributes, MeterProvider } from '@opentelemetry/api';
-import { DaprAuthConfigError } from '../dapr-auth.errors.js';
-import type { DaprAuthMetricsOptions } from '../dapr-auth.options.js';
-import type { JwtVerifier } from '../jwt/jwt-verifier.js';
-import type { DaprTokenSource } from '../tokens/dapr-token-source.js';
-import { FileTokenSource } from '../tokens/file-token-source.js';
+import { DaprAuthConfigError } from '../../dapr-auth.errors.js';
+import type { DaprAuthMetricsOptions } from '../../options/dapr-auth.options.js';
+import type { JwtVerifier } from '../../jwt/jwt-verifier.js';
+import type { DaprTokenSource } from '../../tokens/dapr-token-source.js';
+import { FileTokenSource } from '../../tokens/file-token-source.js';
 import type { DecisionOutcome, DecisionRecorder, TokenGeneration } from './decision-recorder.js';
 
 /** The instrument names, in the OpenTelemetry semantic-convention style (documented in docs/observability.md). */
