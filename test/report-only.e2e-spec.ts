@@ -6,7 +6,7 @@ import { httpTestModuleWith } from './support/http-test-app.js';
 import { capturedOutput } from './support/secrets.js';
 import { TOKEN, WRONG_TOKEN } from './support/tokens.js';
 import { ReportOnlyMonitor } from '../libs/dapr-auth/src/observe/report-only-monitor.js';
-import { resolveDaprAuthOptions } from '../libs/dapr-auth/src/options/dapr-auth.options.js';
+import { resolveDaprAuthOptions } from '../libs/dapr-auth/src/options/resolve-dapr-auth-options.js';
 
 /**
  * `mode: 'report'`, for rolling the guard out: every decision is made and logged as usual, nothing

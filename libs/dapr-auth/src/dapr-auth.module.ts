@@ -15,7 +15,8 @@ import {
 import { DaprAuthConfigError } from './dapr-auth.errors.js';
 import { DaprAuthGuard } from './dapr-auth.guard.js';
 import { ConfigurableDaprAuthModule, type DaprAuthModuleAsyncOptions, type DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';
-import { type DaprAuthModuleOptions, type ResolvedDaprAuthOptions, resolveDaprAuthOptions } from './options/dapr-auth.options.js';
+import type { DaprAuthModuleOptions, ResolvedDaprAuthOptions } from './options/dapr-auth.options.js';
+import { resolveDaprAuthOptions } from './options/resolve-dapr-auth-options.js';
 import { JwtVerifier } from './jwt/jwt-verifier.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { createTransportAdapters } from './transports/create-transport-adapters.js';

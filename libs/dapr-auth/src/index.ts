@@ -31,8 +31,8 @@ export type { DecisionOutcome, TokenGeneration } from './observe/metrics/decisio
 export { DaprAuthModule } from './dapr-auth.module.js';
 export type { DaprAuthModuleAsyncOptions, DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';
 export { DaprAuthConfigError } from './dapr-auth.errors.js';
+export { resolveDaprAuthOptions } from './options/resolve-dapr-auth-options.js';
 export {
-  resolveDaprAuthOptions,
   type DaprAuthModuleExtras,
   type DaprAuthMetricsOptions,
   type DaprAuthModuleOptions,

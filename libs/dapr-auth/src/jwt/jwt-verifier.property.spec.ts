@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
-import { resolveJwtOptions } from './dapr-jwt.options.js';
+import { resolveJwtOptions } from './resolve-jwt-options.js';
 import { failureOf, JwtVerifier } from './jwt-verifier.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { JWTVerifyGetKey } from 'jose';
-import { type DaprJwk, isAllowedJwksUrl, type ResolvedKeySource } from './dapr-jwt.options.js';
+import type { DaprJwk, ResolvedKeySource } from './dapr-jwt.options.js';
+import { isAllowedJwksUrl } from './resolve-jwt-options.js';
 import { JwtRejection } from './jwt-rejection.js';
 
 type Jose = typeof import('jose');

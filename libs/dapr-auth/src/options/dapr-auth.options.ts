@@ -1,21 +1,8 @@
 import type { LogLevel } from '@nestjs/common';
-import {
-  DEFAULT_HEALTH_CHECK_PATH,
-  DEFAULT_MAX_TOKEN_LENGTH,
-  DEFAULT_TOKEN_ENV_VAR,
-  DEFAULT_TOKEN_FILE_GRACE_PERIOD,
-  DEFAULT_TOKEN_FILE_POLL_INTERVAL,
-  RECOMMENDED_MIN_TOKEN_LENGTH,
-} from '../dapr-auth.constants.js';
-import { DaprAuthConfigError } from '../dapr-auth.errors.js';
-import type { DaprTokenSource } from '../tokens/dapr-token-source.js';
-import { type DaprJwtOptions, resolveJwtOptions, type ResolvedJwtOptions } from '../jwt/dapr-jwt.options.js';
-import { FileTokenSource } from '../tokens/file-token-source.js';
-import { StaticTokenSource } from '../tokens/static-token-source.js';
-import { isWellFormedToken } from '../tokens/token-format.js';
-import { type AllowedCaller, parseAllowedCallers } from '../callers/caller-rule.js';
-import { OptionChecks, shownEnvName, shownPath } from '../option-checks.js';
+import type { AllowedCaller } from '../callers/caller-rule.js';
+import type { DaprJwtOptions, ResolvedJwtOptions } from '../jwt/dapr-jwt.options.js';
 import type { TokenExtractor } from '../pipeline.types.js';
+import type { DaprTokenSource } from '../tokens/dapr-token-source.js';
 
 /**
  * Options of {@link DaprAuthModule.forRoot} (and what `forRootAsync`'s factory returns).
@@ -162,7 +149,6 @@ export interface DaprAuthModuleExtras {
   global?: boolean;
 }
 
-/** The options after validation, with every default applied. */
 /** {@link DaprAuthModuleOptions.rejectionLogLimit}. */
 export interface DaprRejectionLogLimit {
   /** Lines logged one by one per window (at least 1). Default 10. */
@@ -171,6 +157,7 @@ export interface DaprRejectionLogLimit {
   windowMs?: number;
 }
 
+/** The options after validation, with every default applied. */
 export interface ResolvedDaprAuthOptions {
   /** Source of the accepted tokens; `undefined` only when `allowUnconfigured` let the app start without one. */
   readonly tokenSource: DaprTokenSource | undefined;
@@ -206,240 +193,4 @@ export interface ResolvedDaprAuthOptions {
   readonly tokenOrigin: string;
   /** Start-up warnings to log (never containing a token). */
   readonly warnings: readonly string[];
-}
-
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>([
-  'token',
-  'tokenEnvVar',
-  'tokenFile',
-  'tokenFilePollInterval',
-  'tokenFileGracePeriod',
-  'tokenSource',
-  'allowUnconfigured',
-  'healthCheckPath',
-  'exemptTokenlessDaprCalls',
-  'extractToken',
-  'logRejections',
-  'rejectionLogLimit',
-  'maxTokenLength',
-  'jwt',
-  'unprotected',
-  'callers',
-  'allowForgeableCallers',
-  'sidecarApiCheck',
-  'mode',
-  'metrics',
-  'rotationQuietPeriod',
-]);
-const LOG_LEVELS = ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const;
-const check = new OptionChecks();
-/** The largest `maxTokenLength` accepted. */
-const MAX_TOKEN_LENGTH_LIMIT = 65_536;
-
-function toList<T>(value: T | readonly T[]): readonly T[] {
-  return Array.isArray(value) ? value : [value as T];
-}
-
-function checkConfiguredToken(token: unknown, origin: string, maxLength: number, warnings: string[]): string {
-  if (typeof token !== 'string') {
-    throw new DaprAuthConfigError(`${origin} must be a string, got ${token === null ? 'null' : typeof token}.`);
-  }
-  if (token.trim() === '') {
-    throw new DaprAuthConfigError(`${origin} is empty. Set it to the same value as the Dapr sidecar's APP_API_TOKEN.`);
-  }
-  if (!isWellFormedToken(token, maxLength)) {
-    throw new DaprAuthConfigError(
-      `${origin} is not a valid token: it must be 1 to ${maxLength} visible ASCII characters, without ` +
-        `spaces or line breaks (a trailing newline from 'echo' or a file is the usual cause; raise ` +
-        `maxTokenLength for longer tokens).`,
-    );
-  }
-  if (token.length < RECOMMENDED_MIN_TOKEN_LENGTH) {
-    warnings.push(
-      `${origin} is shorter than ${RECOMMENDED_MIN_TOKEN_LENGTH} characters and easy to guess; ` +
-        `generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`,
-    );
-  }
-  return token;
-}
-
-function tokensFromOptions(options: DaprAuthModuleOptions, env: NodeJS.ProcessEnv, maxLength: number, warnings: string[]): string[] {
-  if (options.token !== undefined) {
-    const list = toList(options.token);
-    if (list.length === 0) throw new DaprAuthConfigError('option `token` is an empty list; give at least one token.');
-    return list.map((token, i) => checkConfiguredToken(token, list.length > 1 ? `option \`token\`[${i}]` : 'option `token`', maxLength, warnings));
-  }
-  const names = check.strings('tokenEnvVar', options.tokenEnvVar, 'an environment variable name') ?? [DEFAULT_TOKEN_ENV_VAR];
-  const tokens = names
-    .filter((name) => env[name] !== undefined)
-    .map((name) => checkConfiguredToken(env[name], `environment variable ${shownEnvName(name)}`, maxLength, warnings));
-  return tokens;
-}
-
-function describeMissingToken(options: DaprAuthModuleOptions): string {
-  const names = toList(options.tokenEnvVar ?? DEFAULT_TOKEN_ENV_VAR)
-    .map(shownEnvName)
-    .join(' or ');
-  return (
-    `no Dapr app API token is configured: environment variable ${names} is not set. Set it to the ` +
-    `same value as the Dapr sidecar's APP_API_TOKEN (on Kubernetes, from the Secret named by the ` +
-    `dapr.io/app-token-secret annotation), or pass \`tokenFile\` (a mounted Secret), \`token\` or \`tokenSource\` to DaprAuthModule. ` +
-    `For local development without Dapr only, \`allowUnconfigured: true\` lets every request through.`
-  );
-}
-
-/**
- * Validates the options and applies the defaults: ALL start-up validation lives here.
- *
- * @throws DaprAuthConfigError with a message naming the problem and the fix (never a token).
- */
-export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedDaprAuthOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new DaprAuthConfigError('options must be an object.');
-  }
-  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key));
-  if (unknown.length > 0) {
-    throw new DaprAuthConfigError(
-      `unknown option(s) ${unknown.map((k) => `\`${k}\``).join(', ')}. Known options: ${[...KNOWN_OPTIONS].join(', ')}` +
-        ` (and \`global\` on forRoot/forRootAsync).`,
-    );
-  }
-  const configuredSources = (['token', 'tokenEnvVar', 'tokenFile', 'tokenSource'] as const).filter((key) => options[key] !== undefined);
-  if (configuredSources.length > 1) {
-    throw new DaprAuthConfigError(`options ${configuredSources.map((k) => `\`${k}\``).join(' and ')} each say where the token comes from; keep one.`);
-  }
-  // Bounded: the compare keeps a buffer this long, and Node refuses longer headers anyway (16 KiB by default).
-  const maxTokenLength = check.integer('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH, 1, MAX_TOKEN_LENGTH_LIMIT);
-  const healthCheckPath = options.healthCheckPath ?? DEFAULT_HEALTH_CHECK_PATH;
-  if (typeof healthCheckPath !== 'string' || !healthCheckPath.startsWith('/')) {
-    check.fail('healthCheckPath', healthCheckPath, 'a path starting with "/"', "The same as daprd's --app-health-check-path.");
-  }
-  const logRejections = options.logRejections ?? 'warn';
-  if (logRejections !== false && !LOG_LEVELS.includes(logRejections)) {
-    check.fail('logRejections', logRejections, `false or one of ${LOG_LEVELS.join(', ')}`);
-  }
-  let rejectionLogLimit: Readonly<Required<DaprRejectionLogLimit>> | undefined;
-  if (options.rejectionLogLimit !== false) {
-    const limit = options.rejectionLogLimit ?? {};
-    if (typeof limit !== 'object' || limit === null || Array.isArray(limit)) {
-      check.fail('rejectionLogLimit', limit, 'false or { lines, windowMs }');
-    }
-    const unknownKeys = Object.keys(limit).filter((key) => key !== 'lines' && key !== 'windowMs');
-    if (unknownKeys.length > 0) check.fail('rejectionLogLimit', limit, 'false or { lines, windowMs }', `Unknown key(s): ${unknownKeys.join(', ')}.`);
-    rejectionLogLimit = Object.freeze({
-      lines: check.integer('rejectionLogLimit.lines', limit.lines, 10, 1),
-      windowMs: check.milliseconds('rejectionLogLimit.windowMs', limit.windowMs, 10_000, 100),
-    });
-  }
-  if (options.extractToken !== undefined && typeof options.extractToken !== 'function') {
-    check.fail('extractToken', options.extractToken, 'a function (context) => string | string[] | undefined');
-  }
-  if (options.tokenSource !== undefined && typeof options.tokenSource?.getTokens !== 'function') {
-    check.fail('tokenSource', options.tokenSource, 'a DaprTokenSource: an object with a getTokens() method');
-  }
-  const allowUnconfigured = check.boolean('allowUnconfigured', options.allowUnconfigured, false);
-  const allowForgeableCallers = check.boolean('allowForgeableCallers', options.allowForgeableCallers, false);
-  const sidecarApiCheck = check.boolean('sidecarApiCheck', options.sidecarApiCheck, true);
-  const exemptTokenlessDaprCalls = check.boolean('exemptTokenlessDaprCalls', options.exemptTokenlessDaprCalls, true);
-  const unprotected = check.oneOf('unprotected', options.unprotected, ['warn', 'error', 'ignore'] as const, 'warn');
-  const mode = check.oneOf('mode', options.mode, ['enforce', 'report'] as const, 'enforce');
-  const rotationQuietPeriod = check.milliseconds('rotationQuietPeriod', options.rotationQuietPeriod, 5 * 60_000, 1000);
-  let metrics: DaprAuthMetricsOptions | undefined;
-  if (options.metrics === true) metrics = {};
-  else if (typeof options.metrics === 'object' && options.metrics !== null && !Array.isArray(options.metrics)) {
-    const provider = options.metrics.meterProvider;
-    if (provider !== undefined && typeof provider?.getMeter !== 'function')
-      check.fail('metrics.meterProvider', provider, 'an OpenTelemetry MeterProvider (with getMeter())');
-    metrics = options.metrics;
-  } else if (options.metrics !== undefined && options.metrics !== false) {
-    check.fail('metrics', options.metrics, 'true, false, or { meterProvider }');
-  }
-  if (mode === 'report' && allowUnconfigured) {
-    throw new DaprAuthConfigError(
-      "options `mode: 'report'` and `allowUnconfigured: true` together: report-only mode reports what enforcing would refuse, " +
-        'which needs a configured token; allowUnconfigured lets everything through unreported. Keep one.',
-    );
-  }
-  let callers: readonly AllowedCaller[] | undefined;
-  if (options.callers !== undefined) {
-    if (!Array.isArray(options.callers)) check.fail('callers', options.callers, "a list of app ids, e.g. ['checkout'] or ['shop/checkout']");
-    try {
-      callers = parseAllowedCallers(options.callers, 'option `callers`');
-    } catch (error) {
-      throw new DaprAuthConfigError((error as Error).message);
-    }
-  }
-
-  for (const key of ['tokenFilePollInterval', 'tokenFileGracePeriod'] as const) {
-    if (options[key] !== undefined && options.tokenFile === undefined) {
-      throw new DaprAuthConfigError(`option \`${key}\` only applies with \`tokenFile\`; set tokenFile or remove it.`);
-    }
-  }
-  const tokenFilePollInterval = check.milliseconds('tokenFilePollInterval', options.tokenFilePollInterval, DEFAULT_TOKEN_FILE_POLL_INTERVAL, 100);
-  const tokenFileGracePeriod = check.milliseconds('tokenFileGracePeriod', options.tokenFileGracePeriod, DEFAULT_TOKEN_FILE_GRACE_PERIOD, 0);
-  if (options.tokenFile !== undefined && (typeof options.tokenFile !== 'string' || options.tokenFile === '')) {
-    check.fail('tokenFile', options.tokenFile, 'the path of the file holding the token');
-  }
-  if (options.jwt !== undefined && (options.jwt === null || typeof options.jwt !== 'object' || Array.isArray(options.jwt))) {
-    check.fail('jwt', options.jwt, 'an object: { algorithms, and one of secret, publicKey, jwks, jwksUri }');
-  }
-
-  const warnings: string[] = [];
-  let tokenSource = options.tokenSource;
-  let tokenOrigin = tokenSource === undefined ? '' : 'your tokenSource';
-  if (tokenSource === undefined && options.tokenFile !== undefined) {
-    const fileSource = new FileTokenSource({
-      path: options.tokenFile,
-      pollInterval: tokenFilePollInterval,
-      gracePeriod: tokenFileGracePeriod,
-      maxTokenLength,
-    });
-    checkConfiguredToken(fileSource.getTokens()[0], `token file ${shownPath(options.tokenFile)}`, maxTokenLength, warnings);
-    tokenSource = fileSource;
-    tokenOrigin = `file ${shownPath(options.tokenFile)} (followed)`;
-  }
-  const jwt = options.jwt === undefined ? undefined : resolveJwtOptions(options.jwt);
-  // With jwt, a token source is a second check, used only when one is named explicitly.
-  const wantsTokenSource = jwt === undefined || options.token !== undefined || options.tokenEnvVar !== undefined;
-  if (tokenSource === undefined && wantsTokenSource) {
-    const tokens = tokensFromOptions(options, env, maxTokenLength, warnings);
-    if (tokens.length > 0) {
-      tokenSource = new StaticTokenSource(tokens);
-      tokenOrigin =
-        options.token !== undefined
-          ? 'option `token`'
-          : `environment variable ${toList(options.tokenEnvVar ?? DEFAULT_TOKEN_ENV_VAR)
-              .filter((name) => env[name] !== undefined)
-              .map(shownEnvName)
-              .join(', ')}`;
-    } else if (allowUnconfigured) {
-      tokenOrigin = 'nowhere: allowUnconfigured lets EVERY request through';
-      warnings.push(
-        'allowUnconfigured is on and no token is configured: EVERY request is let through unchecked. ' +
-          'Never run like this next to a Dapr sidecar in production.',
-      );
-    } else {
-      throw new DaprAuthConfigError(describeMissingToken(options));
-    }
-  }
-
-  return Object.freeze({
-    tokenSource,
-    healthCheckPath,
-    exemptTokenlessDaprCalls,
-    extractToken: options.extractToken,
-    logRejections,
-    rejectionLogLimit,
-    maxTokenLength,
-    jwt,
-    unprotected,
-    mode,
-    metrics,
-    rotationQuietPeriod,
-    callers,
-    allowForgeableCallers,
-    sidecarApiCheck,
-    tokenOrigin: tokenOrigin || 'none (JWT only)',
-    warnings: Object.freeze(warnings),
-  });
 }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
 import { FileTokenSource } from '../tokens/file-token-source.js';
-import { resolveDaprAuthOptions, type DaprAuthModuleOptions } from './dapr-auth.options.js';
+import type { DaprAuthModuleOptions } from './dapr-auth.options.js';
+import { resolveDaprAuthOptions } from './resolve-dapr-auth-options.js';
 
 const GOOD = 'a-good-token-of-32-characters-xx';
 

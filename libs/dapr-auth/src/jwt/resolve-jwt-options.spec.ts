@@ -1,7 +1,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
-import { resolveDaprAuthOptions } from '../options/dapr-auth.options.js';
-import { type DaprJwtOptions, resolveJwtOptions } from './dapr-jwt.options.js';
+import { resolveDaprAuthOptions } from '../options/resolve-dapr-auth-options.js';
+import type { DaprJwtOptions } from './dapr-jwt.options.js';
+import { resolveJwtOptions } from './resolve-jwt-options.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
