@@ -27,10 +27,15 @@ class WhoController {
   }
 }
 
-const appWith = (controllers: Type[], options: DaprAuthModuleOptions = {}) => {
+const appWith = async (controllers: Type[], options: DaprAuthModuleOptions = {}) => {
   @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true, ...options })], controllers })
   class TrustModule {}
-  return NestFactory.create(TrustModule, { logger: testLogger(['fatal', 'error', 'warn']), abortOnError: false });
+  const app = await NestFactory.create(TrustModule, { logger: testLogger(['fatal', 'error', 'warn']), abortOnError: false });
+  // The rule is checked at init, before any server listens (once a test's replacement of the guard is known).
+  return app.init().catch(async (error: unknown) => {
+    await app.close();
+    throw error;
+  });
 };
 
 describe('caller rules need DAPR_API_TOKEN', () => {

@@ -26,6 +26,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   observe: ['foundation', 'tokens', 'jwt', 'callers', 'options', 'access'],
   integrations: ['foundation', 'transports', 'tokens', 'jwt', 'callers', 'options', 'access', 'observe'],
   cli: ['foundation', 'tokens', 'jwt'],
+  // nestjs-dapr-auth/testing, its own entry point (never loaded by index.ts)
+  testing: ['foundation', 'options'],
   decorators: ['foundation', 'transports', 'jwt', 'callers', 'access', 'spine'],
   spine: ['foundation', 'transports', 'tokens', 'jwt', 'callers', 'options', 'access', 'observe', 'integrations', 'decorators'],
 };

@@ -49,6 +49,8 @@ export class DaprAuthGuard implements CanActivate {
   protected readonly logger = new Logger('DaprAuthGuard');
   protected readonly verifier: TokenVerifier;
   private readonly hasTokenSource: boolean;
+  /** What a test put in DaprAuthGuard's place (`overrideGuard` / `overrideProvider`); the module sets it. */
+  private standIn: CanActivate | undefined;
 
   constructor(
     protected readonly reflector: Reflector,
@@ -74,6 +76,8 @@ export class DaprAuthGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    // A test's replacement (see standInFor); Nest also takes the Observable a stand-in may return.
+    if (this.standIn !== undefined) return this.standIn.canActivate(context) as boolean | Promise<boolean>;
     // Read once per request and handed down: the exemption and the caller step both need it.
     const access = this.handlerAccess(context);
     if (this.leavesToRouteGuard(access)) return true;
@@ -131,6 +135,15 @@ export class DaprAuthGuard implements CanActivate {
     rememberCaller(context, caller);
     if (!isAllowed(caller, allowed)) return refused(this.reject(context, adapter, 'caller-not-allowed', 'forbidden', caller));
     return this.accept(adapter, generation, kid);
+  }
+
+  /**
+   * @internal Hands every decision of this guard to `standIn`: what a test gave
+   * `Test.createTestingModule(...).overrideGuard(DaprAuthGuard)`, so that the override reaches the
+   * global guard and the message handlers `global: true` guards, not only `@UseGuards` sites.
+   */
+  standInFor(standIn: CanActivate): void {
+    this.standIn = standIn;
   }
 
   /** The one place a request is accepted: recorded (metrics), then let through. */

@@ -1,5 +1,16 @@
-import { Inject, Logger, Module, Scope, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  Optional,
+  Scope,
+  UseGuards,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService, MetadataScanner, ModuleRef, ModulesContainer } from '@nestjs/core';
 import {
   DAPR_AUTH_GLOBAL_GUARD,
   DAPR_AUTH_MODULE_OPTIONS,
@@ -13,6 +24,7 @@ import {
   DAPR_TRANSPORT_ADAPTERS,
 } from './dapr-auth.constants.js';
 import { DaprAuthConfigError } from './dapr-auth.errors.js';
+import { DaprAuthGlobalGuard } from './dapr-auth.global-guard.js';
 import { DaprAuthGuard } from './dapr-auth.guard.js';
 import { ConfigurableDaprAuthModule, type DaprAuthModuleAsyncOptions, type DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';
 import type { DaprAuthModuleOptions, ResolvedDaprAuthOptions } from './options/dapr-auth.options.js';
@@ -63,6 +75,27 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
       '(e.g. ConfigService), or read the per-request value in your own DaprTokenSource.',
   );
 }
+
+/**
+ * Holds `@UseGuards(DaprAuthGuard)` so that DaprAuthGuard is an injectable of this module too: the
+ * one place `Test.createTestingModule(...).overrideGuard(DaprAuthGuard)` can reach for an app that
+ * protects everything with `global: true` (Nest replaces injectables, not providers or APP_GUARD).
+ */
+@Injectable()
+@UseGuards(DaprAuthGuard)
+class DaprAuthGuardSlot {}
+
+/** What a test put in DaprAuthGuard's place, if anything: an `overrideGuard` (the slot's injectable) or an `overrideProvider`. */
+function testReplacement(modules: ModulesContainer, provided: unknown): CanActivateLike | undefined {
+  if (!(provided instanceof DaprAuthGuard)) return provided as CanActivateLike;
+  for (const moduleRef of modules.values()) {
+    if (!moduleRef.providers.has(DaprAuthGuardSlot)) continue;
+    const injected: unknown = moduleRef.injectables.get(DaprAuthGuard)?.instance;
+    if (injected !== undefined && injected !== null && !(injected instanceof DaprAuthGuard)) return injected as CanActivateLike;
+  }
+  return undefined;
+}
+type CanActivateLike = Parameters<DaprAuthGuard['standInFor']>[0];
 
 /**
  * Verifies that requests come from the app's own Dapr sidecar (its `APP_API_TOKEN`).
@@ -138,6 +171,7 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
       useFactory: async () => new HandlerAccessIndex(await loadNestClassResolver()),
     },
     DaprAuthGuard,
+    DaprAuthGuardSlot,
     // A provider of its own that needs nothing request-scoped, so it always runs at start-up (the
     // module class itself would be request-scoped too, and never built, with such options).
     { provide: 'DAPR_AUTH:SCOPE_CHECK', inject: [ModuleRef], useFactory: refuseRequestScopedOptions },
@@ -160,6 +194,8 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
 export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationShutdown {
   private readonly unguardMessageHandlers: () => void = () => undefined;
   private readonly summary: string;
+  /** Where the app has caller rules (checked against DAPR_API_TOKEN in onModuleInit). */
+  private readonly callerRuleSites: readonly string[];
 
   constructor(
     @Inject(DAPR_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedDaprAuthOptions,
@@ -170,9 +206,11 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     private readonly status: DaprAuthStatus,
     private readonly sidecarApiCheck: SidecarApiCheck,
     @Inject(DAPR_HANDLER_ACCESS_INDEX) accessIndex: HandlerAccessIndex,
-    guard: DaprAuthGuard,
+    private readonly guard: DaprAuthGuard,
     discovery: DiscoveryService,
     scanner: MetadataScanner,
+    private readonly modules: ModulesContainer,
+    @Optional() @Inject(DaprAuthGlobalGuard) private readonly globalGuard: DaprAuthGlobalGuard | null,
   ) {
     super();
     // Here, not in a lifecycle hook: app.connectMicroservice() registers its handlers (and reads
@@ -191,7 +229,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
       ...(options.callers ? ['option `callers`'] : []),
       ...handlers.filter((entry) => accessOf.get(entry)?.callers).map((entry) => entry.target),
     ];
-    checkCallerTrust(ruleSites, options.allowForgeableCallers, process.env, logger);
+    this.callerRuleSites = ruleSites;
     sidecarApiCheck.callerRuleSites = ruleSites;
     this.summary = describeSetup(options, isGlobalGuard, handlers, sidecarApiCheck.status());
   }
@@ -214,6 +252,17 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
   }
 
   onModuleInit(): void {
+    // Every instance exists now, a test's replacement included: hand it every decision.
+    const replacement = testReplacement(this.modules, this.guard);
+    if (replacement !== undefined) {
+      // Every DaprAuthGuard instance of the app: the provider, the global guard, and the ones Nest
+      // made for @UseGuards / @DaprProtected() / @DaprCallers() sites it did not replace itself.
+      const instances = [this.guard, this.globalGuard, ...[...this.modules.values()].map((moduleRef) => moduleRef.injectables.get(DaprAuthGuard)?.instance)];
+      for (const instance of instances) if (instance instanceof DaprAuthGuard) instance.standInFor(replacement);
+    } else {
+      // Here, once a test's replacement is known (nothing of the guard then runs); still before any server listens.
+      checkCallerTrust(this.callerRuleSites, this.options.allowForgeableCallers, process.env, logger);
+    }
     for (const warning of this.options.warnings) logger.warn(warning);
     logger.log(this.summary);
     this.reportOnly?.start();
