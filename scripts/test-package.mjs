@@ -112,11 +112,11 @@ message PingRequest { string name = 1; }
 message PingReply { string message = 1; }
 `;
 
-function appSource({ grpc: withGrpc }) {
+/** The app's root module (src/app.module.ts), which its own tests import too. */
+function appModuleSource({ grpc: withGrpc }) {
   return `import 'reflect-metadata';
 import { Controller, Get, HttpCode, Module, Post } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-${withGrpc ? "import { GrpcMethod, Transport, type MicroserviceOptions } from '@nestjs/microservices';\n" : ''}import { DaprAuthModule, DaprCaller, DaprCallers, DaprPublic, type DaprAuthModuleOptions, type DaprCallerIdentity } from 'nestjs-dapr-auth';
+${withGrpc ? "import { GrpcMethod } from '@nestjs/microservices';\n" : ''}import { DaprAuthModule, DaprCaller, DaprCallers, DaprPublic, type DaprAuthModuleOptions, type DaprCallerIdentity } from 'nestjs-dapr-auth';
 
 @Controller()
 class OrdersController {
@@ -178,7 +178,15 @@ const options: DaprAuthModuleOptions = process.env.JWT_SECRET
   imports: [DaprAuthModule.forRootAsync({ global: true, useFactory: () => options })],
   controllers: [OrdersController, RefundsController${withGrpc ? ', PingController' : ''}],
 })
-class AppModule {}
+export class AppModule {}
+`;
+}
+
+/** The app's bootstrap (src/main.ts). */
+function mainSource({ grpc: withGrpc, esm }) {
+  return `import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+${withGrpc ? "import { Transport, type MicroserviceOptions } from '@nestjs/microservices';\n" : ''}import { AppModule } from '${esm ? './app.module.js' : './app.module'}';
 
 async function main(): Promise<void> {
   const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
@@ -200,9 +208,68 @@ void main();
 }
 
 const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+/** The ```ts blocks of docs/testing.md: the tests a user writes for their own app. */
+function testingDocBlocks() {
+  const text = readFileSync(join(root, 'docs/testing.md'), 'utf8');
+  return [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1]);
+}
+
+/**
+ * Jest as a user sets it up (CommonJS: ts-jest; ES modules: ts-jest with useESM under
+ * --experimental-vm-modules), and docs/testing.md's examples as the app's tests, with the names
+ * they assume taken from this app: AppModule, and the Ping .proto.
+ */
+function writeJestSetup(variant, dir) {
+  const transform = { '^.+\\.ts$': ['ts-jest', variant.esm ? { useESM: true, tsconfig: 'tsconfig.json' } : { tsconfig: 'tsconfig.json' }] };
+  const config = {
+    testEnvironment: 'node',
+    roots: ['<rootDir>/src'],
+    testMatch: ['**/*.spec.ts'],
+    transform,
+    ...(variant.esm ? { extensionsToTreatAsEsm: ['.ts'], moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' } } : {}),
+  };
+  writeFileSync(join(dir, 'jest.config.js'), `${variant.esm ? 'export default' : 'module.exports ='} ${JSON.stringify(config, null, 2)};\n`);
+  testingDocBlocks().forEach((code, index) => {
+    if (code.includes('PROTO_PATH') && !variant.grpc) return;
+    const prelude = [
+      `import { AppModule } from '${variant.esm ? './app.module.js' : './app.module'}';`,
+      ...(code.includes('PROTO_PATH') ? ["import { join as joinPath } from 'node:path';", "const PROTO_PATH = joinPath(process.cwd(), 'ping.proto');"] : []),
+    ];
+    writeFileSync(join(dir, `src/testing-doc-${index}.spec.ts`), `${prelude.join('\n')}\n${code}`);
+  });
+}
+
+/** Runs the app's tests with Jest; passes when every docs/testing.md example passed. */
+function exerciseJest(variant, dir) {
+  const expected = testingDocBlocks().filter((code) => variant.grpc || !code.includes('PROTO_PATH')).length;
+  const args = [
+    ...(variant.esm ? ['--experimental-vm-modules'] : []),
+    join(dir, 'node_modules/jest/bin/jest.js'),
+    '--ci',
+    '--json',
+    '--outputFile',
+    join(dir, 'jest.json'),
+  ];
+  const env = { ...process.env, APP_API_TOKEN: '', DAPR_API_TOKEN: '', JWT_SECRET: '' };
+  const result = spawnSync(process.execPath, args, { cwd: dir, env, encoding: 'utf8', timeout: 180000 });
+  let report;
+  try {
+    report = JSON.parse(readFileSync(join(dir, 'jest.json'), 'utf8'));
+  } catch {
+    console.log(`${result.stdout}${result.stderr}`);
+  }
+  const passed = result.status === 0 && report?.numFailedTests === 0 && report?.numPassedTestSuites === expected;
+  if (!passed) console.log(`${result.stdout}${result.stderr}`);
+  check(
+    passed,
+    `${variant.name}: Jest (${variant.esm ? 'ES modules' : 'CommonJS'}) runs docs/testing.md's ${expected} examples against the app: ${report?.numPassedTests ?? 0} tests passed`,
+  );
+}
 const VARIANTS = [
-  { name: 'nest11-cjs', nest: '^11.0.0', esm: false, grpc: true, typescript: '~5.9.3' },
-  { name: 'nest12-esm', nest: '^12.0.0', esm: true, grpc: true, typescript: rootPackage.devDependencies.typescript },
+  // jest: the app's own tests, docs/testing.md's examples, run with Jest as a user runs them.
+  { name: 'nest11-cjs', nest: '^11.0.0', esm: false, grpc: true, typescript: '~5.9.3', jest: true },
+  { name: 'nest12-esm', nest: '^12.0.0', esm: true, grpc: true, typescript: rootPackage.devDependencies.typescript, jest: true },
   // What a fresh `npm install typescript` gives today (TypeScript 7): users compile with it.
   { name: 'nest12-esm-http-only', nest: '^12.0.0', esm: true, grpc: false, typescript: '^7.0.2' },
 ];
@@ -227,7 +294,20 @@ function createApp(variant) {
         private: true,
         type: variant.esm ? 'module' : 'commonjs',
         dependencies,
-        devDependencies: { typescript: variant.typescript, '@types/node': '^20.19.0' },
+        devDependencies: {
+          typescript: variant.typescript,
+          '@types/node': '^20.19.0',
+          ...(variant.jest
+            ? {
+                '@nestjs/testing': variant.nest,
+                jest: rootPackage.devDependencies.jest,
+                '@jest/globals': rootPackage.devDependencies.jest,
+                'ts-jest': rootPackage.devDependencies['ts-jest'],
+                supertest: rootPackage.devDependencies.supertest,
+                '@types/supertest': rootPackage.devDependencies['@types/supertest'],
+              }
+            : {}),
+        },
       },
       null,
       2,
@@ -251,12 +331,16 @@ function createApp(variant) {
           outDir: 'dist',
         },
         include: ['src'],
+        // The app's own tests are compiled by ts-jest, not into dist/.
+        exclude: ['src/**/*.spec.ts'],
       },
       null,
       2,
     ),
   );
-  writeFileSync(join(dir, 'src/main.ts'), appSource(variant));
+  writeFileSync(join(dir, 'src/app.module.ts'), appModuleSource(variant));
+  writeFileSync(join(dir, 'src/main.ts'), mainSource(variant));
+  if (variant.jest) writeJestSetup(variant, dir);
   if (variant.grpc) writeFileSync(join(dir, 'ping.proto'), PROTO);
   return dir;
 }
@@ -417,7 +501,7 @@ for (const variant of VARIANTS) {
     check(false, `${variant.name}: compiles against the shipped .d.ts`);
     continue;
   }
-  const compiled = readFileSync(join(dir, 'dist/main.js'), 'utf8');
+  const compiled = readFileSync(join(dir, 'dist/app.module.js'), 'utf8');
   const resolved = variant.esm
     ? sh(process.execPath, ['--input-type=module', '-e', "console.log(import.meta.resolve('nestjs-dapr-auth'))"], dir).trim()
     : sh(process.execPath, ['-p', "require.resolve('nestjs-dapr-auth')"], dir).trim();
@@ -437,6 +521,7 @@ for (const variant of VARIANTS) {
   try {
     await exercise(variant, dir);
     exerciseCallerTrust(variant, dir);
+    if (variant.jest) exerciseJest(variant, dir);
     await exerciseJwt(variant, dir);
   } catch (error) {
     console.log(error.message);

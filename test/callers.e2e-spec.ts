@@ -124,6 +124,33 @@ describe.each(HTTP_PLATFORMS)('@DaprCallers over HTTP on %s', (_name, platform) 
   });
 });
 
+describe('the log says which rule a refused caller identity broke', () => {
+  let app: INestApplication;
+  let baseUrl: string;
+  beforeAll(async () => {
+    ({ app, baseUrl } = await startHttpApp(CallersModule, HTTP_PLATFORMS[0][1]));
+  });
+  afterAll(() => app.close());
+
+  it.each([
+    [
+      'two values',
+      { 'dapr-caller-app-id': ['checkout', 'checkout'] },
+      /caller identity refused: several dapr-caller-app-id values \(what a caller adding its own looks like\)/,
+    ],
+    ['not an app id', { 'dapr-caller-app-id': 'check out!' }, /caller identity refused: dapr-caller-app-id is not an app id/],
+    [
+      'two namespaces',
+      { 'dapr-caller-app-id': 'checkout', 'dapr-caller-namespace': ['shop', 'dev'] },
+      /caller identity refused: several dapr-caller-namespace values/,
+    ],
+  ])('%s', async (_name, headers, line) => {
+    const before = capturedOutput().length;
+    expect((await send(baseUrl, '/callers/checkout', { method: 'POST', headers: { 'dapr-api-token': TOKEN, ...headers } })).status).toBe(403);
+    expect(capturedOutput().slice(before)).toMatch(line);
+  });
+});
+
 describe('@DaprCallers over gRPC', () => {
   let callback: any;
   let streaming: any;

@@ -108,6 +108,16 @@ describe.each(HTTP_PLATFORMS)('HTTP on %s', (platformName, platform) => {
       expect(output).toMatch(/Rejected HTTP GET \/plain: malformed token/);
     });
 
+    it('says which rule a malformed token broke, never the value', async () => {
+      await send(baseUrl, '/plain', { headers: { 'dapr-api-token': [TOKEN, TOKEN] } });
+      await send(baseUrl, '/plain', { headers: { 'dapr-api-token': `${TOKEN}x`.repeat(100) } });
+      await send(baseUrl, '/plain', { headers: { 'dapr-api-token': `${TOKEN} ${TOKEN}` } });
+      const output = capturedOutput();
+      expect(output).toMatch(/malformed token: several values \(a second dapr-api-token header or metadata entry\)/);
+      expect(output).toMatch(/malformed token: too long \(4400 characters, maxTokenLength is 4096\)/);
+      expect(output).toMatch(/malformed token: characters outside visible ASCII/);
+    });
+
     it('lets @DaprPublic() routes through without a token', async () => {
       expect((await send(baseUrl, '/plain/public')).status).toBe(200);
       expect((await send(baseUrl, '/public-class')).status).toBe(200);

@@ -11,7 +11,7 @@ import {
   DAPR_TRANSPORT_ADAPTERS,
 } from './dapr-auth.constants.js';
 import type { ResolvedDaprAuthOptions } from './options/dapr-auth.options.js';
-import { type CallerRejection, type DaprCallerIdentity, isAllowed, readCaller } from './callers/caller-rule.js';
+import { type CallerRejection, type DaprCallerIdentity, isAllowed, malformedCallerDetail, readCaller } from './callers/caller-rule.js';
 import { rememberCaller } from './callers/verified-caller.js';
 import type { PresentedToken, RejectionKind, TokenRejection } from './pipeline.types.js';
 import { DAPR_AUTH_GUARD_MARK, type HandlerAccess, HandlerAccessIndex } from './access/handler-access.js';
@@ -22,6 +22,7 @@ import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { type DecisionRecorder, NO_RECORDER, type TokenGeneration } from './observe/metrics/decision-recorder.js';
 import { RejectionLog } from './observe/rejection-log.js';
 import type { ReportOnlyMonitor } from './observe/report-only-monitor.js';
+import { malformedTokenDetail } from './tokens/token-format.js';
 import { TokenVerifier } from './tokens/token-verifier.js';
 import type { TransportAdapter } from './transports/transport-adapter.js';
 
@@ -200,7 +201,14 @@ export class DaprAuthGuard implements CanActivate {
     const level = this.options.logRejections;
     if (level === false || !this.rejectionLog!.admit(adapter.transport, reason)) return;
     const verdict = this.reportOnly === null ? 'Rejected' : 'Would reject (report-only mode: let through)';
-    this.logger[level](`${verdict} ${adapter.transport} ${adapter.describeTarget(context)}: ${describeReason(reason, caller)}`);
+    // Which rule a malformed value broke, read again here, off the hot path (never the value itself).
+    const detail =
+      reason === 'malformed'
+        ? malformedTokenDetail(this.extractToken(context, adapter), this.options.maxTokenLength)
+        : reason === 'caller-malformed'
+          ? malformedCallerDetail(adapter.readCaller(context))
+          : undefined;
+    this.logger[level](`${verdict} ${adapter.transport} ${adapter.describeTarget(context)}: ${describeReason(reason, caller, detail)}`);
   }
 
   private adapterFor(context: ExecutionContext): TransportAdapter {
@@ -228,19 +236,19 @@ function refused(refusal: Error | boolean | Promise<boolean>): boolean | Promise
 /** Why a request was refused: a token check, a JWT check (`jwt:<failure>`), or the caller check. Logged, never sent to the caller. */
 export type RejectionReason = TokenRejection | `jwt:${JwtFailure}` | CallerRejection;
 
-function describeReason(reason: RejectionReason, caller?: DaprCallerIdentity): string {
+function describeReason(reason: RejectionReason, caller?: DaprCallerIdentity, detail?: string): string {
   if (reason.startsWith('jwt:')) return `JWT rejected: ${JWT_FAILURE_TEXT[reason.slice(4) as JwtFailure]}`;
   switch (reason as TokenRejection | CallerRejection) {
     case 'caller-missing':
       return 'no caller identity (dapr-caller-app-id): not a service invocation from another app (pub/sub, bindings and self-invocation carry none)';
     case 'caller-malformed':
-      return 'caller identity not exactly one valid app id (several dapr-caller-app-id values are what a caller adding its own looks like)';
+      return `caller identity refused: ${detail ?? 'not exactly one valid app id'}`;
     case 'caller-not-allowed':
       return `caller app "${caller?.appId}"${caller?.namespace ? ` (namespace "${caller.namespace}")` : ''} is not in @DaprCallers`;
     case 'missing':
       return 'missing token (no dapr-api-token header or metadata)';
     case 'malformed':
-      return 'malformed token (several values, too long, or characters outside visible ASCII)';
+      return `malformed token: ${detail ?? 'several values, too long, or characters outside visible ASCII'}`;
     case 'mismatch':
       return 'token mismatch (not an accepted token)';
   }

@@ -1,3 +1,5 @@
+import { importOptional } from '../optional-import.js';
+
 /**
  * Which class Nest reads class-level guards from, for a controller class it instantiated.
  *
@@ -35,15 +37,10 @@ function fromRegistry(registry: ClassRefRegistry | undefined): NestClassResolver
   return { classOf: (metatype) => getClassRef(Object.create(metatype.prototype as object) as object) };
 }
 
-/**
- * Asks the app's `@nestjs/core` for its class-ref registry. From CommonJS with `require` (so it
- * also works under Jest without ES module support), else with `import()`.
- */
+/** Asks the app's `@nestjs/core` for its class-ref registry (see {@link importOptional} for how). */
 export async function loadNestClassResolver(): Promise<NestClassResolver> {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS build: require, so Jest without ESM support works too
-    if (typeof require === 'function') return fromRegistry(require(CLASS_REF_REGISTRY) as ClassRefRegistry);
-    return fromRegistry((await import(CLASS_REF_REGISTRY)) as ClassRefRegistry);
+    return fromRegistry(await importOptional<ClassRefRegistry>(CLASS_REF_REGISTRY));
   } catch {
     return { classOf: undefined }; // an older Nest: it reads `instance.constructor`, or we cannot tell
   }

@@ -55,6 +55,23 @@ function single(presented: PresentedToken): string | undefined | null {
 }
 
 /**
+ * Which rule a refused caller identity broke (`caller-malformed`), for the log: never a value.
+ */
+export function malformedCallerDetail(presented: PresentedCaller): string {
+  const problem = (presented: PresentedToken, name: string, what: string): string | undefined => {
+    const values = typeof presented === 'string' ? presented.split(', ') : (presented ?? []);
+    if (values.length > 1) return `several ${name} values (what a caller adding its own looks like)`;
+    if (values.length === 1 && !NAME.test(values[0])) return `${name} is not ${what} (letters, digits, '-', '_', '.', at most 255)`;
+    return undefined;
+  };
+  return (
+    problem(presented.appId, 'dapr-caller-app-id', 'an app id') ??
+    (presented.namespaceTrusted === true ? problem(presented.namespace, 'dapr-caller-namespace', 'a namespace') : undefined) ??
+    'not exactly one valid app id'
+  );
+}
+
+/**
  * The identity of a call, when it can be trusted: exactly one well-formed app id (several values
  * are what a caller's own attempt to send one looks like, see docs/caller-identity.md), and a
  * namespace only when exactly one well-formed value came on a path where daprd sets it.

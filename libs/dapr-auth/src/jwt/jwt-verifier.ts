@@ -45,6 +45,7 @@ export class JwtVerifier {
   }
 
   static async create(options: ResolvedJwtOptions, log: { warn(message: string): void; log(message: string): void }): Promise<JwtVerifier> {
+    // jose is an ES module only: import(), not require (which Node 20 would do with a warning).
     const jose: Jose = await import('jose');
     const source = options.keySource;
     if (source.kind === 'key') return new JwtVerifier(jose, options, source.key);

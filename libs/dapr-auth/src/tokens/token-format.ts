@@ -3,6 +3,21 @@
  * ASCII (0x21-0x7E). Whitespace is excluded, which also rules out two header values that Node
  * joined as `"a, b"`, and a trailing newline left by `echo` or a file.
  */
+/**
+ * Which rule a malformed presented token broke, for the log (never the value): the guard calls it
+ * only after refusing one, off the accepted path.
+ */
+export function malformedTokenDetail(presented: unknown, maxLength: number): string {
+  if (Array.isArray(presented) && presented.length > 1) return 'several values (a second dapr-api-token header or metadata entry)';
+  const value: unknown = Array.isArray(presented) ? presented[0] : presented;
+  if (typeof value !== 'string') return 'not text (a binary gRPC metadata value)';
+  // Node joins repeated HTTP headers as "a, b": several values, not one odd one.
+  if (/, /.test(value) && value.split(', ').every((part) => isWellFormedToken(part, maxLength)))
+    return 'several values (a second dapr-api-token header or metadata entry)';
+  if (value.length > maxLength) return `too long (${value.length} characters, maxTokenLength is ${maxLength})`;
+  return 'characters outside visible ASCII (a space, a line break, a control or a non-ASCII character)';
+}
+
 export function isWellFormedToken(value: string, maxLength: number): boolean {
   const length = value.length;
   if (length === 0 || length > maxLength) return false;

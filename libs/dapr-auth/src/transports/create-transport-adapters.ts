@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { importOptional } from '../optional-import.js';
 import type { TokenExtractor } from '../pipeline.types.js';
 import { FallbackTransportAdapter } from './fallback.adapter.js';
 import { GrpcStreamCallTransportAdapter } from './grpc-stream-call.adapter.js';
@@ -9,7 +10,7 @@ import type { TransportAdapter } from './transport-adapter.js';
 /** `RpcException` from the app's `@nestjs/microservices`, or `undefined` for an HTTP-only app. */
 async function loadRpcException(): Promise<RpcExceptionClass | undefined> {
   try {
-    const microservices = await import('@nestjs/microservices');
+    const microservices = await importOptional<typeof import('@nestjs/microservices')>('@nestjs/microservices');
     // From CommonJS (Nest 11) the named export may only be on the namespace's default.
     return microservices.RpcException ?? (microservices as { default?: typeof microservices }).default?.RpcException;
   } catch {

@@ -1,5 +1,6 @@
 import type { Attributes, MeterProvider } from '@opentelemetry/api';
 import { DaprAuthConfigError } from '../../dapr-auth.errors.js';
+import { importOptional } from '../../optional-import.js';
 import type { DaprAuthMetricsOptions } from '../../options/dapr-auth.options.js';
 import type { JwtVerifier } from '../../jwt/jwt-verifier.js';
 import type { DaprTokenSource } from '../../tokens/dapr-token-source.js';
@@ -41,7 +42,7 @@ function observeAll(counts: Map<string, Map<string, Tally>>, result: { observe(v
 async function loadApi(): Promise<OtelApi> {
   try {
     // From CommonJS the namespace may only be on `default`; the ES module and CommonJS builds type import() differently.
-    const loaded = (await import('@opentelemetry/api')) as unknown as { metrics?: unknown; default?: unknown };
+    const loaded = await importOptional<{ metrics?: unknown; default?: unknown }>('@opentelemetry/api');
     return (loaded.metrics ? loaded : loaded.default) as OtelApi;
   } catch {
     throw new DaprAuthConfigError(
