@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication, INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { metrics as otelMetrics } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { callUnary, grpcClient, tokenMetadata } from './support/grpc.js';
 import { startGrpcApp } from './support/grpc-test-app.js';
-import { HTTP_PLATFORMS, send, startHttpApp } from './support/http.js';
+import { HTTP_PLATFORMS, send, startHttpApp, testLogger } from './support/http.js';
 import { httpTestModuleWith } from './support/http-test-app.js';
-import { registerSecret } from './support/secrets.js';
+import { capturedOutput, registerSecret } from './support/secrets.js';
 import { PREVIOUS_TOKEN, TOKEN, WRONG_TOKEN } from './support/tokens.js';
 
 /** A reader the test collects from on demand (the SDK's own base class, no exporter). */
@@ -106,7 +108,7 @@ describe('metrics of a token file and of report-only mode', () => {
       HTTP_PLATFORMS[0][1],
     );
     try {
-      const next = 'next-token-for-the-metrics-test-0123456789';
+      const next = 'nxt-Q8wE4rT6yU1iO3pA5sD7fG9hJ2kLz0Xc4Vb6Nm';
       registerSecret(next);
       writeFileSync(file, next);
       const source = app.get('DAPR_AUTH:TOKEN_SOURCE') as { reload(): void };
@@ -143,5 +145,32 @@ describe('DaprAuthStatus, injected', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('metrics: where the measurements go', () => {
+  /** Start-up output (LOG level included) of an app with these options. */
+  async function startUpOutput(options: object): Promise<string> {
+    const before = capturedOutput().length;
+    const app = await NestFactory.create(httpTestModuleWith({ token: TOKEN, global: true, ...options }), {
+      logger: testLogger(['log', 'warn', 'error']),
+      abortOnError: false,
+    });
+    await app.init();
+    await app.close();
+    return capturedOutput().slice(before);
+  }
+
+  it('metrics: true with no MeterProvider registered: a warning at start-up, and the start-up line says so', async () => {
+    otelMetrics.disable(); // an earlier suite may have registered a global MeterProvider
+    const output = await startUpOutput({ metrics: true });
+    expect(output).toMatch(/WARN[^\n]*option `metrics` is on, but no OpenTelemetry MeterProvider is registered: every measurement is lost/);
+    expect(output).toMatch(/metrics: OpenTelemetry, but NO MeterProvider is registered \(measurements lost\)\./);
+  });
+
+  it('with a MeterProvider given: no warning, and the line names it', async () => {
+    const output = await startUpOutput({ metrics: { meterProvider: new MeterProvider() } });
+    expect(output).not.toMatch(/no OpenTelemetry MeterProvider is registered/);
+    expect(output).toMatch(/metrics: OpenTelemetry, to the given MeterProvider\./);
   });
 });

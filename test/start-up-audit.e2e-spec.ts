@@ -1,4 +1,4 @@
-import { Controller, Get, Module, Post } from '@nestjs/common';
+import { Controller, Get, Module, Post, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GrpcMethod } from '@nestjs/microservices';
 import { DaprAuthConfigError, DaprAuthModule, DaprProtected, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
@@ -137,7 +137,57 @@ describe('start-up summary', () => {
     expect(lines[0]).toContain(' LOG ');
     expect(lines[0]).toContain(
       'Checking dapr-api-token: 2 accepted tokens from option `token`; global: every route and message handler that is not @DaprPublic(); ' +
-        '2 HTTP route(s), 2 gRPC / message handler(s); passing without a token: GET/HEAD /healthz and gRPC HealthCheck, ListTopicSubscriptions, ListInputBindings; daprd API requiring DAPR_API_TOKEN: not checked (DAPR_HTTP_PORT not set).',
+        '2 HTTP route(s), 2 gRPC / message handler(s); passing without a token: GET/HEAD /healthz (no route serves it: daprd would get 404) and gRPC HealthCheck, ListTopicSubscriptions, ListInputBindings; daprd API requiring DAPR_API_TOKEN: not checked (DAPR_HTTP_PORT not set); metrics: off.',
     );
+  });
+});
+
+describe("start-up: daprd's HTTP health probe", () => {
+  @Controller()
+  class HealthzController {
+    @Get('healthz')
+    health() {
+      return 'ok';
+    }
+
+    @Get('ready')
+    ready() {
+      return 'ready';
+    }
+  }
+
+  async function startUpLines(controllers: Type[], options: object = {}): Promise<string> {
+    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true, ...options })], controllers })
+    class HealthModule {}
+    const before = capturedOutput().length;
+    const app = await NestFactory.create(HealthModule, express(), { logger: testLogger(['log', 'warn', 'error']), abortOnError: false });
+    await app.init();
+    await app.close();
+    return capturedOutput().slice(before);
+  }
+
+  it('an HTTP app without a route on healthCheckPath: a warning that names the fix', async () => {
+    const output = await startUpLines([OrdersController]);
+    expect(output).toMatch(/WARN[^\n]*No route serves GET \/healthz \(healthCheckPath\), daprd's HTTP app health probe[^\n]*set healthCheckPath/);
+  });
+
+  it('with the route, or another healthCheckPath that a route serves: no warning, and the line says nothing is missing', async () => {
+    for (const [controllers, options] of [
+      [[OrdersController, HealthzController], {}],
+      [[OrdersController, HealthzController], { healthCheckPath: '/ready' }],
+    ] as const) {
+      const output = await startUpLines([...controllers], options);
+      expect(output).not.toMatch(/No route serves/);
+      expect(output).not.toMatch(/no route serves it/);
+    }
+  });
+
+  it('a gRPC-only app (probed over gRPC): no warning', async () => {
+    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true })], controllers: [CallbackController] })
+    class GrpcOnlyModule {}
+    const before = capturedOutput().length;
+    const app = await NestFactory.createApplicationContext(GrpcOnlyModule, { logger: testLogger(['log', 'warn', 'error']), abortOnError: false });
+    await app.close();
+    expect(capturedOutput().slice(before)).not.toMatch(/No route serves/);
   });
 });

@@ -42,6 +42,7 @@ import { combineRecorders, DaprAuthStatus } from './observe/dapr-auth.status.js'
 import { RejectionLog } from './observe/rejection-log.js';
 import { ReportOnlyMonitor } from './observe/report-only-monitor.js';
 import { SidecarApiCheck } from './callers/sidecar-api-check.js';
+import type { DecisionRecorder } from './observe/metrics/decision-recorder.js';
 import { describeSetup } from './observe/start-up-summary.js';
 
 const logger = new Logger('DaprAuthModule');
@@ -152,7 +153,10 @@ type CanActivateLike = Parameters<DaprAuthGuard['standInFor']>[0];
       // @opentelemetry/api is imported here, and only with `metrics`.
       useFactory: async (options: ResolvedDaprAuthOptions, tokenSource: DaprTokenSource | null, jwt: JwtVerifier | null, status: DaprAuthStatus) =>
         options.metrics
-          ? combineRecorders(status, await (await import('./observe/metrics/otel-recorder.js')).createOtelRecorder(options.metrics, { tokenSource, jwt }))
+          ? combineRecorders(
+              status,
+              await (await import('./observe/metrics/otel-recorder.js')).createOtelRecorder(options.metrics, { tokenSource, jwt }, (line) => logger.warn(line)),
+            )
           : status,
     },
     {
@@ -202,6 +206,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     @Inject(DAPR_TOKEN_SOURCE) private readonly tokenSource: DaprTokenSource | null,
     @Inject(DAPR_AUTH_GLOBAL_GUARD) isGlobalGuard: boolean,
     @Inject(DAPR_REPORT_ONLY_MONITOR) private readonly reportOnly: ReportOnlyMonitor | null,
+    @Inject(DAPR_DECISION_RECORDER) recorder: DecisionRecorder,
     @Inject(DAPR_REJECTION_LOG) private readonly rejectionLog: RejectionLog,
     private readonly status: DaprAuthStatus,
     private readonly sidecarApiCheck: SidecarApiCheck,
@@ -231,7 +236,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     ];
     this.callerRuleSites = ruleSites;
     sidecarApiCheck.callerRuleSites = ruleSites;
-    this.summary = describeSetup(options, isGlobalGuard, handlers, sidecarApiCheck.status());
+    this.summary = describeSetup(options, isGlobalGuard, handlers, sidecarApiCheck.status(), recorder.target);
   }
 
   /**

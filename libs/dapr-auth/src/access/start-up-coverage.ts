@@ -54,6 +54,15 @@ function carriesNoCaller(entry: HandlerEntry): boolean {
   return entry.grpc?.some(({ rpc }) => /^On(Topic|BulkTopic|Binding|Job)Event/.test(rpc)) ?? false;
 }
 
+/**
+ * Whether a route serves daprd's HTTP health probe (`GET`/`HEAD`/`ALL` of exactly
+ * `healthCheckPath`); `undefined` for an app without HTTP routes (a gRPC app is probed over gRPC).
+ */
+export function servesHealthProbe(handlers: readonly HandlerEntry[], options: ResolvedDaprAuthOptions): boolean | undefined {
+  if (!handlers.some((entry) => entry.http)) return undefined;
+  return handlers.some((entry) => isHealthProbe(entry, options));
+}
+
 function isHealthProbe(entry: HandlerEntry, options: ResolvedDaprAuthOptions): boolean {
   return entry.http !== undefined && entry.http.path === options.healthCheckPath && ['GET', 'HEAD', 'ALL'].includes(entry.http.method);
 }
@@ -76,6 +85,13 @@ export function auditCoverage(
   isGlobal: boolean,
   logger: Logger,
 ): void {
+  if (options.exemptTokenlessDaprCalls && servesHealthProbe(handlers, options) === false) {
+    logger.warn(
+      `No route serves GET ${options.healthCheckPath} (healthCheckPath), daprd's HTTP app health probe: with app health checks on ` +
+        '(dapr.io/enable-app-health-check, --enable-app-health-check) daprd gets 404, marks the app unhealthy and stops sending it calls. ' +
+        'Add a route there (it passes without a token), or set healthCheckPath (and --app-health-check-path) to your health route.',
+    );
+  }
   if (options.unprotected === 'ignore') return;
   const open: string[] = [];
   const conflicting: string[] = [];

@@ -129,6 +129,7 @@ export class DaprAuthStatus implements DecisionRecorder {
 /** Both recorders, when metrics are on. */
 export function combineRecorders(first: DecisionRecorder, second: DecisionRecorder): DecisionRecorder {
   return {
+    target: first.target ?? second.target,
     decision: (transport, outcome, reason) => {
       first.decision(transport, outcome, reason);
       second.decision(transport, outcome, reason);

@@ -1,6 +1,7 @@
 import { DAPR_API_TOKEN_HEADER, DAPR_TOKENLESS_GRPC_METHODS } from '../dapr-auth.constants.js';
 import type { ResolvedDaprAuthOptions } from '../options/dapr-auth.options.js';
 import type { HandlerEntry } from '../access/handler-inventory.js';
+import { servesHealthProbe } from '../access/start-up-coverage.js';
 import type { SidecarApiStatus } from '../callers/sidecar-api-check.js';
 
 /**
@@ -13,6 +14,7 @@ export function describeSetup(
   isGlobal: boolean,
   handlers: readonly HandlerEntry[],
   sidecarApi: SidecarApiStatus = { state: 'not-checked' },
+  metricsTarget?: string,
 ): string {
   const count = options.tokenSource?.getTokens().length;
   const tokens = count === undefined ? `no token, from ${options.tokenOrigin}` : `${count} accepted token${count === 1 ? '' : 's'} from ${options.tokenOrigin}`;
@@ -20,10 +22,11 @@ export function describeSetup(
   const scope = isGlobal ? 'global: every route and message handler that is not @DaprPublic()' : 'where @DaprProtected() / @UseGuards(DaprAuthGuard) is';
   const http = handlers.filter((entry) => entry.kind === 'http').length;
   const rpc = handlers.filter((entry) => entry.kind === 'rpc').length;
+  const probe = servesHealthProbe(handlers, options) === false ? ' (no route serves it: daprd would get 404)' : '';
   const exempt = options.exemptTokenlessDaprCalls
-    ? `GET/HEAD ${options.healthCheckPath} and gRPC ${[...DAPR_TOKENLESS_GRPC_METHODS].map((path) => path.split('/').pop()).join(', ')}`
+    ? `GET/HEAD ${options.healthCheckPath}${probe} and gRPC ${[...DAPR_TOKENLESS_GRPC_METHODS].map((path) => path.split('/').pop()).join(', ')}`
     : 'nothing (exemptTokenlessDaprCalls: false)';
   const sidecar = sidecarApi.address === undefined ? 'not checked (DAPR_HTTP_PORT not set)' : `checked in the background at ${sidecarApi.address}`;
   const mode = options.mode === 'report' ? 'REPORT-ONLY (nothing is refused): ' : '';
-  return `${mode}Checking ${DAPR_API_TOKEN_HEADER}: ${tokens}${jwt}; ${scope}; ${http} HTTP route(s), ${rpc} gRPC / message handler(s); passing without a token: ${exempt}; daprd API requiring DAPR_API_TOKEN: ${sidecar}.`;
+  return `${mode}Checking ${DAPR_API_TOKEN_HEADER}: ${tokens}${jwt}; ${scope}; ${http} HTTP route(s), ${rpc} gRPC / message handler(s); passing without a token: ${exempt}; daprd API requiring DAPR_API_TOKEN: ${sidecar}; metrics: ${options.metrics ? (metricsTarget ?? 'OpenTelemetry') : 'off'}.`;
 }

@@ -13,6 +13,8 @@ export interface DecisionRecorder {
   decision(transport: string, outcome: DecisionOutcome, reason?: string): void;
   /** An accepted request, by the token generation it carried (and the JWT's `kid`). */
   tokenAccepted(generation: TokenGeneration, kid?: string): void;
+  /** Where the measurements go, for the start-up line (metrics on only). */
+  readonly target?: string;
 }
 
 export const NO_RECORDER: DecisionRecorder = Object.freeze({

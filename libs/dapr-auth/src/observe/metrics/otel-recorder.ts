@@ -59,10 +59,25 @@ async function loadApi(): Promise<OtelApi> {
 export async function createOtelRecorder(
   options: DaprAuthMetricsOptions,
   sources: { tokenSource: DaprTokenSource | null; jwt: JwtVerifier | null },
+  warn: (message: string) => void = () => undefined,
 ): Promise<DecisionRecorder> {
   const api = await loadApi();
   const provider = (options.meterProvider as MeterProvider | undefined) ?? api.metrics.getMeterProvider();
   const meter = provider.getMeter('nestjs-dapr-auth');
+  // The class's name, without a bundler's suffix (`MeterProvider$1`).
+  const providerName = ((provider as { constructor?: { name?: string } }).constructor?.name ?? '').replace(/\$\d+$/, '') || 'a MeterProvider';
+  // @opentelemetry/api hands out its no-op provider until an SDK registers one: every measurement would be lost.
+  const lost = providerName === 'NoopMeterProvider';
+  if (lost) {
+    warn(
+      'option `metrics` is on, but no OpenTelemetry MeterProvider is registered: every measurement is lost. Register one before ' +
+        'creating the Nest app (metrics.setGlobalMeterProvider(new MeterProvider({ readers: [...] })) from @opentelemetry/sdk-metrics), ' +
+        'or pass metrics: { meterProvider }.',
+    );
+  }
+  const target = lost
+    ? 'OpenTelemetry, but NO MeterProvider is registered (measurements lost)'
+    : `OpenTelemetry, to ${options.meterProvider ? 'the given' : 'the global'} ${providerName}`;
   // The hot path only counts in plain numbers (two Map lookups by strings that already exist, no
   // allocation); OpenTelemetry reads them when it collects, through observable counters. A
   // synchronous Counter.add() hashes its attributes on every call: several µs per request.
@@ -119,6 +134,7 @@ export async function createOtelRecorder(
   }
 
   return {
+    target,
     decision(transport: string, outcome: DecisionOutcome, reason?: string): void {
       // A rejection's reason never equals an outcome's name, so one key tells them apart.
       tally(decisionCounts, transport, reason ?? outcome, () => ({
