@@ -208,7 +208,9 @@ export class DaprAuthGuard implements CanActivate {
         : reason === 'caller-malformed'
           ? malformedCallerDetail(adapter.readCaller(context))
           : undefined;
-    this.logger[level](`${verdict} ${adapter.transport} ${adapter.describeTarget(context)}: ${describeReason(reason, caller, detail)}`);
+    this.logger[level](
+      `${verdict} ${adapter.transport} ${adapter.describeTarget(context)}: ${describeReason(reason, caller, detail, this.options.tokenHeader)}`,
+    );
   }
 
   private adapterFor(context: ExecutionContext): TransportAdapter {
@@ -236,7 +238,7 @@ function refused(refusal: Error | boolean | Promise<boolean>): boolean | Promise
 /** Why a request was refused: a token check, a JWT check (`jwt:<failure>`), or the caller check. Logged, never sent to the caller. */
 export type RejectionReason = TokenRejection | `jwt:${JwtFailure}` | CallerRejection;
 
-function describeReason(reason: RejectionReason, caller?: DaprCallerIdentity, detail?: string): string {
+function describeReason(reason: RejectionReason, caller?: DaprCallerIdentity, detail?: string, tokenHeader = 'dapr-api-token'): string {
   if (reason.startsWith('jwt:')) return `JWT rejected: ${JWT_FAILURE_TEXT[reason.slice(4) as JwtFailure]}`;
   switch (reason as TokenRejection | CallerRejection) {
     case 'caller-missing':
@@ -246,7 +248,7 @@ function describeReason(reason: RejectionReason, caller?: DaprCallerIdentity, de
     case 'caller-not-allowed':
       return `caller app "${caller?.appId}"${caller?.namespace ? ` (namespace "${caller.namespace}")` : ''} is not in @DaprCallers`;
     case 'missing':
-      return 'missing token (no dapr-api-token header or metadata)';
+      return `missing token (no ${tokenHeader} header or metadata)`;
     case 'malformed':
       return `malformed token: ${detail ?? 'several values, too long, or characters outside visible ASCII'}`;
     case 'mismatch':

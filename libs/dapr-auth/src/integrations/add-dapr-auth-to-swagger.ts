@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { DAPR_API_TOKEN_HEADER, DAPR_AUTH_GLOBAL_GUARD, DAPR_AUTH_RESOLVED_OPTIONS, DAPR_HANDLER_ACCESS_INDEX } from '../dapr-auth.constants.js';
+import { DAPR_AUTH_GLOBAL_GUARD, DAPR_AUTH_RESOLVED_OPTIONS, DAPR_HANDLER_ACCESS_INDEX } from '../dapr-auth.constants.js';
 import type { ResolvedDaprAuthOptions } from '../options/dapr-auth.options.js';
 import type { HandlerAccessIndex } from '../access/handler-access.js';
 import { listHandlers } from '../access/handler-inventory.js';
@@ -55,7 +55,7 @@ export function addDaprAuthToSwagger<T extends OpenApiDocumentLike>(document: T,
   document.components.securitySchemes[DAPR_SWAGGER_SECURITY_SCHEME] = {
     type: 'apiKey',
     in: 'header',
-    name: DAPR_API_TOKEN_HEADER,
+    name: options.tokenHeader,
     description: "The Dapr sidecar's app API token (APP_API_TOKEN). daprd sends it; other callers are refused.",
   };
   for (const [path, item] of Object.entries(document.paths)) {

@@ -1,4 +1,4 @@
-import { DAPR_API_TOKEN_HEADER, DAPR_TOKENLESS_GRPC_METHODS } from '../dapr-auth.constants.js';
+import { DAPR_TOKENLESS_GRPC_METHODS } from '../dapr-auth.constants.js';
 import type { ResolvedDaprAuthOptions } from '../options/dapr-auth.options.js';
 import type { HandlerEntry } from '../access/handler-inventory.js';
 import { servesHealthProbe } from '../access/start-up-coverage.js';
@@ -28,5 +28,5 @@ export function describeSetup(
     : 'nothing (exemptTokenlessDaprCalls: false)';
   const sidecar = sidecarApi.address === undefined ? 'not checked (DAPR_HTTP_PORT not set)' : `checked in the background at ${sidecarApi.address}`;
   const mode = options.mode === 'report' ? 'REPORT-ONLY (nothing is refused): ' : '';
-  return `${mode}Checking ${DAPR_API_TOKEN_HEADER}: ${tokens}${jwt}; ${scope}; ${http} HTTP route(s), ${rpc} gRPC / message handler(s); passing without a token: ${exempt}; daprd API requiring DAPR_API_TOKEN: ${sidecar}; metrics: ${options.metrics ? (metricsTarget ?? 'OpenTelemetry') : 'off'}.`;
+  return `${mode}Checking ${options.tokenHeader}: ${tokens}${jwt}; ${scope}; ${http} HTTP route(s), ${rpc} gRPC / message handler(s); passing without a token: ${exempt}; daprd API requiring DAPR_API_TOKEN: ${sidecar}; metrics: ${options.metrics ? (metricsTarget ?? 'OpenTelemetry') : 'off'}.`;
 }

@@ -51,6 +51,13 @@ export interface DaprAuthModuleOptions {
    */
   healthCheckPath?: string;
   /**
+   * The HTTP header / gRPC metadata key the token comes in. Default `dapr-api-token`, what every
+   * released daprd sends. For a daprd that lets you choose the name (proposed upstream:
+   * dapr/dapr#7147, #10239, not in a release yet), set the same name here. Lower case letters,
+   * digits, `-`, `_` and `.`; not a `grpc-` or `-bin` key.
+   */
+  tokenHeader?: string;
+  /**
    * Let through the calls daprd makes without a token: the HTTP health probe, and the gRPC
    * `AppCallbackHealthCheck/HealthCheck`, `AppCallback/ListTopicSubscriptions` and
    * `AppCallback/ListInputBindings`. Default `true`; turning it off breaks health checks,
@@ -163,6 +170,8 @@ export interface ResolvedDaprAuthOptions {
   readonly tokenSource: DaprTokenSource | undefined;
   /** {@link DaprAuthModuleOptions.healthCheckPath}, default `/healthz`. */
   readonly healthCheckPath: string;
+  /** {@link DaprAuthModuleOptions.tokenHeader}, default `dapr-api-token`. */
+  readonly tokenHeader: string;
   /** {@link DaprAuthModuleOptions.exemptTokenlessDaprCalls}, default `true`. */
   readonly exemptTokenlessDaprCalls: boolean;
   /** {@link DaprAuthModuleOptions.extractToken}, if given. */

@@ -1,4 +1,5 @@
 import {
+  DAPR_API_TOKEN_HEADER,
   DEFAULT_HEALTH_CHECK_PATH,
   DEFAULT_MAX_TOKEN_LENGTH,
   DEFAULT_TOKEN_ENV_VAR,
@@ -23,6 +24,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>(
   'tokenSource',
   'allowUnconfigured',
   'healthCheckPath',
+  'tokenHeader',
   'exemptTokenlessDaprCalls',
   'extractToken',
   'logRejections',
@@ -67,6 +69,15 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
   const healthCheckPath = options.healthCheckPath ?? DEFAULT_HEALTH_CHECK_PATH;
   if (typeof healthCheckPath !== 'string' || !healthCheckPath.startsWith('/')) {
     check.fail('healthCheckPath', healthCheckPath, 'a path starting with "/"', "The same as daprd's --app-health-check-path.");
+  }
+  const tokenHeader = options.tokenHeader ?? DAPR_API_TOKEN_HEADER;
+  if (typeof tokenHeader !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(tokenHeader) || tokenHeader.startsWith('grpc-') || tokenHeader.endsWith('-bin')) {
+    check.fail(
+      'tokenHeader',
+      tokenHeader,
+      "a header name: lower case letters, digits, '-', '_', '.' (at most 64), not a grpc- or -bin key",
+      'The same name your daprd sends the token in; default dapr-api-token.',
+    );
   }
   const logRejections = options.logRejections ?? 'warn';
   if (logRejections !== false && !LOG_LEVELS.includes(logRejections)) {
@@ -180,6 +191,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
   return Object.freeze({
     tokenSource,
     healthCheckPath,
+    tokenHeader,
     exemptTokenlessDaprCalls,
     extractToken: options.extractToken,
     logRejections,

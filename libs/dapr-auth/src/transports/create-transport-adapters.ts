@@ -21,6 +21,8 @@ async function loadRpcException(): Promise<RpcExceptionClass | undefined> {
 /** What the adapters need of the module's options (typed here, so transports need nothing above them). */
 export interface TransportAdapterOptions {
   readonly healthCheckPath: string;
+  /** The header / metadata key of the token (option `tokenHeader`, default `dapr-api-token`). */
+  readonly tokenHeader: string;
   readonly extractToken: TokenExtractor | undefined;
 }
 
@@ -28,8 +30,8 @@ export interface TransportAdapterOptions {
 export async function createTransportAdapters(options: TransportAdapterOptions, logger: Logger): Promise<readonly TransportAdapter[]> {
   const RpcException = await loadRpcException();
   return Object.freeze([
-    new HttpTransportAdapter(options.healthCheckPath),
-    ...(RpcException ? [new GrpcTransportAdapter(RpcException), new GrpcStreamCallTransportAdapter()] : []),
+    new HttpTransportAdapter(options.healthCheckPath, options.tokenHeader),
+    ...(RpcException ? [new GrpcTransportAdapter(RpcException, options.tokenHeader), new GrpcStreamCallTransportAdapter(options.tokenHeader)] : []),
     new FallbackTransportAdapter(options.extractToken, logger),
   ]);
 }

@@ -40,8 +40,8 @@ export function isTokenlessDaprGrpcCall(call: unknown): boolean {
   return DAPR_TOKENLESS_GRPC_METHODS.has(grpcMethodPath(call));
 }
 
-export function readTokenMetadata(metadata: GrpcMetadataLike): PresentedToken {
-  const values = metadata.get(DAPR_API_TOKEN_HEADER);
+export function readTokenMetadata(metadata: GrpcMetadataLike, header: string = DAPR_API_TOKEN_HEADER): PresentedToken {
+  const values = metadata.get(header);
   if (values.length === 0) return undefined;
   // A binary value is never a token: hand it on as a non-string so the format check rejects it.
   return values.map((value) => (typeof value === 'string' ? value : '\u0000'));

@@ -1,3 +1,4 @@
+import { DAPR_API_TOKEN_HEADER } from '../dapr-auth.constants.js';
 import type { ExecutionContext } from '@nestjs/common';
 import type { PresentedCaller, PresentedToken, RejectionKind } from '../pipeline.types.js';
 import {
@@ -31,6 +32,9 @@ type UnaryCallback = (error: unknown, value?: unknown) => void;
 export class GrpcStreamCallTransportAdapter implements TransportAdapter {
   readonly transport = 'gRPC';
 
+  /** @param tokenHeader the metadata key of the token (option `tokenHeader`). */
+  constructor(private readonly tokenHeader: string = DAPR_API_TOKEN_HEADER) {}
+
   supports(context: ExecutionContext): boolean {
     return context.getType() === 'rpc' && isGrpcCall(context.getArgByIndex(0));
   }
@@ -40,7 +44,7 @@ export class GrpcStreamCallTransportAdapter implements TransportAdapter {
   }
 
   extractToken(context: ExecutionContext): PresentedToken {
-    return readTokenMetadata(context.getArgByIndex<{ metadata: GrpcMetadataLike }>(0).metadata);
+    return readTokenMetadata(context.getArgByIndex<{ metadata: GrpcMetadataLike }>(0).metadata, this.tokenHeader);
   }
 
   describeTarget(context: ExecutionContext): string {

@@ -1,3 +1,4 @@
+import { DAPR_API_TOKEN_HEADER } from '../dapr-auth.constants.js';
 import type { ExecutionContext } from '@nestjs/common';
 import type { PresentedCaller, PresentedToken, RejectionKind } from '../pipeline.types.js';
 import {
@@ -25,7 +26,11 @@ export class GrpcTransportAdapter implements TransportAdapter {
 
   private readonly rejections: Record<RejectionKind, () => Error>;
 
-  constructor(RpcException: RpcExceptionClass) {
+  /** @param tokenHeader the metadata key of the token (option `tokenHeader`). */
+  constructor(
+    RpcException: RpcExceptionClass,
+    private readonly tokenHeader: string = DAPR_API_TOKEN_HEADER,
+  ) {
     this.rejections = {
       unauthenticated: rejectionMaker(() => new RpcException({ ...GRPC_REJECTION.unauthenticated })),
       forbidden: rejectionMaker(() => new RpcException({ ...GRPC_REJECTION.forbidden })),
@@ -41,7 +46,7 @@ export class GrpcTransportAdapter implements TransportAdapter {
   }
 
   extractToken(context: ExecutionContext): PresentedToken {
-    return readTokenMetadata(context.getArgByIndex<GrpcMetadataLike>(1));
+    return readTokenMetadata(context.getArgByIndex<GrpcMetadataLike>(1), this.tokenHeader);
   }
 
   readCaller(context: ExecutionContext): PresentedCaller {

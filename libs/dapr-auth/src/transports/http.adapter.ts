@@ -27,7 +27,11 @@ function routePattern(request: HttpRequestLike): string | undefined {
 export class HttpTransportAdapter implements TransportAdapter {
   readonly transport = 'HTTP';
 
-  constructor(private readonly healthCheckPath: string) {}
+  /** @param tokenHeader the header of the token (option `tokenHeader`), lower case as Node delivers header names. */
+  constructor(
+    private readonly healthCheckPath: string,
+    private readonly tokenHeader: string = DAPR_API_TOKEN_HEADER,
+  ) {}
 
   supports(context: ExecutionContext): boolean {
     return context.getType() === 'http';
@@ -49,7 +53,7 @@ export class HttpTransportAdapter implements TransportAdapter {
 
   extractToken(context: ExecutionContext): PresentedToken {
     // Node joins repeated headers into one "a, b" string; the format check rejects that.
-    return context.getArgByIndex<HttpRequestLike>(0).headers?.[DAPR_API_TOKEN_HEADER];
+    return context.getArgByIndex<HttpRequestLike>(0).headers?.[this.tokenHeader];
   }
 
   readCaller(context: ExecutionContext): PresentedCaller {
