@@ -110,7 +110,7 @@ describe('the nestjs-dapr-auth command-line tool', () => {
       expect(outcome.stderr).toMatch(/^nestjs-dapr-auth[ :]/);
       expect(outcome.stderr).not.toMatch(/\n\s+at |SECRET-LOOKING|POSITIONAL-TOKEN/);
     }
-    expect(cases[0].stderr).toContain('give a command: generate, sign or verify');
+    expect(cases[0].stderr).toContain('give a command: generate, sign, verify or compare');
     expect(cases[2].stderr).toContain('cannot read --jwks-file');
     expect(cases[3].stderr).toContain('is not JSON');
     expect(cases[4].stderr).toContain('takes no positional arguments');
@@ -206,5 +206,46 @@ describe('the nestjs-dapr-auth command-line tool', () => {
       await app?.close();
       process.env = saved;
     }
+  });
+});
+
+describe('nestjs-dapr-auth compare: opaque tokens, as the guard compares them', () => {
+  const accepted = 'cmp-Zq8Wx3Ev6Rt1Yu4Io7Pa2Sd5Fg9Hj0Kl3Mn6Bv';
+  const other = 'cmp-Lk2Jh5Gf8Ds1Aq4Wz7Ex0Rc3Tv6By9Un2Mi5Op';
+  registerSecret(accepted, other);
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dapr-compare-'));
+    writeFileSync(join(dir, 'token'), `${accepted}\n`); // a Secret key file, as kubectl creates it from a file with a newline
+    writeFileSync(join(dir, 'other'), other);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['APP_API_TOKEN (the default), token on standard input', ['compare'], { env: { APP_API_TOKEN: accepted }, input: accepted }, 0],
+    ['APP_API_TOKEN, another token', ['compare'], { env: { APP_API_TOKEN: accepted }, input: other }, 1],
+    ['a Secret volume (key token)', () => ['compare', '--secret-volume', dir], { input: `${accepted}\n` }, 0],
+    ['a Secret volume, another key', () => ['compare', '--secret-volume', dir, '--key', 'other'], { input: accepted }, 1],
+    ['--accepted-file, the token from --token-env', () => ['compare', '--accepted-file', join(dir, 'token'), '--token-env', 'T'], { env: { T: accepted } }, 0],
+    ['--accepted-env, a token of another length', ['compare', '--accepted-env', 'A'], { env: { A: accepted }, input: accepted.slice(1) }, 1],
+    ['a malformed token', ['compare'], { env: { APP_API_TOKEN: accepted }, input: `${accepted} x` }, 1],
+  ] as const)('%s', (_name, args, options, code) => {
+    const outcome = run(typeof args === 'function' ? args() : [...args], options as { env?: Record<string, string>; input?: string });
+    expect(outcome.code).toBe(code);
+    expect(outcome.stdout).toBe(code === 0 ? 'match' : 'no match');
+    expect(`${outcome.stdout}${outcome.stderr}`).not.toContain('Zq8Wx3Ev');
+    expect(`${outcome.stdout}${outcome.stderr}`).not.toContain('Lk2Jh5Gf');
+  });
+
+  it('usage errors: exit 2, nothing compared, nothing echoed', () => {
+    expect(run(['compare'], { env: { APP_API_TOKEN: '' }, input: accepted })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('APP_API_TOKEN is not set'),
+    });
+    expect(run(['compare', '--secret-volume', '/nonexistent-volume'], { input: accepted })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('cannot read --secret-volume'),
+    });
+    expect(run(['compare', '--accepted-env', 'A', '--accepted-file', 'x'], { env: { A: accepted }, input: accepted }).code).toBe(2);
   });
 });

@@ -4,16 +4,18 @@
 // land in shell history and in `ps`). Exit codes: 0 done / valid, 1 token invalid, 2 usage error.
 import { randomBytes, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
 import type { DaprJwtOptions } from '../jwt/dapr-jwt.options.js';
 import { resolveJwtOptions } from '../jwt/resolve-jwt-options.js';
 import { JWT_FAILURE_TEXT, JwtVerifier } from '../jwt/jwt-verifier.js';
 import { isWellFormedToken } from '../tokens/token-format.js';
+import { TokenSet } from '../tokens/token-set.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from '../dapr-auth.constants.js';
 import { shownEnvName, shownPath } from '../option-checks.js';
 
-const COMMANDS: readonly string[] = ['generate', 'sign', 'verify'];
+const COMMANDS: readonly string[] = ['generate', 'sign', 'verify', 'compare'];
 /** What a command looks like: a short lower-case word (a token pasted in its place is not echoed). */
 const COMMAND_SHAPE = /^[a-z][a-z-]{0,19}$/;
 
@@ -24,6 +26,7 @@ Commands:
   generate   print a new opaque token (32 random bytes, base64url)
   sign       sign a JWT to use as the app API token
   verify     check a token the way DaprAuthModule's \`jwt\` option does, and say why it fails
+  compare    check an opaque token against the accepted one (APP_API_TOKEN, a file, a Secret volume)
 
 Run \`nestjs-dapr-auth <command> --help\` for its options. Exit codes: 0 ok, 1 invalid token, 2 usage error.`,
   generate: `Usage: nestjs-dapr-auth generate [--bytes <n>]
@@ -52,6 +55,18 @@ Key (one):
 Checks: --iss <issuer>  --aud <audience>  --clock-tolerance <span>  --max-age <span>  --require <claim,claim>
   (a span is seconds, or a time span as the module's options take it: 30s, 5 minutes, 1h, 2 days, 1w, 1 year)
 Prints "valid" and the claims (exit 0), or "invalid: <why>" (exit 1).`,
+  compare: `Usage: nestjs-dapr-auth compare [accepted] [token]
+
+Compares a token with the accepted one, as the guard does (constant time, the same format
+rules), and prints only "match" (exit 0) or "no match" (exit 1): never either token.
+Accepted (one; default --accepted-env APP_API_TOKEN):
+  --accepted-env <name>       an environment variable
+  --accepted-file <path>      a file (trimmed), e.g. a key of a mounted Secret
+  --secret-volume <dir>       a Kubernetes Secret mounted as a volume: its key \`token\` (--key <key>)
+Token (never on the command line): --token-file <path>, --token-env <name>, or standard input.
+Example: does the Secret hold the token this pod's app reads?
+  kubectl get secret app-api-token -o jsonpath='{.data.token}' | base64 -d \\
+    | kubectl exec -i <pod> -c app -- npx nestjs-dapr-auth compare --secret-volume /var/run/secrets/dapr-app-token`,
 };
 
 class UsageError extends Error {}
@@ -210,6 +225,46 @@ async function verify(args: string[]): Promise<number> {
   return print(`valid\n${JSON.stringify(outcome.verified.claims, null, 2)}`);
 }
 
+/** `compare`: a presented opaque token against the accepted one, in constant time; prints neither. */
+function compare(args: string[]): number {
+  const values = options(args, {
+    'accepted-env': { type: 'string' },
+    'accepted-file': { type: 'string' },
+    'secret-volume': { type: 'string' },
+    key: { type: 'string' },
+    'token-file': { type: 'string' },
+    'token-env': { type: 'string' },
+  });
+  if (values.help) return print(HELP.compare);
+  const sources = (['accepted-env', 'accepted-file', 'secret-volume'] as const).filter((name) => values[name] !== undefined);
+  if (sources.length > 1)
+    throw new UsageError(`give one of --accepted-env, --accepted-file, --secret-volume, not ${sources.map((name) => `--${name}`).join(' and ')}.`);
+  if (values.key !== undefined && values['secret-volume'] === undefined) throw new UsageError('--key only applies with --secret-volume.');
+  let accepted: string | undefined;
+  if (values['secret-volume'] !== undefined) {
+    const key = (values.key as string | undefined) ?? 'token';
+    if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new UsageError('--key must be a Secret key (letters, digits, -, _, .).');
+    accepted = readOption('secret-volume', join(values['secret-volume'] as string, key)).trim();
+  } else if (values['accepted-file'] !== undefined) {
+    accepted = readOption('accepted-file', values['accepted-file'] as string).trim();
+  } else {
+    const name = (values['accepted-env'] as string | undefined) ?? 'APP_API_TOKEN';
+    accepted = process.env[name]?.trim();
+    if (!accepted) throw new UsageError(`environment variable ${shownEnvName(name)} is not set: nothing to compare with.`);
+  }
+  if (!isWellFormedToken(accepted, DEFAULT_MAX_TOKEN_LENGTH)) {
+    throw new UsageError('the accepted token is not a well-formed token (visible ASCII, 1 to 4096 characters): DaprAuthModule would refuse it too.');
+  }
+  const fromFlags = fromFileOrEnv(values, 'token', false);
+  if (fromFlags === undefined && process.stdin.isTTY) {
+    throw new UsageError('give the token to check with --token-file, --token-env, or on standard input (e.g. ... | nestjs-dapr-auth compare).');
+  }
+  const presented = (fromFlags ?? readFileSync(0, 'utf8')).trim();
+  const match = isWellFormedToken(presented, DEFAULT_MAX_TOKEN_LENGTH) && new TokenSet([accepted], DEFAULT_MAX_TOKEN_LENGTH).matchIndex(presented) === 0;
+  process.stdout.write(match ? 'match\n' : 'no match\n');
+  return match ? 0 : 1;
+}
+
 function print(text: string): number {
   process.stdout.write(`${text}\n`);
   return 0;
@@ -230,8 +285,10 @@ async function main(argv: string[]): Promise<number> {
         return await sign(args);
       case 'verify':
         return await verify(args);
+      case 'compare':
+        return compare(args);
       case undefined:
-        process.stderr.write('nestjs-dapr-auth: give a command: generate, sign or verify (nestjs-dapr-auth --help).\n');
+        process.stderr.write('nestjs-dapr-auth: give a command: generate, sign, verify or compare (nestjs-dapr-auth --help).\n');
         return 2;
       case '--help':
       case '-h':
@@ -239,7 +296,7 @@ async function main(argv: string[]): Promise<number> {
         return print(HELP.main);
       default:
         throw new UsageError(
-          `unknown command${COMMAND_SHAPE.test(command) ? ` "${command}"` : ' (not shown: it does not look like a command)'}: use generate, sign or verify (nestjs-dapr-auth --help).`,
+          `unknown command${COMMAND_SHAPE.test(command) ? ` "${command}"` : ' (not shown: it does not look like a command)'}: use generate, sign, verify or compare (nestjs-dapr-auth --help).`,
         );
     }
   } catch (error) {
