@@ -148,6 +148,8 @@ daprd.exited.then((code) => {
   }
 });
 
+// A token the user set is never printed: the commands name the variable instead.
+const apiTokenHeader = generatedApiToken ? `'dapr-api-token: ${daprApiToken}'` : '"dapr-api-token: $DAPR_API_TOKEN"';
 console.log(`
 == ready: daprd ${appId} -> the example app over ${appProtocol}, both with the same APP_API_TOKEN${generated ? ' (generated, below)' : ''}; daprd's API requires DAPR_API_TOKEN${generatedApiToken ? ' (generated, below)' : ''}
   app    HTTP ${appUrl}   gRPC 127.0.0.1:${appGrpcPort}   (daprd calls the ${appProtocol} one)
@@ -155,12 +157,12 @@ console.log(`
   placement ${placement.address}   scheduler ${scheduler.address}
 ${generated ? `  APP_API_TOKEN=${token}\n` : ''}${generatedApiToken ? `  DAPR_API_TOKEN=${daprApiToken}\n` : ''}
 Through daprd (your call carries DAPR_API_TOKEN for daprd's API; daprd adds APP_API_TOKEN for the app):
-  curl -i -X POST ${daprd.httpUrl}/v1.0/invoke/${appId}/method/orders -H 'dapr-api-token: ${daprApiToken}' -H 'content-type: application/json' -d '{"item":"tea","quantity":2}'
-  curl -i -X POST ${daprd.httpUrl}/v1.0/publish/pubsub/orders -H 'dapr-api-token: ${daprApiToken}' -H 'content-type: application/json' -d '{"item":"tea"}'
-  curl -i -X PUT ${daprd.httpUrl}/v1.0/actors/OrderActor/42/method/addItem -H 'dapr-api-token: ${daprApiToken}' -H 'content-type: application/json' -d '{"item":"tea"}'${
+  curl -i -X POST ${daprd.httpUrl}/v1.0/invoke/${appId}/method/orders -H ${apiTokenHeader} -H 'content-type: application/json' -d '{"item":"tea","quantity":2}'
+  curl -i -X POST ${daprd.httpUrl}/v1.0/publish/pubsub/orders -H ${apiTokenHeader} -H 'content-type: application/json' -d '{"item":"tea"}'
+  curl -i -X PUT ${daprd.httpUrl}/v1.0/actors/OrderActor/42/method/addItem -H ${apiTokenHeader} -H 'content-type: application/json' -d '{"item":"tea"}'${
     appProtocol === 'http' ? '' : '   (actors: HTTP apps only)'
   }
-  curl -i -X POST ${daprd.httpUrl}/v1.0-alpha1/jobs/restock -H 'dapr-api-token: ${daprApiToken}' -H 'content-type: application/json' -d '{"dueTime":"2s","data":{}}'   (then POST /job/restock reaches the app)
+  curl -i -X POST ${daprd.httpUrl}/v1.0-alpha1/jobs/restock -H ${apiTokenHeader} -H 'content-type: application/json' -d '{"dueTime":"2s","data":{}}'   (then POST /job/restock reaches the app)
 Without DAPR_API_TOKEN daprd's API refuses (401), so no other client can invoke the app through it:
   curl -i -X POST ${daprd.httpUrl}/v1.0/invoke/${appId}/method/orders -H 'content-type: application/json' -d '{"item":"tea"}'
 Straight to the app without the token (rejected):

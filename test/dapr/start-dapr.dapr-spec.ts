@@ -1,5 +1,5 @@
 import { createConnection } from 'node:net';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/ports.js';
 import { registerSecret } from '../support/secrets.js';
@@ -82,6 +82,24 @@ describe.each(['http', 'grpc'] as const)('npm run start:dapr -- --app-protocol %
       });
       expect(await actor.json()).toEqual({ id: '42', items: ['tea'] });
     }
+
+    // Every curl command it printed runs as printed (with DAPR_API_TOKEN exported, as the user has
+    // it): the ones with the token get a 2xx, the ones shown without it the 401 they say.
+    const commands = output
+      .split('\n')
+      .filter((line) => line.startsWith('  curl '))
+      .map((line) => line.trim().split('   (')[0]);
+    expect(commands.length).toBeGreaterThanOrEqual(5);
+    for (const command of commands) {
+      if (appProtocol === 'grpc' && command.includes('/actors/')) continue; // printed as "HTTP apps only"
+      const result = spawnSync('bash', ['-c', `${command} --silent --max-time 10`], { env: { ...process.env, DAPR_API_TOKEN }, encoding: 'utf8' });
+      const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(result.stdout)?.[1]);
+      expect({ command, status: command.includes('dapr-api-token') ? (status >= 200 && status < 300 ? '2xx' : status) : status }).toEqual({
+        command,
+        status: command.includes('dapr-api-token') ? '2xx' : 401,
+      });
+    }
+    expect(output).not.toContain(DAPR_API_TOKEN); // set by the user: the commands name $DAPR_API_TOKEN instead
 
     // Ctrl-C in a terminal signals the whole foreground process group, not one process.
     process.kill(-child.pid!, 'SIGINT');
