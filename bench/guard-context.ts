@@ -1,9 +1,9 @@
 // A real DaprAuthGuard from a real Nest application context, and hand-made HTTP execution
 // contexts for it (what Nest builds per request; its own cost is not the guard's).
 import 'reflect-metadata';
-import { type CanActivate, Controller, Get, type ExecutionContext, Module } from '@nestjs/common';
+import { type CanActivate, Controller, Get, type ExecutionContext, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DaprAuthGuard, DaprAuthModule, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
+import { DaprAuthGuard, DaprAuthModule, DaprCallers, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
 import { BENCH_TOKEN } from './bench-token.js';
 
 @Controller('orders')
@@ -23,25 +23,61 @@ class OrdersController {
 /** A previous token still accepted, as during a rotation's grace period (tokenFile). */
 export const PREVIOUS_BENCH_TOKEN = 'bench-token-previous-Zx9Wv8Ut7Sr6Qp5On4Ml3Kj';
 
-/** A real guard; `tokens` are the accepted tokens (one by default, two as during a rotation), or JWT-mode options. */
-export async function createGuard(tokens: string[] | DaprAuthModuleOptions = [BENCH_TOKEN]): Promise<{ guard: CanActivate; close: () => Promise<void> }> {
+/** A controller whose one handler allows `count` caller apps (`app-0` … `app-<count-1>`). */
+export function callersController(count: number): Type {
+  @Controller(`callers-${count}`)
+  class CallersController {
+    @Get()
+    @DaprCallers(...Array.from({ length: count }, (_, i) => `app-${i}`))
+    get() {
+      return {};
+    }
+  }
+  return CallersController;
+}
+
+/** `count` controllers of one route each: an app with that many routes. */
+export function manyRoutes(count: number): Type[] {
+  return Array.from({ length: count }, (_, i) => {
+    @Controller(`r${i}`)
+    class RouteController {
+      @Get()
+      get() {
+        return {};
+      }
+    }
+    return RouteController;
+  });
+}
+
+/**
+ * A real guard; `tokens` are the accepted tokens (one by default, two as during a rotation), or
+ * module options (JWT mode, metrics...). `logRejections: false` unless the options say otherwise.
+ */
+export async function createGuard(
+  tokens: string[] | DaprAuthModuleOptions = [BENCH_TOKEN],
+  controllers: Type[] = [OrdersController],
+): Promise<{ guard: CanActivate; close: () => Promise<void> }> {
   const options: DaprAuthModuleOptions = Array.isArray(tokens) ? { token: tokens } : tokens;
-  @Module({ imports: [DaprAuthModule.forRoot({ ...options, logRejections: false })], controllers: [OrdersController] })
+  @Module({ imports: [DaprAuthModule.forRoot({ logRejections: false, allowForgeableCallers: true, ...options })], controllers })
   class GuardModule {}
   const app = await NestFactory.createApplicationContext(GuardModule, { logger: false });
   return { guard: app.get(DaprAuthGuard), close: () => app.close() };
 }
 
-/** An HTTP execution context for GET /orders/1 (or the @DaprPublic() handler) with these headers. */
-export function httpContext(headers: Record<string, string>, handler: 'get' | 'health' = 'get'): ExecutionContext {
+/**
+ * An HTTP execution context for GET /orders/1 (or the @DaprPublic() handler, or `get` of another
+ * controller) with these headers.
+ */
+export function httpContext(headers: Record<string, string>, handler: 'get' | 'health' = 'get', controller: Type = OrdersController): ExecutionContext {
   const request = { method: 'GET', url: '/orders/1', headers, route: { path: '/orders/:id' } };
   const args = [request, {}, () => undefined];
   return {
     getType: () => 'http',
     getArgs: () => args,
     getArgByIndex: (index: number) => args[index],
-    getClass: () => OrdersController,
-    getHandler: () => OrdersController.prototype[handler],
+    getClass: () => controller,
+    getHandler: () => (controller.prototype as Record<string, unknown>)[handler],
     switchToHttp: () => ({ getRequest: () => request, getResponse: () => args[1], getNext: () => args[2] }),
     switchToRpc: () => {
       throw new Error('not rpc');

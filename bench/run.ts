@@ -5,6 +5,7 @@
 // from one core, which autocannon cannot), else autocannon; gRPC load from ghz when it is on the
 // PATH (or GHZ_BIN), else a @grpc/grpc-js client in this process.
 // Writes bench/results/<date>.json (and latest.json), bench/results/throughput.svg and BENCHMARKS.md.
+import type { MicroRun } from './report.js';
 import { spawn, spawnSync, type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -32,6 +33,7 @@ const { values: flags } = parseArgs({
     variants: { type: 'string', default: ALL_VARIANTS.join(',') },
     targets: { type: 'string', default: ALL_TARGETS.join(',') },
     'micro-time': { type: 'string', default: '1500' },
+    'micro-runs': { type: 'string', default: '5' },
     'memory-calls': { type: 'string', default: '1000000' },
     'no-micro': { type: 'boolean', default: false },
     'no-memory': { type: 'boolean', default: false },
@@ -49,7 +51,8 @@ if (flags.help) {
   --rounds <n>          interleaved rounds, medians taken over them (default 7; Express, the noisiest, needs 7 or more)
   --variants <list>     of ${ALL_VARIANTS.join(',')} (gRPC has no passport variant)
   --targets <list>      of ${ALL_TARGETS.join(',')}
-  --micro-time <ms>     time per micro-benchmark task (default 1500)
+  --micro-time <ms>     time per micro-benchmark task in each process (default 1500)
+  --micro-runs <n>      micro-benchmark processes (default 5): one process can run slower for its whole life
   --memory-calls <n>    guard calls per memory phase (default 1000000)
   --driver <name>       HTTP load generator: auto (wrk if installed, else autocannon), wrk or autocannon
   --same-servers        start the servers once, not afresh for every round (faster; two processes of the
@@ -419,8 +422,9 @@ function runJson(args: string[]): unknown {
 }
 let micro: Results['micro'];
 if (!flags['no-micro']) {
-  log('micro: canActivate per path (tinybench)');
-  micro = runJson([join(here, 'micro.js'), '--time', flags['micro-time']]) as Results['micro'];
+  const runs = Math.max(1, Number(flags['micro-runs']) || 5);
+  log(`micro: canActivate per path against floors measured beside it, interleaved, in ${runs} processes`);
+  micro = Array.from({ length: runs }, () => runJson([join(here, 'micro.js'), '--time', flags['micro-time']]) as MicroRun);
 }
 let memory: Results['memory'];
 if (!flags['no-memory']) {
@@ -450,7 +454,6 @@ const results: Results = {
       '@nestjs/passport',
       'passport-headerapikey',
       'autocannon',
-      'tinybench',
     ].map((name) => [name, versionOf(name)]),
   ),
   settings: { duration, connections, rounds, variants, targets, pinned: Boolean(pinning), drivers, freshServers: fresh },

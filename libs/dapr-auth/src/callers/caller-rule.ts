@@ -85,7 +85,30 @@ export function readCaller(presented: PresentedCaller): DaprCallerIdentity | Cal
   return { appId, namespace };
 }
 
-/** Whether `caller` is one of `allowed`: app ids compared exactly (letter case included). */
+/** Each allowed list's entries by app id, made on first use: a lookup costs the same for 1 app or 100. */
+const byAppId = new WeakMap<readonly AllowedCaller[], Map<string, ReadonlyArray<string | undefined>>>();
+
+function lookupOf(allowed: readonly AllowedCaller[]): Map<string, ReadonlyArray<string | undefined>> {
+  let lookup = byAppId.get(allowed);
+  if (lookup === undefined) {
+    const built = new Map<string, Array<string | undefined>>();
+    for (const entry of allowed) {
+      const namespaces = built.get(entry.appId);
+      if (namespaces === undefined) built.set(entry.appId, [entry.namespace]);
+      else namespaces.push(entry.namespace);
+    }
+    byAppId.set(allowed, (lookup = built));
+  }
+  return lookup;
+}
+
+/**
+ * Whether `caller` is one of `allowed`: app ids compared exactly (letter case included), then the
+ * namespace when the entry names one. App ids are not secrets: a map lookup, not a constant-time scan.
+ */
 export function isAllowed(caller: DaprCallerIdentity, allowed: readonly AllowedCaller[]): boolean {
-  return allowed.some((entry) => entry.appId === caller.appId && (entry.namespace === undefined || entry.namespace === caller.namespace));
+  const namespaces = lookupOf(allowed).get(caller.appId);
+  if (namespaces === undefined) return false;
+  for (let i = 0; i < namespaces.length; i++) if (namespaces[i] === undefined || namespaces[i] === caller.namespace) return true;
+  return false;
 }
