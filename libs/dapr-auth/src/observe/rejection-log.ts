@@ -1,6 +1,13 @@
 import type { Logger, LogLevel } from '@nestjs/common';
 import type { DaprRejectionLogLimit } from '../options/dapr-auth.options.js';
 
+/** Rejections of one transport and reason counted in a window. */
+interface Count {
+  readonly transport: string;
+  readonly reason: string;
+  count: number;
+}
+
 /**
  * The rejection log's rate limit (`rejectionLogLimit`): the first `lines` rejections of each
  * window are logged one by one; the rest are only counted, by transport and reason, and one line
@@ -15,7 +22,9 @@ export class RejectionLog {
   private loggedInWindow = 0;
   private notLogged = 0;
   /** Rejections not logged one by one in this window, by transport, then reason. */
-  private counts: Record<string, Record<string, number>> = Object.create(null) as Record<string, Record<string, number>>;
+  private counts: Record<string, Record<string, Count>> = Object.create(null) as Record<string, Record<string, Count>>;
+  /** The count the last rejection went to. */
+  private lastCount: Count | undefined;
   /** Runs while a window is open: it ends the window (no clock read per rejection). */
   private timer: NodeJS.Timeout | undefined;
 
@@ -43,8 +52,17 @@ export class RejectionLog {
       return true;
     }
     this.notLogged++;
-    const byReason = (this.counts[transport] ??= Object.create(null) as Record<string, number>);
-    byReason[reason] = (byReason[reason] ?? 0) + 1;
+    // A flood is mostly one kind: the same transport and reason as the last one counted, one
+    // field increment (looking both up costs a rejection about 20 ns more).
+    const last = this.lastCount;
+    if (last !== undefined && last.transport === transport && last.reason === reason) {
+      last.count++;
+      return false;
+    }
+    const byReason = (this.counts[transport] ??= Object.create(null) as Record<string, Count>);
+    const count = (byReason[reason] ??= { transport, reason, count: 0 });
+    count.count++;
+    this.lastCount = count;
     return false;
   }
 
@@ -58,13 +76,14 @@ export class RejectionLog {
     this.timer = undefined;
     if (this.notLogged === 0 || this.level === false || this.limit === undefined) return;
     const byKind = Object.entries(this.counts)
-      .flatMap(([transport, byReason]) => Object.entries(byReason).map(([reason, count]) => `${transport} ${reason}: ${count}`))
+      .flatMap(([transport, byReason]) => Object.entries(byReason).map(([reason, { count }]) => `${transport} ${reason}: ${count}`))
       .join(', ');
     this.logger[this.level](
       `${this.notLogged} more rejection(s) not logged one by one in this window of ${this.limit.windowMs} ms ` +
         `(rejectionLogLimit: ${this.limit.lines} lines per window); by transport and reason: ${byKind}`,
     );
     this.notLogged = 0;
-    this.counts = Object.create(null) as Record<string, Record<string, number>>;
+    this.counts = Object.create(null) as Record<string, Record<string, Count>>;
+    this.lastCount = undefined;
   }
 }

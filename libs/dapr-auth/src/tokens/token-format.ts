@@ -18,12 +18,13 @@ export function malformedTokenDetail(presented: unknown, maxLength: number): str
   return 'characters outside visible ASCII (a space, a line break, a control or a non-ASCII character)';
 }
 
+/** Visible ASCII only, at least one character (`$` without the `m` flag is the end of the input). */
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+
+/**
+ * Whether `value` has the shape of a token. A regular expression: V8's compiled matcher checks a
+ * token's characters in about half the time of a `charCodeAt` loop (bench/history.md).
+ */
 export function isWellFormedToken(value: string, maxLength: number): boolean {
-  const length = value.length;
-  if (length === 0 || length > maxLength) return false;
-  for (let i = 0; i < length; i++) {
-    const code = value.charCodeAt(i);
-    if (code < 0x21 || code > 0x7e) return false;
-  }
-  return true;
+  return value.length <= maxLength && VISIBLE_ASCII.test(value);
 }

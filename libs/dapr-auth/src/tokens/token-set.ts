@@ -1,14 +1,14 @@
-import { constantTimeEqual } from './constant-time-equal.js';
+import { type AcceptedToken, acceptedToken, constantTimeEqual } from './constant-time-equal.js';
 
 /**
  * An immutable snapshot of the accepted tokens, and the one place a presented token is compared.
  *
  * Each accepted token is compared with {@link constantTimeEqual}, every one of them, with no early
  * exit: that work depends on the accepted tokens' lengths alone, never on the presented value (not
- * even its length, which is folded into the comparison as a difference). So the time does not
- * tell which token matched, nor whether the presented length was an accepted token's length (a
- * wrong token of the right length costs what a wrong token of another length costs; the micro
- * benchmark has both rows).
+ * even its length: a value of another length is not read, the token's own text is, over the same
+ * length). So the time does not tell which token matched, nor whether the presented length was an
+ * accepted token's length (a wrong token of the right length costs what a wrong token of another
+ * length costs; the micro benchmark has both rows).
  *
  * It runs on every request, so it allocates nothing and copies nothing. (Hashing both sides would
  * also hide lengths, at several times the cost: about 0.6 µs of SHA-256 per request.) Code units,
@@ -16,12 +16,11 @@ import { constantTimeEqual } from './constant-time-equal.js';
  * so a match is also well-formed, and the format check can wait for a mismatch (TokenVerifier).
  */
 export class TokenSet {
-  private readonly accepted: readonly string[];
+  private readonly accepted: readonly AcceptedToken[];
 
-  /** @param maxTokenLength kept for compatibility: the comparison needs no buffer any more */
+  /** @param _maxTokenLength kept for compatibility: the comparison needs no buffer */
   constructor(tokens: readonly string[], _maxTokenLength = 0) {
-    // Flat copies: a token built by concatenation (a cons string) is slower to index.
-    this.accepted = tokens.map((token) => flatten(token));
+    this.accepted = tokens.map(acceptedToken);
   }
 
   /** Number of accepted tokens. */
@@ -44,9 +43,4 @@ export class TokenSet {
     for (let i = 0; i < accepted.length; i++) matched |= (constantTimeEqual(presented, accepted[i]) ? 1 : 0) * (i + 1);
     return matched - 1;
   }
-}
-
-/** A flat string with the same content (indexing a flat string is what the comparison does). */
-function flatten(value: string): string {
-  return value.length === 0 ? value : Buffer.from(value, 'utf16le').toString('utf16le');
 }

@@ -29,7 +29,10 @@ export class TokenVerifier {
 
   /** `undefined` when accepted, else the reason for the rejection. */
   verify(presented: unknown): TokenRejection | undefined {
-    if (this.source === undefined && !this.requireToken) return undefined;
+    const source = this.source;
+    // One string: what every transport delivers for one header or metadata entry.
+    if (typeof presented === 'string' && presented !== '' && source !== undefined) return this.compare(presented, source);
+    if (source === undefined && !this.requireToken) return undefined;
     let value = presented;
     if (Array.isArray(value)) {
       if (value.length > 1) return 'malformed';
@@ -37,16 +40,21 @@ export class TokenVerifier {
     }
     if (value === undefined || value === null || value === '') return 'missing';
     if (typeof value !== 'string') return 'malformed';
-    if (this.source === undefined) return isWellFormedToken(value, this.maxTokenLength) ? undefined : 'malformed';
-    // Compared first: a token equal to an accepted one is well-formed, so only a mismatch needs the
-    // format check, to tell the log whether it was malformed.
-    this.lastMatch = this.currentTokenSet().matchIndex(value);
-    if (this.lastMatch >= 0) return undefined;
-    return isWellFormedToken(value, this.maxTokenLength) ? 'mismatch' : 'malformed';
+    if (source === undefined) return isWellFormedToken(value, this.maxTokenLength) ? undefined : 'malformed';
+    return this.compare(value, source);
   }
 
-  private currentTokenSet(): TokenSet {
-    const tokens = this.source!.getTokens();
+  private compare(presented: string, source: DaprTokenSource): TokenRejection | undefined {
+    // Compared first: a token equal to an accepted one is well-formed, so only a mismatch needs
+    // the format check, to tell the log whether it was malformed.
+    const match = this.currentTokenSet(source).matchIndex(presented);
+    this.lastMatch = match;
+    if (match >= 0) return undefined;
+    return isWellFormedToken(presented, this.maxTokenLength) ? 'mismatch' : 'malformed';
+  }
+
+  private currentTokenSet(source: DaprTokenSource): TokenSet {
+    const tokens = source.getTokens();
     if (tokens !== this.snapshot) {
       this.snapshot = tokens;
       this.tokenSet = new TokenSet(tokens, this.maxTokenLength);

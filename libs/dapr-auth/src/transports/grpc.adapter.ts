@@ -1,4 +1,10 @@
-import { DAPR_API_TOKEN_HEADER } from '../dapr-auth.constants.js';
+import {
+  DAPR_API_TOKEN_HEADER,
+  FORBIDDEN_MESSAGE,
+  GRPC_STATUS_PERMISSION_DENIED,
+  GRPC_STATUS_UNAUTHENTICATED,
+  REJECTION_MESSAGE,
+} from '../dapr-auth.constants.js';
 import type { ExecutionContext } from '@nestjs/common';
 import type { PresentedCaller, PresentedToken, RejectionKind } from '../pipeline.types.js';
 import {
@@ -32,8 +38,18 @@ export class GrpcTransportAdapter implements TransportAdapter {
     private readonly tokenHeader: string = DAPR_API_TOKEN_HEADER,
   ) {
     this.rejections = {
-      unauthenticated: rejectionMaker(() => new RpcException({ ...GRPC_REJECTION.unauthenticated })),
-      forbidden: rejectionMaker(() => new RpcException({ ...GRPC_REJECTION.forbidden })),
+      unauthenticated: rejectionMaker(
+        () => new RpcException({ ...GRPC_REJECTION.unauthenticated }),
+        (rejection) => {
+          rejection.error = { code: GRPC_STATUS_UNAUTHENTICATED, message: REJECTION_MESSAGE };
+        },
+      ),
+      forbidden: rejectionMaker(
+        () => new RpcException({ ...GRPC_REJECTION.forbidden }),
+        (rejection) => {
+          rejection.error = { code: GRPC_STATUS_PERMISSION_DENIED, message: FORBIDDEN_MESSAGE };
+        },
+      ),
     };
   }
 

@@ -1,5 +1,11 @@
 import { type ExecutionContext, ForbiddenException, UnauthorizedException } from '@nestjs/common';
-import { DAPR_API_TOKEN_HEADER, DAPR_CALLER_APP_ID_HEADER, DAPR_CALLER_NAMESPACE_HEADER } from '../dapr-auth.constants.js';
+import {
+  DAPR_API_TOKEN_HEADER,
+  DAPR_CALLER_APP_ID_HEADER,
+  DAPR_CALLER_NAMESPACE_HEADER,
+  FORBIDDEN_MESSAGE,
+  REJECTION_MESSAGE,
+} from '../dapr-auth.constants.js';
 import type { PresentedCaller, PresentedToken, RejectionKind } from '../pipeline.types.js';
 import { rejectionMaker } from './stackless.js';
 import type { TransportAdapter } from './transport-adapter.js';
@@ -69,8 +75,21 @@ export class HttpTransportAdapter implements TransportAdapter {
 
   // No argument: Nest's standard bodies {"message":"Unauthorized","statusCode":401} (= REJECTION_MESSAGE)
   // and {"message":"Forbidden","statusCode":403} (= FORBIDDEN_MESSAGE).
-  private readonly unauthorized = rejectionMaker(() => new UnauthorizedException());
-  private readonly forbidden = rejectionMaker(() => new ForbiddenException());
+  // The literals are checked against the exception's own fields when the maker is built (stackless.ts).
+  private readonly unauthorized = rejectionMaker(
+    () => new UnauthorizedException(),
+    (rejection) => {
+      rejection.response = { message: REJECTION_MESSAGE, statusCode: 401 };
+      rejection.options = {};
+    },
+  );
+  private readonly forbidden = rejectionMaker(
+    () => new ForbiddenException(),
+    (rejection) => {
+      rejection.response = { message: FORBIDDEN_MESSAGE, statusCode: 403 };
+      rejection.options = {};
+    },
+  );
 
   reject(_context: ExecutionContext, kind: RejectionKind): Error {
     return kind === 'forbidden' ? this.forbidden() : this.unauthorized();

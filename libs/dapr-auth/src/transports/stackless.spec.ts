@@ -36,6 +36,40 @@ describe('rejectionMaker', () => {
     expect(make()).toBeInstanceOf(RpcException);
   });
 
+  it('writes the copies with ownFields when they equal the template, each copy its own', () => {
+    let writes = 0;
+    const make = rejectionMaker(
+      () => new UnauthorizedException(),
+      (rejection) => {
+        writes++;
+        rejection.response = { message: 'Unauthorized', statusCode: 401 };
+        rejection.options = {};
+      },
+    );
+    const first = make();
+    const second = make();
+    expect(writes).toBe(3); // one check at build time, then one per copy
+    expect(first.getResponse()).toEqual({ message: 'Unauthorized', statusCode: 401 });
+    expect(first.getResponse()).not.toBe(second.getResponse());
+  });
+
+  it.each([
+    ['different contents', (rejection: Record<string, unknown>) => ((rejection.response = { message: 'Nope', statusCode: 401 }), (rejection.options = {}))],
+    ['a field missing', (rejection: Record<string, unknown>) => void (rejection.response = { message: 'Unauthorized', statusCode: 401 })],
+    [
+      'a field too many',
+      (rejection: Record<string, unknown>) => (
+        (rejection.response = { message: 'Unauthorized', statusCode: 401 }),
+        (rejection.options = {}),
+        (rejection.extra = {})
+      ),
+    ],
+  ])('ignores ownFields that write %s, and copies the template instead', (_case, ownFields) => {
+    const copy = rejectionMaker(() => new UnauthorizedException(), ownFields)();
+    expect(copy.getResponse()).toEqual({ message: 'Unauthorized', statusCode: 401 });
+    expect(Object.keys(copy).sort()).toEqual(['options', 'response']);
+  });
+
   it('leaves Error.stackTraceLimit as it was', () => {
     const before = Error.stackTraceLimit;
     rejectionMaker(() => new UnauthorizedException());
