@@ -1,5 +1,5 @@
-import type { INestApplication } from '@nestjs/common';
-import type { DaprAuthModuleOptions } from 'nestjs-dapr-auth';
+import { Controller, Get, type INestApplication, Injectable, Module, UseGuards, type ExecutionContext } from '@nestjs/common';
+import { DaprAuthGuard, DaprAuthModule, type DaprAuthModuleOptions, type RejectionReason } from 'nestjs-dapr-auth';
 import { callUnary, tokenMetadata } from './support/grpc.js';
 import { startGrpcAppWithClient } from './support/grpc-test-app.js';
 import { HTTP_PLATFORMS, send, startHttpApp } from './support/http.js';
@@ -42,7 +42,7 @@ describe.each(HTTP_PLATFORMS)('rejectionLogLimit over HTTP on %s', (_name, platf
     expect(rejectedLines(/more rejection/)).toEqual([
       expect.stringContaining(
         '15 more rejection(s) not logged one by one in this window of 10000 ms (rejectionLogLimit: 10 lines per window); ' +
-          'by transport and reason: HTTP mismatch: 10, HTTP missing: 5',
+          'by transport and reason: HTTP malformed-or-mismatch: 10, HTTP missing: 5',
       ),
     ]);
   });
@@ -69,6 +69,52 @@ describe.each(HTTP_PLATFORMS)('rejectionLogLimit over HTTP on %s', (_name, platf
   });
 });
 
+/** A guard of the app's own that sees every rejection's reason through the logRejection hook. */
+const reasonsSeen: RejectionReason[] = [];
+@Injectable()
+class ReasonRecordingGuard extends DaprAuthGuard {
+  protected override logRejection(context: ExecutionContext, adapter: never, reason: RejectionReason): void {
+    reasonsSeen.push(reason);
+    super.logRejection(context, adapter, reason);
+  }
+}
+
+@Controller('own-guard')
+@UseGuards(ReasonRecordingGuard)
+class OwnGuardController {
+  @Get()
+  get() {
+    return {};
+  }
+}
+
+describe.each(HTTP_PLATFORMS)('the reason an overriding logRejection receives, on %s', (_name, platform) => {
+  // The guard classifies a refused token lazily unless something sees every reason: an
+  // overriding logRejection must still be told malformed from mismatch, logging on or off.
+  it.each([
+    ['off', false as const],
+    ['on, limited to 1 line', 'warn' as const],
+  ])('with the log %s', async (_case, logRejections) => {
+    @Module({
+      imports: [DaprAuthModule.forRoot({ token: TOKEN, logRejections, rejectionLogLimit: { lines: 1, windowMs: 60_000 } })],
+      controllers: [OwnGuardController],
+      providers: [ReasonRecordingGuard],
+    })
+    class OwnGuardModule {}
+    reasonsSeen.length = 0;
+    const { app, baseUrl } = await startHttpApp(OwnGuardModule, platform);
+    try {
+      const tokens = [WRONG_TOKEN, `${TOKEN} x`, 'x'.repeat(5000), WRONG_TOKEN, ''];
+      const statuses: number[] = [];
+      for (const token of tokens) statuses.push((await send(baseUrl, '/own-guard', { headers: { 'dapr-api-token': token } })).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 401]);
+      expect(reasonsSeen).toEqual(['mismatch', 'malformed', 'malformed', 'mismatch', 'missing']);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('rejectionLogLimit over gRPC', () => {
   it('limits gRPC rejections the same way, counted under gRPC', async () => {
     const grpcApp = await startGrpcAppWithClient({ token: TOKEN, rejectionLogLimit: { lines: 1, windowMs: 60_000 } });
@@ -81,6 +127,6 @@ describe('rejectionLogLimit over gRPC', () => {
       await grpcApp.close();
     }
     expect(rejectedLines(/more rejection/)).toEqual([expect.stringContaining('3 more rejection(s)')]);
-    expect(rejectedLines(/more rejection/)[0]).toContain('gRPC mismatch: 3');
+    expect(rejectedLines(/more rejection/)[0]).toContain('gRPC malformed-or-mismatch: 3');
   });
 });

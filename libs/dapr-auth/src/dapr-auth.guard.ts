@@ -67,7 +67,11 @@ export class DaprAuthGuard implements CanActivate {
     if (!options || !adapters) {
       throw new Error('DaprAuthGuard needs DaprAuthModule: add DaprAuthModule.forRoot() or forRootAsync() to the imports of your root module.');
     }
-    this.verifier = new TokenVerifier(tokenSource ?? undefined, options.maxTokenLength, jwt !== null);
+    // Whether a refused token is classified (malformed or mismatch) as it is refused: only where
+    // every rejection's reason is seen (metrics, a logRejection of the app's own). Otherwise only
+    // a rejection that is logged line by line is, and a flood costs no format check.
+    const reasonsSeenByAll = options.metrics !== undefined || this.logRejection !== DaprAuthGuard.prototype.logRejection;
+    this.verifier = new TokenVerifier(tokenSource ?? undefined, options.maxTokenLength, jwt !== null, reasonsSeenByAll);
     this.hasTokenSource = tokenSource !== null && tokenSource !== undefined;
     this.recorder ??= NO_RECORDER;
     // Without the module's shared one (a guard built by hand), a limit of its own.
@@ -212,6 +216,8 @@ export class DaprAuthGuard implements CanActivate {
   protected logRejection(context: ExecutionContext, adapter: TransportAdapter, reason: RejectionReason, caller?: DaprCallerIdentity): void {
     const level = this.options.logRejections;
     if (level === false || !this.rejectionLog!.admit(adapter.transport, reason)) return;
+    // A refused token the verifier has not classified yet (see the constructor): a line says which.
+    if (reason === 'mismatch') reason = this.verifier.classify(this.extractToken(context, adapter));
     const verdict = this.reportOnly === null ? 'Rejected' : 'Would reject (report-only mode: let through)';
     // Which rule a malformed value broke, read again here, off the hot path (never the value itself).
     const detail =

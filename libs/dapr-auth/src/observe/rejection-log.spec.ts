@@ -22,7 +22,7 @@ describe('RejectionLog', () => {
     jest.advanceTimersByTime(1);
     expect(lines).toEqual([
       '5 more rejection(s) not logged one by one in this window of 10000 ms (rejectionLogLimit: 3 lines per window); ' +
-        'by transport and reason: HTTP missing: 2, HTTP mismatch: 1, gRPC mismatch: 1, gRPC missing: 1',
+        'by transport and reason: HTTP missing: 2, HTTP malformed-or-mismatch: 1, gRPC malformed-or-mismatch: 1, gRPC missing: 1',
     ]);
   });
 

@@ -1,6 +1,9 @@
 import type { Logger, LogLevel } from '@nestjs/common';
 import type { DaprRejectionLogLimit } from '../options/dapr-auth.options.js';
 
+/** How the summary line counts a malformed or a wrong token. */
+const REFUSED_TOKEN = 'malformed-or-mismatch';
+
 /** Rejections of one transport and reason counted in a window. */
 interface Count {
   readonly transport: string;
@@ -36,9 +39,10 @@ export class RejectionLog {
 
   /**
    * Whether this rejection is logged one by one (the caller then writes its line). Otherwise it is
-   * counted under `transport` and `reason` for the window's summary line.
+   * counted under `transport` and reason (`malformed` and `mismatch` as one) for the window's
+   * summary line.
    */
-  admit(transport: string, reason: string): boolean {
+  admit(transport: string, rejection: string): boolean {
     if (this.level === false) return false;
     if (this.limit === undefined) return true;
     if (this.timer === undefined) {
@@ -52,6 +56,9 @@ export class RejectionLog {
       return true;
     }
     this.notLogged++;
+    // Refused tokens are counted together: which of them were malformed is not worked out for a
+    // flood (the format check is most of such a rejection's cost); the lines logged one by one say.
+    const reason = rejection === 'mismatch' || rejection === 'malformed' ? REFUSED_TOKEN : rejection;
     // A flood is mostly one kind: the same transport and reason as the last one counted, one
     // field increment (looking both up costs a rejection about 20 ns more).
     const last = this.lastCount;

@@ -77,9 +77,9 @@ export interface DaprAuthModuleOptions {
   /**
    * How many rejection lines are logged one by one at most per window: `{ lines: 10, windowMs: 10000 }`
    * by default. Past that, rejections are only counted, and one summary line at the end of the
-   * window says how many were not logged one by one, by transport and reason: a flood of bad
-   * tokens costs counting, not logging, and the log still shows that it happened. `false` logs
-   * every rejection.
+   * window says how many were not logged one by one, by transport and reason (malformed and wrong
+   * tokens counted together, as `malformed-or-mismatch`): a flood of bad tokens costs counting,
+   * not logging, and the log still shows that it happened. `false` logs every rejection.
    */
   rejectionLogLimit?: DaprRejectionLogLimit | false;
   /** Longest token accepted, configured or presented, in characters. Default 4096. */

@@ -21,6 +21,19 @@ describe('TokenVerifier', () => {
     expect(verifier.verify(presented)).toBe(reason);
   });
 
+  it('without classifyMismatches, calls every unmatched string a mismatch, and classify() tells them apart as verify() would', () => {
+    const lazy = new TokenVerifier({ getTokens: () => [TOKEN] }, 64, false, false);
+    const cases: unknown[] = [`${TOKEN}x`, `${TOKEN}, ${TOKEN}`, 'a'.repeat(65), 'with space', 'caf\u00e9', [`${TOKEN}x`], ['bad value']];
+    for (const presented of cases) {
+      const eager = verifier.verify(presented);
+      expect(lazy.verify(presented)).toBe('mismatch');
+      expect(lazy.classify(presented)).toBe(eager);
+    }
+    // The cases decided before any compare are the same either way.
+    for (const presented of [undefined, '', [], [TOKEN, TOKEN], 42]) expect(lazy.verify(presented)).toBe(verifier.verify(presented));
+    expect(lazy.verify(TOKEN)).toBeUndefined();
+  });
+
   it('rebuilds the token set only when the source hands out a new snapshot', () => {
     let snapshot: readonly string[] = [TOKEN];
     let reads = 0;

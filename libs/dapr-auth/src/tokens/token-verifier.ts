@@ -20,11 +20,17 @@ export class TokenVerifier {
    * `source` undefined: with `requireToken` (the `jwt` option without a token source) only the
    * format is checked, the JWT verifier does the rest; without it (`allowUnconfigured`),
    * everything is accepted.
+   *
+   * `classifyMismatches` false: a string that matches no accepted token is a `'mismatch'`
+   * whatever its format, and {@link classify} tells a malformed one from a wrong one later, for
+   * whoever needs to know (a log line, metrics). The format check is most of a rejection's work
+   * beyond the compare (bench/history.md), and the reason changes nothing for the caller.
    */
   constructor(
     private readonly source: DaprTokenSource | undefined,
     private readonly maxTokenLength: number,
     private readonly requireToken = false,
+    private readonly classifyMismatches = true,
   ) {}
 
   /** `undefined` when accepted, else the reason for the rejection. */
@@ -50,7 +56,17 @@ export class TokenVerifier {
     const match = this.currentTokenSet(source).matchIndex(presented);
     this.lastMatch = match;
     if (match >= 0) return undefined;
+    if (!this.classifyMismatches) return 'mismatch';
     return isWellFormedToken(presented, this.maxTokenLength) ? 'mismatch' : 'malformed';
+  }
+
+  /**
+   * Why a token that verify() called a `'mismatch'` was refused, as verify() would have said with
+   * `classifyMismatches`: `'malformed'` if it does not have a token's format, else `'mismatch'`.
+   */
+  classify(presented: unknown): 'malformed' | 'mismatch' {
+    const value: unknown = Array.isArray(presented) && presented.length === 1 ? presented[0] : presented;
+    return typeof value === 'string' && isWellFormedToken(value, this.maxTokenLength) ? 'mismatch' : 'malformed';
   }
 
   private currentTokenSet(source: DaprTokenSource): TokenSet {
