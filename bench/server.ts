@@ -3,7 +3,7 @@
 // handler; only the guard differs:
 //   none         no guard (the baseline)
 //   noop         a guard that returns true: what any Nest guard costs, the floor for accepting
-//   throw        a guard that throws one ready-made 401 (RpcException 16 for gRPC): the floor for rejecting
+//   throw        a guard that throws one ready-made 401 (RpcException 16 for gRPC), optimised by V8: the floor for rejecting
 //   dapr         DaprAuthGuard (global: true, logRejections: false); the client sends the right token, or a wrong one
 //   dapr-logged  the same with the default rejection log (Nest's console logger, on stdout)
 //   passport     @nestjs/passport + passport-headerapikey checking the same header (the usual alternative)
@@ -48,9 +48,26 @@ class NoopGuard implements CanActivate {
 const READY_UNAUTHORIZED = new UnauthorizedException();
 const READY_UNAUTHENTICATED = new RpcException({ code: 16, message: 'Unauthorized' });
 
+/** The context the throwing guard lets through: only its own warm-up passes it. */
+const WARM_UP_PASS = { getType: () => 'http' } as unknown as ExecutionContext;
+const WARM_UP_FAIL = { getType: () => 'http' } as unknown as ExecutionContext;
+
 @Injectable()
 class ThrowingGuard implements CanActivate {
+  constructor() {
+    // A function that never returns stays unoptimised in V8 and reads as a slower floor than the
+    // throwing guard an app would have: this one returns on half of its warm-up calls.
+    for (let i = 0; i < 20_000; i++) {
+      try {
+        this.canActivate(i % 2 === 0 ? WARM_UP_PASS : WARM_UP_FAIL);
+      } catch {
+        // the half that throws
+      }
+    }
+  }
+
   canActivate(context: ExecutionContext): boolean {
+    if (context === WARM_UP_PASS) return true;
     throw context.getType() === 'rpc' ? READY_UNAUTHENTICATED : READY_UNAUTHORIZED;
   }
 }
