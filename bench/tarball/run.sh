@@ -1,6 +1,6 @@
 #!/bin/bash
 # The server-level rejecting comparison on the packed library, as an outside check runs it:
-#   bash bench/tarball/run.sh [rounds]     (default 9; about 35 s per round)
+#   npm run bench:tarball [-- rounds]      (default 9; about 35 s per round)
 # Packs nestjs-dapr-auth, installs it with the repo's Nest versions into a temporary app, then per
 # round starts each server afresh (pinned to the last CPU, wrk to the others), warms it up (1 s
 # with the right token, 2 s with a wrong one), and measures 5 s with a wrong token: requests per
