@@ -56,8 +56,7 @@ export class TokenVerifier {
     const match = this.currentTokenSet(source).matchIndex(presented);
     this.lastMatch = match;
     if (match >= 0) return undefined;
-    if (!this.classifyMismatches) return 'mismatch';
-    return isWellFormedToken(presented, this.maxTokenLength) ? 'mismatch' : 'malformed';
+    return this.classifyMismatches ? this.classify(presented) : 'mismatch';
   }
 
   /**
