@@ -25,6 +25,12 @@ export interface DaprdOptions {
   detached?: boolean;
   /** More environment variables for daprd (e.g. NAMESPACE, which self-hosted daprd reads). */
   env?: Record<string, string>;
+  /**
+   * Resolve only once daprd logs "App entered healthy status": until its first probe succeeds,
+   * daprd answers every call to the app with 500 "app is not in a healthy state". Default: true
+   * when health checks are on and `logLevel` is info or debug (the line is logged at info level).
+   */
+  awaitAppHealthy?: boolean;
   /** placement's address (startPlacement): enables actors. */
   placementAddress?: string;
   /** scheduler's address (startScheduler): enables actor reminders and jobs. */

@@ -77,6 +77,25 @@ async function waitForHealth(name, proc, url, status, timeoutMs) {
   throw new Error(`${name} was not healthy within ${timeoutMs} ms:\n${proc.logs()}`);
 }
 
+/**
+ * daprd's app health starts as unhealthy, and until its first probe succeeds (a probe interval
+ * after start-up) it refuses every call to the app with 500 "app is not in a healthy state"
+ * (pkg/apphealth and pkg/channel of dapr/dapr). Resolves once daprd logs that the app is healthy.
+ */
+async function waitForAppHealthy(proc, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.logs().includes(APP_HEALTHY_LINE)) return;
+    if (proc.exitCode() !== undefined) throw new Error(`daprd exited (${proc.exitCode()}) before the app was healthy:\n${proc.logs()}`);
+    await sleep(100);
+  }
+  await proc.stop();
+  throw new Error(`daprd did not report the app healthy within ${timeoutMs} ms (is it listening, and does it answer the health probe?):\n${proc.logs()}`);
+}
+
+/** What daprd logs (at info level) when its probes find the app healthy. */
+const APP_HEALTHY_LINE = 'App entered healthy status';
+
 /** Environment for a Dapr process: this one's, without the tokens a developer may have exported. */
 function daprEnvironment() {
   const env = { ...process.env };
@@ -142,7 +161,8 @@ export async function startScheduler({ schedulerPath, ...options }) {
 
 /**
  * Starts daprd and resolves once its own health endpoint answers 204, which daprd only does after
- * it has found the app on its port and finished initialising. Rejects with daprd's output if it
+ * it has found the app on its port and finished initialising, and (`awaitAppHealthy`) once its
+ * probes found the app healthy: before that, daprd refuses every call to the app with a 500. Rejects with daprd's output if it
  * exits or is not healthy within `timeoutMs`.
  *
  * `token` becomes daprd's APP_API_TOKEN; undefined starts it without one. `placementAddress` and
@@ -179,7 +199,11 @@ async function startDaprdOnce({
   env: extraEnv = {},
   placementAddress,
   schedulerAddress,
+  awaitAppHealthy = healthCheckPath !== false && (logLevel === 'info' || logLevel === 'debug'),
 }) {
+  if (awaitAppHealthy && (healthCheckPath === false || !['info', 'debug'].includes(logLevel))) {
+    throw new Error('awaitAppHealthy needs app health checks on and logLevel info or debug (daprd logs the healthy status at info level)');
+  }
   httpPort ??= await freePort();
   grpcPort ??= await freePort();
   const internalGrpcPort = await freePort();
@@ -234,6 +258,8 @@ async function startDaprdOnce({
     /** SIGTERM, then SIGKILL after 5 s; resolves when the process is gone. */
     stop: proc.stop,
   };
+  const deadline = Date.now() + timeoutMs;
   await waitForHealth('daprd', proc, `${daprd.httpUrl}/v1.0/healthz`, 204, timeoutMs);
+  if (awaitAppHealthy) await waitForAppHealthy(proc, Math.max(deadline - Date.now(), 1000));
   return daprd;
 }
