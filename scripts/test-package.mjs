@@ -63,8 +63,10 @@ check(
   'no sources, specs, maps, configs or build scripts in the tarball',
 );
 // Two builds (ES modules and CommonJS) with their .d.ts and TSDoc; 0.3 grew past 100 kB with the
-// trust work (class resolution, the caller-trust rule, the sidecar check). A budget, not a target.
-check(packed.size < 128 * 1024, `the tarball is small (${(packed.size / 1024).toFixed(1)} kB < 128 kB)`);
+// trust work (class resolution, the caller-trust rule, the sidecar check), and past 128 kB with the
+// audit of an app's own APP_GUARD (128.5 kB). A budget, not a target: it catches shipped sources,
+// maps or a third build, each of which adds far more than the room left here.
+check(packed.size < 136 * 1024, `the tarball is small (${(packed.size / 1024).toFixed(1)} kB < 136 kB)`);
 
 const unpacked = join(work, 'unpacked');
 mkdirSync(unpacked);
@@ -207,6 +209,49 @@ void main();
 `;
 }
 
+/**
+ * src/own-guard.ts: an app that registers a DaprAuthGuard subclass of its own as APP_GUARD (no
+ * `global`), with `unprotected: 'error'`: it must start (the audit counts that guard) and refuse a
+ * request without the token.
+ */
+const OWN_GUARD_SOURCE = `import 'reflect-metadata';
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { DaprAuthGuard, DaprAuthModule } from 'nestjs-dapr-auth';
+
+@Injectable()
+class AppDaprAuthGuard extends DaprAuthGuard {}
+
+@Controller('own')
+class OwnController {
+  @Get()
+  get(): { ok: boolean } {
+    return { ok: true };
+  }
+}
+
+@Module({
+  imports: [DaprAuthModule.forRoot({ unprotected: 'error', logRejections: false })],
+  controllers: [OwnController],
+  providers: [{ provide: APP_GUARD, useClass: AppDaprAuthGuard }],
+})
+class OwnGuardModule {}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.create(OwnGuardModule, { logger: ['error', 'warn'], abortOnError: false });
+  await app.listen(0, '127.0.0.1');
+  const url = \`\${await app.getUrl()}/own\`.replace('[::1]', '127.0.0.1');
+  const withToken = await fetch(url, { headers: { 'dapr-api-token': process.env.APP_API_TOKEN ?? '' } });
+  console.log(\`OWN-GUARD \${(await fetch(url)).status} \${withToken.status}\`);
+  await app.close();
+}
+
+main().catch((error: Error) => {
+  console.log(\`OWN-GUARD FAILED \${error.message}\`);
+  process.exitCode = 1;
+});
+`;
+
 const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** The ```ts blocks of docs/testing.md: the tests a user writes for their own app. */
@@ -340,6 +385,7 @@ function createApp(variant) {
   );
   writeFileSync(join(dir, 'src/app.module.ts'), appModuleSource(variant));
   writeFileSync(join(dir, 'src/main.ts'), mainSource(variant));
+  writeFileSync(join(dir, 'src/own-guard.ts'), OWN_GUARD_SOURCE);
   if (variant.jest) writeJestSetup(variant, dir);
   if (variant.grpc) writeFileSync(join(dir, 'ping.proto'), PROTO);
   return dir;
@@ -409,6 +455,21 @@ function exerciseCallerTrust(variant, dir) {
     result.status !== 0 && /DAPR_API_TOKEN is not set in this app's environment/.test(output) && /dapr\.io\/api-token-secret/.test(output),
     `${variant.name}: without DAPR_API_TOKEN the app with @DaprCallers refuses to start and names the fix`,
   );
+}
+
+function exerciseOwnAppGuard(variant, dir) {
+  const result = spawnSync(process.execPath, ['dist/own-guard.js'], {
+    cwd: dir,
+    env: { ...process.env, APP_API_TOKEN: TOKEN },
+    encoding: 'utf8',
+    timeout: 20000,
+  });
+  const output = `${result.stdout}${result.stderr}`;
+  check(
+    result.status === 0 && output.includes('OWN-GUARD 401 200') && !output.includes('without DaprAuthGuard'),
+    `${variant.name}: a DaprAuthGuard subclass registered as APP_GUARD by the app: starts with unprotected: 'error', 401 / 200`,
+  );
+  if (!output.includes('OWN-GUARD 401 200')) console.log(output);
 }
 
 async function exercise(variant, dir) {
@@ -521,6 +582,7 @@ for (const variant of VARIANTS) {
   try {
     await exercise(variant, dir);
     exerciseCallerTrust(variant, dir);
+    exerciseOwnAppGuard(variant, dir);
     if (variant.jest) exerciseJest(variant, dir);
     await exerciseJwt(variant, dir);
   } catch (error) {

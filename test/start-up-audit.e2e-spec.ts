@@ -1,7 +1,7 @@
-import { Controller, Get, Module, Post, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { type CanActivate, Controller, Get, Injectable, Module, Post, type Provider, Scope, type Type } from '@nestjs/common';
+import { APP_GUARD, ModuleRef, NestFactory } from '@nestjs/core';
 import { GrpcMethod } from '@nestjs/microservices';
-import { DaprAuthConfigError, DaprAuthModule, DaprProtected, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
+import { DaprAuthConfigError, DaprAuthGuard, DaprAuthModule, DaprProtected, DaprPublic, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
 import { HTTP_PLATFORMS, send, startHttpApp, testLogger } from './support/http.js';
 import { capturedOutput } from './support/secrets.js';
 import { TOKEN } from './support/tokens.js';
@@ -120,6 +120,85 @@ describe('start-up audit of what is left open', () => {
       await app.close();
     }
     expect(capturedOutput()).toMatch(/@DaprPublic\(\) and DaprAuthGuard on the same method or class; they are PROTECTED[^\n]*\n\s+- GET \/both/);
+  });
+});
+
+/** A guard of the app's own that extends DaprAuthGuard (e.g. to override a protected hook). */
+@Injectable()
+class AppDaprAuthGuard extends DaprAuthGuard {}
+
+/** Not a DaprAuthGuard: lets everything through. */
+@Injectable()
+class AllowAllGuard implements CanActivate {
+  canActivate() {
+    return true;
+  }
+}
+
+/** A DaprAuthGuard made by another application context (its own module and token), for `useValue`. */
+@Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN })] })
+class ElsewhereModule {}
+const elsewhere = await NestFactory.createApplicationContext(ElsewhereModule, { logger: false });
+afterAll(() => elsewhere.close());
+const GUARD_BUILT_ELSEWHERE = elsewhere.get(DaprAuthGuard);
+
+/**
+ * The ways an app registers a guard as APP_GUARD itself, without `global: true`: whether the audit
+ * counts it, and what an undecorated route answers without a token.
+ */
+const APP_GUARD_SHAPES: Array<[string, Provider[], boolean, number]> = [
+  ['useClass: DaprAuthGuard', [{ provide: APP_GUARD, useClass: DaprAuthGuard }], true, 401],
+  ['useClass: a subclass', [{ provide: APP_GUARD, useClass: AppDaprAuthGuard }], true, 401],
+  ['useExisting: a subclass', [AppDaprAuthGuard, { provide: APP_GUARD, useExisting: AppDaprAuthGuard }], true, 401],
+  ['useClass: a subclass, request-scoped', [{ provide: APP_GUARD, useClass: AppDaprAuthGuard, scope: Scope.REQUEST }], true, 401],
+  ['useValue: a guard built elsewhere', [{ provide: APP_GUARD, useValue: GUARD_BUILT_ELSEWHERE }], true, 401],
+  // A factory's product is unknown until it runs: not counted (a warning too many, never a guard counted that is not there).
+  ['useFactory', [{ provide: APP_GUARD, inject: [ModuleRef], useFactory: (moduleRef: ModuleRef) => moduleRef.create(AppDaprAuthGuard) }], false, 401],
+  ['useClass: a guard that is not DaprAuthGuard', [{ provide: APP_GUARD, useClass: AllowAllGuard }], false, 200],
+];
+
+describe.each(HTTP_PLATFORMS)('start-up audit: a DaprAuthGuard the app registers as APP_GUARD itself (%s)', (_name, platform) => {
+  function appWith(providers: Provider[], controllers: Type[], options: DaprAuthModuleOptions = {}) {
+    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, ...options })], controllers, providers })
+    class AppGuardModule {}
+    return AppGuardModule;
+  }
+
+  it.each(APP_GUARD_SHAPES)('%s: counted as protecting the HTTP routes: %s', async (_shape, providers, counted, withoutToken) => {
+    // Counted, it must start with unprotected: 'error'; not counted, the routes are listed.
+    const module = appWith(providers, [DaprRoutesController, OrdersController], { unprotected: counted ? 'error' : 'warn' });
+    const { app, baseUrl } = await startHttpApp(module, platform);
+    try {
+      expect((await send(baseUrl, '/orders/1')).status).toBe(withoutToken);
+      expect((await send(baseUrl, '/orders/1', { headers: { 'dapr-api-token': TOKEN } })).status).toBe(200);
+      expect((await send(baseUrl, '/dapr/config')).status).toBe(200); // @DaprPublic()
+    } finally {
+      await app.close();
+    }
+    const output = capturedOutput();
+    if (counted) expect(output).not.toContain('without DaprAuthGuard');
+    else expect(output).toMatch(/2 handler\(s\) without DaprAuthGuard[^\n]*\n\s+- GET \/dapr\/subscribe\n\s+- GET \/orders\/:id\n/);
+  });
+
+  it('a gRPC handler stays listed, with why (an APP_GUARD reaches a connected microservice only with inheritAppConfig)', async () => {
+    const module = appWith([{ provide: APP_GUARD, useClass: AppDaprAuthGuard }], [OrdersController, CallbackController], { unprotected: 'error' });
+    const starting = NestFactory.create(module, platform(), { logger: testLogger(), abortOnError: false });
+    await expect(starting).rejects.toThrow(DaprAuthConfigError);
+    const message = await starting.catch((error: Error) => error.message);
+    expect(message).toMatch(/1 handler\(s\) without DaprAuthGuard[^\n]*\n\s+- AppCallback\/OnInvoke \(CallbackController.onInvoke\)\n/);
+    expect(message).not.toContain('GET /orders/:id');
+    expect(message).toContain('Your APP_GUARD AppDaprAuthGuard covers the HTTP routes');
+    expect(message).toContain('{ inheritAppConfig: true }');
+  });
+
+  it('the start-up line names it', async () => {
+    const module = appWith([{ provide: APP_GUARD, useClass: AppDaprAuthGuard }], [OrdersController]);
+    const app = await NestFactory.create(module, platform(), { logger: testLogger(['log', 'warn', 'error']), abortOnError: false });
+    await app.init();
+    await app.close();
+    expect(capturedOutput()).toContain(
+      "APP_GUARD AppDaprAuthGuard (the app's own): every HTTP route that is not @DaprPublic(), and where @DaprProtected() / @UseGuards(DaprAuthGuard) is;",
+    );
   });
 });
 

@@ -33,6 +33,7 @@ import { JwtVerifier } from './jwt/jwt-verifier.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { createTransportAdapters } from './transports/create-transport-adapters.js';
 import { checkCallerTrust } from './callers/caller-trust.js';
+import { daprAuthAppGuard } from './access/app-guard.js';
 import { HandlerAccessIndex } from './access/handler-access.js';
 import { listHandlers } from './access/handler-inventory.js';
 import { loadNestClassResolver } from './access/nest-class.js';
@@ -229,14 +230,16 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
       this.unguardMessageHandlers = guardMessageHandlers(handlers, accessOf, guard);
       accessOf = accessIndex.register(handlers); // again: the handlers just taken now say so (the global guard leaves them)
     }
-    auditCoverage(handlers, accessOf, options, isGlobalGuard, logger);
+    // A DaprAuthGuard the app registered as APP_GUARD itself (without `global`) covers its HTTP routes.
+    const appGuard = isGlobalGuard ? undefined : daprAuthAppGuard(modules);
+    auditCoverage(handlers, accessOf, options, isGlobalGuard, logger, appGuard);
     const ruleSites = [
       ...(options.callers ? ['option `callers`'] : []),
       ...handlers.filter((entry) => accessOf.get(entry)?.callers).map((entry) => entry.target),
     ];
     this.callerRuleSites = ruleSites;
     sidecarApiCheck.callerRuleSites = ruleSites;
-    this.summary = describeSetup(options, isGlobalGuard, handlers, sidecarApiCheck.status(), recorder.target);
+    this.summary = describeSetup(options, isGlobalGuard, handlers, sidecarApiCheck.status(), recorder.target, appGuard);
   }
 
   /**

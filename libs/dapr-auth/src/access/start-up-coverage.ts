@@ -84,6 +84,7 @@ export function auditCoverage(
   options: ResolvedDaprAuthOptions,
   isGlobal: boolean,
   logger: Logger,
+  appGuard?: { name: string },
 ): void {
   if (options.exemptTokenlessDaprCalls && servesHealthProbe(handlers, options) === false) {
     logger.warn(
@@ -110,6 +111,8 @@ export function auditCoverage(
       continue;
     }
     if (routeGuarded || isGlobal) continue;
+    // The app's own APP_GUARD runs for every HTTP route; for a connected microservice's handlers only with inheritAppConfig.
+    if (appGuard !== undefined && entry.kind === 'http') continue;
     if (options.exemptTokenlessDaprCalls && (isTokenlessDaprHandler(entry) || isHealthProbe(entry, options))) continue;
     open.push(entry.target);
   }
@@ -143,7 +146,11 @@ export function auditCoverage(
   const message =
     `${open.length} handler(s) without DaprAuthGuard, open to anyone who reaches the port:${listed(open)}\n` +
     'Fix: set `global: true` on DaprAuthModule.forRoot() / forRootAsync(), or add @DaprProtected() to them or their controllers; ' +
-    'mark the ones meant to be open with @DaprPublic(). (`unprotected` option: warn | error | ignore.)';
+    'mark the ones meant to be open with @DaprPublic(). (`unprotected` option: warn | error | ignore.)' +
+    (appGuard === undefined
+      ? ''
+      : `\nYour APP_GUARD ${appGuard.name} covers the HTTP routes; Nest applies an APP_GUARD to the handlers of a microservice ` +
+        'connected with app.connectMicroservice() only with { inheritAppConfig: true } (global: true covers them either way).');
   if (options.unprotected === 'error') throw new DaprAuthConfigError(message);
   logger.warn(message);
 }

@@ -15,11 +15,16 @@ export function describeSetup(
   handlers: readonly HandlerEntry[],
   sidecarApi: SidecarApiStatus = { state: 'not-checked' },
   metricsTarget?: string,
+  appGuard?: { name: string },
 ): string {
   const count = options.tokenSource?.getTokens().length;
   const tokens = count === undefined ? `no token, from ${options.tokenOrigin}` : `${count} accepted token${count === 1 ? '' : 's'} from ${options.tokenOrigin}`;
   const jwt = options.jwt ? `, verified as a JWT (${options.jwt.algorithms.join(', ')}; keys: ${options.jwt.keySource.kind})` : '';
-  const scope = isGlobal ? 'global: every route and message handler that is not @DaprPublic()' : 'where @DaprProtected() / @UseGuards(DaprAuthGuard) is';
+  const scope = isGlobal
+    ? 'global: every route and message handler that is not @DaprPublic()'
+    : appGuard !== undefined
+      ? `APP_GUARD ${appGuard.name} (the app's own): every HTTP route that is not @DaprPublic(), and where @DaprProtected() / @UseGuards(DaprAuthGuard) is`
+      : 'where @DaprProtected() / @UseGuards(DaprAuthGuard) is';
   const http = handlers.filter((entry) => entry.kind === 'http').length;
   const rpc = handlers.filter((entry) => entry.kind === 'rpc').length;
   const probe = servesHealthProbe(handlers, options) === false ? ' (no route serves it: daprd would get 404)' : '';
