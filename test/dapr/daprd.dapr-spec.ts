@@ -286,6 +286,32 @@ describe.each([
   );
 });
 
+describe('the harness: daprd refuses calls to the app until its first health probe passed (why startDaprd waits for it)', () => {
+  afterAll(() => stopAll());
+
+  it(
+    'answers 500 "app is not in a healthy state" while that probe is under way, and passes the call once startDaprd resolved',
+    withDaprdLogs(async () => {
+      const port = await freePort();
+      // The first probe fails: daprd's own healthz is 204, and the app unhealthy until the next probe a second later.
+      const app = await startRecordingGrpcApp(port, { failedHealthChecks: 1 });
+      const invoke = async (sidecar: Daprd, appId: string) => {
+        const response = await fetch(`${sidecar.httpUrl}/v1.0/invoke/${appId}/method/marker-harness`, { method: 'POST', body: '{}' });
+        return { status: response.status, body: await response.text() };
+      };
+      try {
+        const early = await daprd({ appId: 'slow-probe', appPort: port, appProtocol: 'grpc', token: TOKEN, awaitAppHealthy: false });
+        expect(await invoke(early, 'slow-probe')).toEqual({ status: 500, body: expect.stringContaining('app is not in a healthy state') });
+        const awaited = await daprd({ appId: 'slow-probe-awaited', appPort: port, appProtocol: 'grpc', token: TOKEN });
+        expect(await invoke(awaited, 'slow-probe-awaited')).toEqual({ status: 200, body: '{"ok":true}' });
+      } finally {
+        await stopAll();
+        await app.close();
+      }
+    }),
+  );
+});
+
 describe(`the gRPC calls daprd ${DAPR_VERSION} makes without the token (a plain gRPC app that records them)`, () => {
   afterAll(() => stopAll());
   // dapr/dapr#9142: before v1.16.2, pub/sub, binding and job callbacks came without the token too.

@@ -61,8 +61,14 @@ export async function startRecordingHttpApp(port: number): Promise<{ deliveries:
   return { deliveries, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/** The gRPC app: Dapr's AppCallback services, plus test.streaming.Streaming for proxied calls. */
-export async function startRecordingGrpcApp(port: number): Promise<{ deliveries: Delivery[]; close: () => Promise<void> }> {
+/**
+ * The gRPC app: Dapr's AppCallback services, plus test.streaming.Streaming for proxied calls.
+ * `failedHealthChecks`: how many health probes, the first ones, are answered UNAVAILABLE.
+ */
+export async function startRecordingGrpcApp(
+  port: number,
+  { failedHealthChecks = 0 }: { failedHealthChecks?: number } = {},
+): Promise<{ deliveries: Delivery[]; close: () => Promise<void> }> {
   const deliveries: Delivery[] = [];
   const loaded = grpc.loadPackageDefinition(protoLoader.loadSync([APP_CALLBACK_PROTO, STREAMING_PROTO], DAPR_PROTO_LOADER_OPTIONS)) as any;
   const v1 = loaded.dapr.proto.runtime.v1;
@@ -96,7 +102,8 @@ export async function startRecordingGrpcApp(port: number): Promise<{ deliveries:
   server.addService(v1.AppCallbackHealthCheck.service, {
     HealthCheck: (call: any, callback: any) => {
       record('HealthCheck', call, '');
-      callback(null, {});
+      if (failedHealthChecks-- > 0) callback({ code: grpc.status.UNAVAILABLE, details: 'not ready yet' });
+      else callback(null, {});
     },
   });
   server.addService(loaded.test.streaming.Streaming.service, {
