@@ -1,7 +1,8 @@
 // What a throw costs by how much optimised code comes before it in the function that throws, and
-// when that code is a call of its own: `node bench/throw-cost.mjs`. Each guard runs `lines` statements of arithmetic, then throws a
-// ready-made Error; each task calls it from code of its own inside a try (as bench/micro.ts does).
-// bench/history.md ("What a throw costs") has the numbers and what they explain.
+// when that code is a call of its own: `node bench/throw-cost.mjs`. Each guard runs `lines`
+// statements of arithmetic, then throws a ready-made Error; each task calls it from code of its own
+// inside a try (as bench/micro.ts does). bench/history.md ("What a throw costs", "Session 5") has
+// the numbers and what they explain.
 const ready = new Error('refused');
 const pass = { v: 1 };
 const fail = { v: 2 };

@@ -240,7 +240,7 @@ class OwnGuardModule {}
 async function main(): Promise<void> {
   const app = await NestFactory.create(OwnGuardModule, { logger: ['error', 'warn'], abortOnError: false });
   await app.listen(0, '127.0.0.1');
-  const url = \`\${await app.getUrl()}/own\`.replace('[::1]', '127.0.0.1');
+  const url = \`\${await app.getUrl()}/own\`;
   const withToken = await fetch(url, { headers: { 'dapr-api-token': process.env.APP_API_TOKEN ?? '' } });
   console.log(\`OWN-GUARD \${(await fetch(url)).status} \${withToken.status}\`);
   await app.close();

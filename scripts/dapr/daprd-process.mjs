@@ -60,37 +60,40 @@ function spawnDaprProcess(path, args, { env, detached = false, onOutput }) {
   };
 }
 
-/** Resolves once `url` answers `status`; rejects with the process's output if it exits or the time runs out. */
-async function waitForHealth(name, proc, url, status, timeoutMs) {
+/** Resolves once `isReady()` is true; rejects with the process's output if it exits or the time runs out. */
+async function pollUntil(proc, isReady, notReady, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (proc.exitCode() !== undefined) throw new Error(`${name} exited (${proc.exitCode()}) before it was ready:\n${proc.logs()}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (response.status === status) return;
-    } catch {
-      // not listening yet
-    }
+    if (await isReady()) return;
+    if (proc.exitCode() !== undefined) throw new Error(`${notReady}: it exited (${proc.exitCode()}):\n${proc.logs()}`);
     await sleep(100);
   }
   await proc.stop();
-  throw new Error(`${name} was not healthy within ${timeoutMs} ms:\n${proc.logs()}`);
+  throw new Error(`${notReady} within ${timeoutMs} ms:\n${proc.logs()}`);
+}
+
+/** Resolves once `url` answers `status`. */
+function waitForHealth(name, proc, url, status, timeoutMs) {
+  const answers = () =>
+    fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (response) => response.status === status,
+      () => false, // not listening yet
+    );
+  return pollUntil(proc, answers, `${name} was not healthy`, timeoutMs);
 }
 
 /**
- * daprd's app health starts as unhealthy, and until its first probe succeeds (a probe interval
- * after start-up) it refuses every call to the app with 500 "app is not in a healthy state"
- * (pkg/apphealth and pkg/channel of dapr/dapr). Resolves once daprd logs that the app is healthy.
+ * daprd's app health starts as unhealthy, and until its first probe succeeds it refuses every call
+ * to the app with 500 "app is not in a healthy state" (pkg/apphealth and pkg/channel of
+ * dapr/dapr). Resolves once daprd logs that the app is healthy.
  */
-async function waitForAppHealthy(proc, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc.logs().includes(APP_HEALTHY_LINE)) return;
-    if (proc.exitCode() !== undefined) throw new Error(`daprd exited (${proc.exitCode()}) before the app was healthy:\n${proc.logs()}`);
-    await sleep(100);
-  }
-  await proc.stop();
-  throw new Error(`daprd did not report the app healthy within ${timeoutMs} ms (is it listening, and does it answer the health probe?):\n${proc.logs()}`);
+function waitForAppHealthy(proc, timeoutMs) {
+  return pollUntil(
+    proc,
+    () => proc.logs().includes(APP_HEALTHY_LINE),
+    'daprd did not report the app healthy (is it listening, and does it answer the health probe?)',
+    timeoutMs,
+  );
 }
 
 /** What daprd logs (at info level) when its probes find the app healthy. */
@@ -162,8 +165,8 @@ export async function startScheduler({ schedulerPath, ...options }) {
 /**
  * Starts daprd and resolves once its own health endpoint answers 204, which daprd only does after
  * it has found the app on its port and finished initialising, and (`awaitAppHealthy`) once its
- * probes found the app healthy: before that, daprd refuses every call to the app with a 500. Rejects with daprd's output if it
- * exits or is not healthy within `timeoutMs`.
+ * probes found the app healthy: before that, daprd refuses every call to the app with a 500.
+ * Rejects with daprd's output if it exits or is not healthy within `timeoutMs`.
  *
  * `token` becomes daprd's APP_API_TOKEN; undefined starts it without one. `placementAddress` and
  * `schedulerAddress` (from startPlacement / startScheduler) enable actors, reminders and jobs.
@@ -199,11 +202,12 @@ async function startDaprdOnce({
   env: extraEnv = {},
   placementAddress,
   schedulerAddress,
-  awaitAppHealthy = healthCheckPath !== false && (logLevel === 'info' || logLevel === 'debug'),
+  awaitAppHealthy,
 }) {
-  if (awaitAppHealthy && (healthCheckPath === false || !['info', 'debug'].includes(logLevel))) {
-    throw new Error('awaitAppHealthy needs app health checks on and logLevel info or debug (daprd logs the healthy status at info level)');
-  }
+  // daprd logs the healthy status at info level, and only with app health checks on.
+  const healthVisible = healthCheckPath !== false && (logLevel === 'info' || logLevel === 'debug');
+  awaitAppHealthy ??= healthVisible;
+  if (awaitAppHealthy && !healthVisible) throw new Error('awaitAppHealthy needs app health checks on and logLevel info or debug');
   httpPort ??= await freePort();
   grpcPort ??= await freePort();
   const internalGrpcPort = await freePort();
