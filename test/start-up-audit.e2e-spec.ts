@@ -216,7 +216,7 @@ describe('start-up summary', () => {
     expect(lines[0]).toContain(' LOG ');
     expect(lines[0]).toContain(
       'Checking dapr-api-token: 2 accepted tokens from option `token`; global: every route and message handler that is not @DaprPublic(); ' +
-        '2 HTTP route(s), 2 gRPC / message handler(s); passing without a token: GET/HEAD /healthz (no route serves it: daprd would get 404) and gRPC HealthCheck, ListTopicSubscriptions, ListInputBindings; daprd API requiring DAPR_API_TOKEN: not checked (DAPR_HTTP_PORT not set); metrics: off.',
+        '2 HTTP route(s), 2 gRPC / message handler(s); passing without a token: GET/HEAD /healthz (no route serves it without a token: see the warning) and gRPC HealthCheck, ListTopicSubscriptions, ListInputBindings; daprd API requiring DAPR_API_TOKEN: not checked (DAPR_HTTP_PORT not set); metrics: off.',
     );
   });
 });
@@ -247,7 +247,7 @@ describe("start-up: daprd's HTTP health probe", () => {
 
   it('an HTTP app without a route on healthCheckPath: a warning that names the fix', async () => {
     const output = await startUpLines([OrdersController]);
-    expect(output).toMatch(/WARN[^\n]*No route serves GET \/healthz \(healthCheckPath\), daprd's HTTP app health probe[^\n]*set healthCheckPath/);
+    expect(output).toMatch(/WARN[^\n]*No route serves GET \/healthz \(healthCheckPath\), daprd's HTTP app health probe, without a token:\n\s+- no route is served there\n[^\n]*set healthCheckPath/);
   });
 
   it('with the route, or another healthCheckPath that a route serves: no warning, and the line says nothing is missing', async () => {

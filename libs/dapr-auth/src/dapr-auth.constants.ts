@@ -109,3 +109,5 @@ export const DAPR_AUTH_GLOBAL_GUARD = 'DAPR_AUTH:GLOBAL_GUARD';
 
 /** Injection token of the start-up index of every handler's access (handler-access.ts). */
 export const DAPR_HANDLER_ACCESS_INDEX = 'DAPR_AUTH:HANDLER_ACCESS_INDEX';
+/** Injection token: Nest's `RoutePathFactory` class from the app's `@nestjs/core` (or undefined), loaded once. */
+export const DAPR_ROUTE_PATH_FACTORY = 'DAPR_AUTH:ROUTE_PATH_FACTORY';

@@ -26,6 +26,11 @@ import { malformedTokenDetail } from './tokens/token-format.js';
 import { TokenVerifier } from './tokens/token-verifier.js';
 import type { TransportAdapter } from './transports/transport-adapter.js';
 
+/** @internal The module hands a test's replacement every decision through this (not in the public API: only Nest's testing overrides reach it). */
+export const OVERRIDE_DECISIONS = Symbol('nestjs-dapr-auth:override-decisions');
+/** @internal The module makes every guard of an app refuse every call once its start-up was refused. */
+export const REFUSE_EVERY_CALL = Symbol('nestjs-dapr-auth:refuse-every-call');
+
 /**
  * The one guard: lets a request through only if it carries the Dapr sidecar's app API token.
  *
@@ -50,7 +55,7 @@ export class DaprAuthGuard implements CanActivate {
   protected readonly logger = new Logger('DaprAuthGuard');
   protected readonly verifier: TokenVerifier;
   private readonly hasTokenSource: boolean;
-  /** What a test put in DaprAuthGuard's place (`overrideGuard` / `overrideProvider`); the module sets it. */
+  /** What decides instead: a test's replacement (`overrideGuard` / `overrideProvider`), or a refusal of everything; the module sets it. */
   private standIn: CanActivate | undefined;
 
   constructor(
@@ -84,7 +89,7 @@ export class DaprAuthGuard implements CanActivate {
     // Kept short (V8 inlines a function of under 460 bytes of bytecode into its caller, and a
     // rejection thrown from inlined code costs about half: bench/history.md); each rarer step is
     // a method of its own.
-    // A test's replacement (see standInFor); Nest also takes the Observable a stand-in may return.
+    // A test's replacement, or the refusal of a failed start-up (see OVERRIDE_DECISIONS); Nest also takes the Observable a stand-in may return.
     if (this.standIn !== undefined) return this.standIn.canActivate(context) as boolean | Promise<boolean>;
     // Read once per request and handed down: the exemption and the caller step both need it.
     const access = this.handlerAccess(context);
@@ -159,8 +164,13 @@ export class DaprAuthGuard implements CanActivate {
    * `Test.createTestingModule(...).overrideGuard(DaprAuthGuard)`, so that the override reaches the
    * global guard and the message handlers `global: true` guards, not only `@UseGuards` sites.
    */
-  standInFor(standIn: CanActivate): void {
+  [OVERRIDE_DECISIONS](standIn: CanActivate): void {
     this.standIn = standIn;
+  }
+
+  /** @internal Start-up was refused after a server may have started serving (hybrid apps): refuse every call until the app is closed. */
+  [REFUSE_EVERY_CALL](): void {
+    this.standIn = { canActivate: (context) => refused(this.adapterFor(context).reject(context, 'unauthenticated')) };
   }
 
   /** The one place a request is accepted: recorded (metrics), then let through. */
@@ -193,7 +203,8 @@ export class DaprAuthGuard implements CanActivate {
 
   /** Whether the request skips the check: `@DaprPublic()`, or a call daprd sends without a token. */
   protected isExempt(context: ExecutionContext, adapter: TransportAdapter, access: HandlerAccess = this.handlerAccess(context)): boolean {
-    return access.access === 'public' || (this.options.exemptTokenlessDaprCalls && adapter.isTokenlessDaprCall(context));
+    // `tokenless`: start-up found daprd calls this handler without a token (and exemptTokenlessDaprCalls is on).
+    return access.access === 'public' || (access.tokenless && adapter.isTokenlessDaprCall(context));
   }
 
   /**

@@ -10,7 +10,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, MetadataScanner, ModuleRef, ModulesContainer } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule, DiscoveryService, MetadataScanner, ModuleRef, ModulesContainer } from '@nestjs/core';
 import {
   DAPR_AUTH_GLOBAL_GUARD,
   DAPR_AUTH_MODULE_OPTIONS,
@@ -20,12 +20,13 @@ import {
   DAPR_HANDLER_ACCESS_INDEX,
   DAPR_REJECTION_LOG,
   DAPR_REPORT_ONLY_MONITOR,
+  DAPR_ROUTE_PATH_FACTORY,
   DAPR_TOKEN_SOURCE,
   DAPR_TRANSPORT_ADAPTERS,
 } from './dapr-auth.constants.js';
 import { DaprAuthConfigError } from './dapr-auth.errors.js';
 import { DaprAuthGlobalGuard } from './dapr-auth.global-guard.js';
-import { DaprAuthGuard } from './dapr-auth.guard.js';
+import { DaprAuthGuard, OVERRIDE_DECISIONS, REFUSE_EVERY_CALL } from './dapr-auth.guard.js';
 import { ConfigurableDaprAuthModule, type DaprAuthModuleAsyncOptions, type DaprAuthModuleForRootOptions } from './dapr-auth.module-definition.js';
 import type { DaprAuthModuleOptions, ResolvedDaprAuthOptions } from './options/dapr-auth.options.js';
 import { resolveDaprAuthOptions } from './options/resolve-dapr-auth-options.js';
@@ -35,9 +36,12 @@ import { createTransportAdapters } from './transports/create-transport-adapters.
 import { checkCallerTrust } from './callers/caller-trust.js';
 import { daprAuthAppGuard } from './access/app-guard.js';
 import { HandlerAccessIndex } from './access/handler-access.js';
-import { listHandlers } from './access/handler-inventory.js';
-import { loadNestClassResolver } from './access/nest-class.js';
+import { type HandlerEntry, listHandlers } from './access/handler-inventory.js';
+import { loadNestClassResolver, runtimeClassOf } from './access/nest-class.js';
 import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './access/start-up-coverage.js';
+import { type AppRoutingConfig, loadRoutePathFactory, servedRoutes } from './access/served-routes.js';
+import { decideProbeHandlers, refuseRulesOnTokenlessHandlers, tokenlessGrpcHandlers } from './access/tokenless-handlers.js';
+import { refuseSecondModule, refuseOwnTokensFrom } from './access/one-module.js';
 import { DaprAuthHealthIndicator } from './integrations/dapr-auth.health.js';
 import { combineRecorders, DaprAuthStatus } from './observe/dapr-auth.status.js';
 import { RejectionLog } from './observe/rejection-log.js';
@@ -97,7 +101,30 @@ function testReplacement(modules: ModulesContainer, provided: unknown): CanActiv
   }
   return undefined;
 }
-type CanActivateLike = Parameters<DaprAuthGuard['standInFor']>[0];
+type CanActivateLike = Parameters<DaprAuthGuard[typeof OVERRIDE_DECISIONS]>[0];
+
+/**
+ * Whether a test replaced DaprAuthGuard (`overrideProvider` / `overrideGuard`), read from Nest's
+ * wrappers before any instance of them needs to exist (the module constructor runs before the
+ * slot's injectable may be built): a replaced wrapper no longer builds DaprAuthGuard itself.
+ */
+function replacedInTest(modules: ModulesContainer, provided: unknown): boolean {
+  if (!(provided instanceof DaprAuthGuard)) return true;
+  for (const moduleRef of modules.values()) {
+    if (!moduleRef.providers.has(DaprAuthGuardSlot)) continue;
+    const slot = moduleRef.injectables.get(DaprAuthGuard);
+    if (slot !== undefined && slot.metatype !== DaprAuthGuard) return true;
+  }
+  return false;
+}
+
+/** The app's `ApplicationConfig` (global prefix, versioning), read through Nest's container; undefined if this Nest hides it. */
+function appRoutingConfig(moduleRef: ModuleRef): AppRoutingConfig | undefined {
+  const config = (moduleRef as unknown as { container?: { applicationConfig?: Partial<AppRoutingConfig> } }).container?.applicationConfig;
+  return typeof config?.getGlobalPrefix === 'function' && typeof config.getVersioning === 'function' && typeof config.getGlobalPrefixOptions === 'function'
+    ? (config as AppRoutingConfig)
+    : undefined;
+}
 
 /**
  * Verifies that requests come from the app's own Dapr sidecar (its `APP_API_TOKEN`).
@@ -134,7 +161,8 @@ type CanActivateLike = Parameters<DaprAuthGuard['standInFor']>[0];
     {
       provide: SidecarApiCheck,
       inject: [DAPR_AUTH_RESOLVED_OPTIONS],
-      useFactory: (options: ResolvedDaprAuthOptions) => new SidecarApiCheck(process.env, options.sidecarApiCheck, logger),
+      // Holds caller rules shut (the guard reads it) until it has proven daprd's API requires DAPR_API_TOKEN.
+      useFactory: (options: ResolvedDaprAuthOptions) => new SidecarApiCheck(process.env, options.sidecarApiCheck, logger, options.allowForgeableCallers),
     },
     {
       provide: DaprAuthHealthIndicator,
@@ -171,6 +199,11 @@ type CanActivateLike = Parameters<DaprAuthGuard['standInFor']>[0];
       useFactory: (options: ResolvedDaprAuthOptions) => new RejectionLog(new Logger('DaprAuthGuard'), options.logRejections, options.rejectionLogLimit),
     },
     {
+      provide: DAPR_ROUTE_PATH_FACTORY,
+      // Nest's own path builder, so the paths start-up decides on are the ones Nest serves (served-routes.ts).
+      useFactory: loadRoutePathFactory,
+    },
+    {
       provide: DAPR_HANDLER_ACCESS_INDEX,
       // Asks the app's @nestjs/core which class it reads class-level guards from (nest-class.ts).
       useFactory: async () => new HandlerAccessIndex(await loadNestClassResolver()),
@@ -193,53 +226,61 @@ type CanActivateLike = Parameters<DaprAuthGuard['standInFor']>[0];
     DAPR_HANDLER_ACCESS_INDEX,
     DaprAuthStatus,
     DaprAuthHealthIndicator,
+    // A DaprAuthGuard built in another module (@UseGuards) reads it for its caller rules.
+    SidecarApiCheck,
     DaprAuthGuard,
   ],
 })
 export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationShutdown {
-  private readonly unguardMessageHandlers: () => void = () => undefined;
-  private readonly summary: string;
-  /** Where the app has caller rules (checked against DAPR_API_TOKEN in onModuleInit). */
-  private readonly callerRuleSites: readonly string[];
+  private readonly handlers: readonly HandlerEntry[];
+  private readonly grpcTokenless: ReadonlySet<object>;
+  private readonly appGuard: { name: string } | undefined;
 
   constructor(
     @Inject(DAPR_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedDaprAuthOptions,
     @Inject(DAPR_TOKEN_SOURCE) private readonly tokenSource: DaprTokenSource | null,
-    @Inject(DAPR_AUTH_GLOBAL_GUARD) isGlobalGuard: boolean,
+    @Inject(DAPR_AUTH_GLOBAL_GUARD) private readonly isGlobalGuard: boolean,
     @Inject(DAPR_REPORT_ONLY_MONITOR) private readonly reportOnly: ReportOnlyMonitor | null,
-    @Inject(DAPR_DECISION_RECORDER) recorder: DecisionRecorder,
+    @Inject(DAPR_DECISION_RECORDER) private readonly recorder: DecisionRecorder,
     @Inject(DAPR_REJECTION_LOG) private readonly rejectionLog: RejectionLog,
     private readonly status: DaprAuthStatus,
     private readonly sidecarApiCheck: SidecarApiCheck,
-    @Inject(DAPR_HANDLER_ACCESS_INDEX) accessIndex: HandlerAccessIndex,
+    @Inject(DAPR_HANDLER_ACCESS_INDEX) private readonly accessIndex: HandlerAccessIndex,
+    @Inject(DAPR_ROUTE_PATH_FACTORY) private readonly routePathFactory: Parameters<typeof servedRoutes>[1],
     private readonly guard: DaprAuthGuard,
     discovery: DiscoveryService,
     scanner: MetadataScanner,
     private readonly modules: ModulesContainer,
+    private readonly moduleRef: ModuleRef,
     @Optional() @Inject(DaprAuthGlobalGuard) private readonly globalGuard: DaprAuthGlobalGuard | null,
   ) {
     super();
     // Here, not in a lifecycle hook: app.connectMicroservice() registers its handlers (and reads
-    // their guards) right away, before onModuleInit; and a fatal audit must stop the app before
-    // any server listens.
+    // their guards) right away, and startAllMicroservices() serves them, all before onModuleInit
+    // (which only app.init() / listen() runs); so every rule that concerns them, and every fatal
+    // one, runs before any server can serve a call.
+    refuseSecondModule(modules, DaprAuthModule);
     const handlers = listHandlers(discovery, scanner);
+    this.handlers = handlers;
     addStreamCallRejectionFilter(handlers);
+    this.grpcTokenless = options.exemptTokenlessDaprCalls ? tokenlessGrpcHandlers(handlers) : new Set();
+    accessIndex.exemptTokenless(this.grpcTokenless);
     // Read with the class Nest reads class-level guards from; refuses shapes that cannot be read safely.
     let accessOf = accessIndex.register(handlers);
+    const messageHandlers = handlers.filter((entry) => entry.kind !== 'http');
+    refuseRulesOnTokenlessHandlers(messageHandlers, this.grpcTokenless, accessOf, "daprd's token-less gRPC calls (HealthCheck, ListTopicSubscriptions, ListInputBindings)");
     if (isGlobalGuard) {
-      this.unguardMessageHandlers = guardMessageHandlers(handlers, accessOf, guard);
+      guardMessageHandlers(handlers, accessOf, guard);
       accessOf = accessIndex.register(handlers); // again: the handlers just taken now say so (the global guard leaves them)
     }
     // A DaprAuthGuard the app registered as APP_GUARD itself (without `global`) covers its HTTP routes.
-    const appGuard = isGlobalGuard ? undefined : daprAuthAppGuard(modules);
-    auditCoverage(handlers, accessOf, options, isGlobalGuard, logger, appGuard);
-    const ruleSites = [
-      ...(options.callers ? ['option `callers`'] : []),
-      ...handlers.filter((entry) => accessOf.get(entry)?.callers).map((entry) => entry.target),
-    ];
-    this.callerRuleSites = ruleSites;
+    this.appGuard = isGlobalGuard ? undefined : daprAuthAppGuard(modules);
+    // HTTP routes are audited once Nest has built their full paths (onModuleInit): none is served before.
+    auditCoverage(messageHandlers, accessOf, options, isGlobalGuard, logger, this.appGuard);
+    const ruleSites = [...(options.callers ? ['option `callers`'] : []), ...handlers.filter((entry) => accessOf.get(entry)?.callers).map((entry) => entry.target)];
     sidecarApiCheck.callerRuleSites = ruleSites;
-    this.summary = describeSetup(options, isGlobalGuard, handlers, sidecarApiCheck.status(), recorder.target, appGuard);
+    // A test that replaced the guard runs none of it, so it needs no daprd.
+    if (!replacedInTest(modules, guard)) checkCallerTrust(ruleSites, options.allowForgeableCallers, process.env, logger);
   }
 
   /**
@@ -256,31 +297,58 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
    */
   static forRootAsync(options: DaprAuthModuleAsyncOptions): DynamicModule {
     refuseUnknownAsyncKeys(options);
+    refuseOwnTokensFrom(options.provideInjectionTokensFrom, DaprAuthModule, [DAPR_AUTH_GLOBAL_GUARD, DaprAuthGlobalGuard, APP_GUARD]);
     return super.forRootAsync(options);
   }
 
   onModuleInit(): void {
+    try {
+      this.decideHttpRoutes();
+    } catch (error) {
+      // A microservice started before app.init() (startAllMicroservices, then listen) is already
+      // serving: until the app is closed, every guard of this app refuses every call.
+      for (const guard of this.guardInstances()) guard[REFUSE_EVERY_CALL]();
+      throw error;
+    }
     // Every instance exists now, a test's replacement included: hand it every decision.
     const replacement = testReplacement(this.modules, this.guard);
-    if (replacement !== undefined) {
-      // Every DaprAuthGuard instance of the app: the provider, the global guard, and the ones Nest
-      // made for @UseGuards / @DaprProtected() / @DaprCallers() sites it did not replace itself.
-      const instances = [this.guard, this.globalGuard, ...[...this.modules.values()].map((moduleRef) => moduleRef.injectables.get(DaprAuthGuard)?.instance)];
-      for (const instance of instances) if (instance instanceof DaprAuthGuard) instance.standInFor(replacement);
-    } else {
-      // Here, once a test's replacement is known (nothing of the guard then runs); still before any server listens.
-      checkCallerTrust(this.callerRuleSites, this.options.allowForgeableCallers, process.env, logger);
-    }
+    if (replacement !== undefined) for (const guard of this.guardInstances()) guard[OVERRIDE_DECISIONS](replacement);
     for (const warning of this.options.warnings) logger.warn(warning);
-    logger.log(this.summary);
     this.reportOnly?.start();
     this.status.start();
     // In the background, with retries while daprd comes up: never delays start-up.
     this.sidecarApiCheck.start();
   }
 
+  /**
+   * The HTTP half of start-up, once Nest has registered the routes (app.init() runs onModuleInit
+   * after that, and before any HTTP server listens): the full paths Nest serves them at decide
+   * which handlers daprd's health probe reaches, and the audit lists them as served.
+   */
+  private decideHttpRoutes(): void {
+    const httpEntries = this.handlers.filter((entry) => entry.kind === 'http');
+    const routes = servedRoutes(httpEntries, this.routePathFactory, appRoutingConfig(this.moduleRef), this.modules.applicationId);
+    const probe = this.options.exemptTokenlessDaprCalls
+      ? decideProbeHandlers(routes, this.options.healthCheckPath, httpEntries.length > 0)
+      : { handlers: new Set<object>(), unserved: [] };
+    // Re-read: a class-level rule is on every cached access.
+    const accessOf = this.accessIndex.register(this.handlers);
+    refuseRulesOnTokenlessHandlers(httpEntries, probe.handlers, accessOf, `daprd's health probe (GET ${this.options.healthCheckPath})`);
+    this.accessIndex.exemptTokenless(new Set([...this.grpcTokenless, ...probe.handlers]));
+    // The audit speaks of the paths Nest serves (where they could be read).
+    const served = routes?.map(({ entry, method, path }) => ({ ...entry, target: `${method} ${path}`, http: { method, path } })) ?? httpEntries;
+    const servedAccess = new Map(served.map((entry) => [entry, { ...this.accessIndex.read(entry.handler, runtimeClassOf(entry.controller)) }]));
+    auditCoverage(served, servedAccess, this.options, this.isGlobalGuard, logger, this.appGuard, probe.unserved);
+    logger.log(describeSetup(this.options, this.isGlobalGuard, this.handlers, this.sidecarApiCheck.status(), this.recorder.target, this.appGuard, probe.unserved.length > 0));
+  }
+
+  /** Every DaprAuthGuard instance of this app: the provider, the global guard, and the ones Nest made for @UseGuards sites. */
+  private guardInstances(): DaprAuthGuard[] {
+    const instances = [this.guard, this.globalGuard, ...[...this.modules.values()].map((moduleRef) => moduleRef.injectables.get(DaprAuthGuard)?.instance)];
+    return instances.filter((instance): instance is DaprAuthGuard => instance instanceof DaprAuthGuard);
+  }
+
   async onApplicationShutdown(): Promise<void> {
-    this.unguardMessageHandlers();
     this.sidecarApiCheck.stop();
     this.reportOnly?.stop();
     this.rejectionLog.flush();

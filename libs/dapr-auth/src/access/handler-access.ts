@@ -4,7 +4,7 @@ import { DAPR_AUTH_ACCESS_METADATA, DAPR_CALLERS_METADATA, NEST_GUARDS_METADATA 
 import type { DaprAccess } from './dapr-access.js';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
 import type { HandlerEntry } from './handler-inventory.js';
-import { MESSAGE_HANDLER_GUARD } from './message-handler-guard.js';
+import { DaprAuthMessageHandlerGuard } from './message-handler-guard.js';
 import { type ClassRef, type NestClassResolver, runtimeClassOf } from './nest-class.js';
 
 /** Marks DaprAuthGuard and its subclasses, so this file needs no import of the guard (no cycle). */
@@ -30,6 +30,13 @@ export interface HandlerAccess {
   readonly callers: readonly AllowedCaller[] | undefined;
   /** A parameter has `@DaprCaller()`: the guard then remembers how to read the caller (else it spends nothing on it). */
   readonly wantsCaller: boolean;
+  /** A rule on the method itself: `@DaprProtected()`, `@UseGuards(DaprAuthGuard)` or `@DaprCallers()` (it beats any exemption). */
+  readonly explicitRule: boolean;
+  /**
+   * Start-up decided that daprd calls this handler without a token (its health probe, gRPC health
+   * check and discovery): see tokenless-handlers.ts. Never true for a handler start-up did not see.
+   */
+  readonly tokenless: boolean;
 }
 
 /** `ROUTE_ARGS_METADATA` of `@nestjs/common`: where parameter decorators are recorded, per method name. */
@@ -60,7 +67,7 @@ export function isDaprAuthGuard(guard: unknown): boolean {
 function levelAccess(target: object): { access: DaprAccess | undefined; guarded: boolean; conflicting: boolean } {
   const marked = Reflect.getMetadata(DAPR_AUTH_ACCESS_METADATA, target) as DaprAccess | undefined;
   const guarded =
-    (Reflect.getMetadata(NEST_GUARDS_METADATA, target) as unknown[] | undefined)?.some((guard) => guard !== MESSAGE_HANDLER_GUARD && isDaprAuthGuard(guard)) ??
+    (Reflect.getMetadata(NEST_GUARDS_METADATA, target) as unknown[] | undefined)?.some((guard) => isDaprAuthGuard(guard)) ??
     false;
   if (guarded) return { access: 'protected', guarded, conflicting: marked === 'public' };
   return { access: marked, guarded, conflicting: false };
@@ -78,11 +85,13 @@ export function readHandlerAccess(handler: object, controller: object): HandlerA
   return {
     access: method.access ?? classLevel.access,
     routeGuarded: method.guarded || classLevel.guarded,
-    messageGuarded: guards?.includes(MESSAGE_HANDLER_GUARD) ?? false,
+    messageGuarded: guards?.includes(DaprAuthMessageHandlerGuard) ?? false,
     conflicting: method.conflicting || (method.access === undefined && classLevel.conflicting),
     callers: (Reflect.getMetadata(DAPR_CALLERS_METADATA, handler) ?? Reflect.getMetadata(DAPR_CALLERS_METADATA, controller)) as
       readonly AllowedCaller[] | undefined,
     wantsCaller: hasCallerParameter(handler, controller),
+    explicitRule: method.guarded || method.access === 'protected' || Reflect.getOwnMetadata(DAPR_CALLERS_METADATA, handler) !== undefined,
+    tokenless: false,
   };
 }
 
@@ -132,6 +141,8 @@ interface CachedAccess {
  */
 export class HandlerAccessIndex {
   private readonly byHandler = new WeakMap<object, CachedAccess>();
+  /** The handlers start-up found daprd calls without a token (set by {@link exemptTokenless}). */
+  private tokenless: ReadonlySet<object> = new Set();
 
   constructor(private readonly resolver: NestClassResolver = { classOf: undefined }) {}
 
@@ -220,7 +231,29 @@ export class HandlerAccessIndex {
     return readHandlerAccess(entry.handler, nestClass);
   }
 
-  private remember(handler: object, runtimeClass: object, access: HandlerAccess, replace = false): HandlerAccess {
+  /**
+   * Start-up: the handlers daprd calls without a token pass without one; every other handler
+   * (and any handler seen later) does not. Re-reads the cached entries.
+   */
+  exemptTokenless(handlers: ReadonlySet<object>): void {
+    const before = this.tokenless;
+    this.tokenless = handlers;
+    for (const handler of new Set([...before, ...handlers])) {
+      const cached = this.byHandler.get(handler);
+      if (cached === undefined) continue;
+      const others = cached.others;
+      this.byHandler.set(handler, { runtimeClass: cached.runtimeClass, access: this.withTokenless(handler, cached.access), others });
+      if (others) for (const [runtimeClass, access] of others) others.set(runtimeClass, this.withTokenless(handler, access));
+    }
+  }
+
+  private withTokenless(handler: object, access: HandlerAccess): HandlerAccess {
+    const tokenless = this.tokenless.has(handler);
+    return access.tokenless === tokenless ? access : { ...access, tokenless };
+  }
+
+  private remember(handler: object, runtimeClass: object, readAccess: HandlerAccess, replace = false): HandlerAccess {
+    const access = this.withTokenless(handler, readAccess);
     const cached = this.byHandler.get(handler);
     if (cached === undefined || (replace && cached.runtimeClass === runtimeClass)) {
       this.byHandler.set(handler, { runtimeClass, access, others: cached?.others });

@@ -1,5 +1,6 @@
 import { RequestMethod, type Type } from '@nestjs/common';
 import type { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { HostModuleLike } from './message-handler-guard.js';
 import {
   DAPR_TOKENLESS_GRPC_METHODS,
   NEST_METHOD_METADATA,
@@ -7,6 +8,11 @@ import {
   NEST_PATTERN_HANDLER_METADATA,
   NEST_PATTERN_METADATA,
 } from '../dapr-auth.constants.js';
+
+/** `GATEWAY_METADATA`, `MESSAGE_MAPPING_METADATA` and `MESSAGE_METADATA` of `@nestjs/websockets` (an optional peer: not imported). */
+const WS_GATEWAY_METADATA = 'websockets:is_gateway';
+const WS_MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
+const WS_MESSAGE_METADATA = 'message';
 
 /** `GrpcMethodStreamingType.PT_STREAMING` of `@nestjs/microservices`: a `@GrpcStreamCall` handler. */
 const GRPC_STREAM_CALL = 'pt_stream';
@@ -16,7 +22,9 @@ export interface HandlerEntry {
   readonly controller: Type;
   /** The method as decorators saw it (the prototype's), which is what Nest registers and reflects on. */
   readonly handler: object;
-  readonly kind: 'http' | 'rpc';
+  readonly kind: 'http' | 'rpc' | 'ws';
+  /** The modules of this app that host the controller (Nest resolves a handler's guards in its host module). */
+  readonly hosts: readonly HostModuleLike[];
   /** `GET /dapr/subscribe`, `AppCallback/OnInvoke`, `{"cmd":"sum"}`... for start-up messages. */
   readonly target: string;
   /** HTTP only: the method and the full route path (controller path + method path, no global prefix). */
@@ -42,17 +50,41 @@ function isGrpcPattern(pattern: unknown): pattern is { service: string; rpc: str
   return typeof pattern === 'object' && pattern !== null && 'service' in pattern && 'rpc' in pattern;
 }
 
+/** The classes of `wrappers` with every module of the app that hosts each (a class can be in several). */
+function byClass(wrappers: ReturnType<DiscoveryService['getControllers']>, keep: (metatype: Type) => boolean): Map<Type, HostModuleLike[]> {
+  const hostsOf = new Map<Type, HostModuleLike[]>();
+  for (const wrapper of wrappers) {
+    const metatype = wrapper.metatype as Type | undefined;
+    if (typeof metatype !== 'function' || !keep(metatype)) continue;
+    const hosts = hostsOf.get(metatype) ?? [];
+    if (wrapper.host) hosts.push(wrapper.host as unknown as HostModuleLike);
+    hostsOf.set(metatype, hosts);
+  }
+  return hostsOf;
+}
+
+/** The `@SubscribeMessage()` handlers of the app's WebSocket gateways (providers marked by `@WebSocketGateway()`). */
+function listGatewayHandlers(discovery: DiscoveryService, scanner: MetadataScanner): HandlerEntry[] {
+  const entries: HandlerEntry[] = [];
+  for (const [gateway, hosts] of byClass(discovery.getProviders(), (metatype) => Reflect.getMetadata(WS_GATEWAY_METADATA, metatype) === true)) {
+    const prototype = gateway.prototype as Record<string, object>;
+    for (const name of scanner.getAllMethodNames(prototype)) {
+      const handler = prototype[name];
+      if (Reflect.getMetadata(WS_MESSAGE_MAPPING_METADATA, handler) !== true) continue;
+      const message = String(Reflect.getMetadata(WS_MESSAGE_METADATA, handler));
+      entries.push({ controller: gateway, handler, hosts, kind: 'ws', target: `WebSocket message "${message}" (${gateway.name}.${name})` });
+    }
+  }
+  return entries;
+}
+
 /**
- * Every HTTP route and every message / gRPC handler of the app's controllers. Start-up only: it
- * walks the metadata of every controller class once.
+ * Every HTTP route, every message / gRPC handler of the app's controllers, and every WebSocket
+ * gateway message handler. Start-up only: it walks the metadata of every class once.
  */
 export function listHandlers(discovery: DiscoveryService, scanner: MetadataScanner): HandlerEntry[] {
   const entries: HandlerEntry[] = [];
-  const seen = new Set<Type>();
-  for (const wrapper of discovery.getControllers()) {
-    const controller = wrapper.metatype as Type | undefined;
-    if (!controller || seen.has(controller)) continue;
-    seen.add(controller);
+  for (const [controller, hosts] of byClass(discovery.getControllers(), () => true)) {
     const prototype = controller.prototype as Record<string, object>;
     for (const name of scanner.getAllMethodNames(prototype)) {
       const handler = prototype[name];
@@ -62,7 +94,7 @@ export function listHandlers(discovery: DiscoveryService, scanner: MetadataScann
         for (const controllerPath of paths(Reflect.getMetadata(NEST_PATH_METADATA, controller))) {
           for (const methodPath of paths(Reflect.getMetadata(NEST_PATH_METADATA, handler))) {
             const path = joinPath(controllerPath, methodPath);
-            entries.push({ controller, handler, kind: 'http', target: `${method} ${path}`, http: { method, path } });
+            entries.push({ controller, handler, hosts, kind: 'http', target: `${method} ${path}`, http: { method, path } });
           }
         }
         continue;
@@ -71,10 +103,10 @@ export function listHandlers(discovery: DiscoveryService, scanner: MetadataScann
       const patterns = (Reflect.getMetadata(NEST_PATTERN_METADATA, handler) ?? []) as unknown[];
       const grpc = patterns.filter(isGrpcPattern);
       const target = grpc.length > 0 ? grpc.map(({ service, rpc }) => `${service}/${rpc}`).join(', ') : patterns.map((p) => JSON.stringify(p)).join(', ');
-      entries.push({ controller, handler, kind: 'rpc', target: `${target} (${controller.name}.${name})`, grpc });
+      entries.push({ controller, handler, hosts, kind: 'rpc', target: `${target} (${controller.name}.${name})`, grpc });
     }
   }
-  return entries;
+  return [...entries, ...listGatewayHandlers(discovery, scanner)];
 }
 
 /** Whether every pattern of the handler is one of the gRPC calls daprd makes without a token (the pattern may lack the package). */

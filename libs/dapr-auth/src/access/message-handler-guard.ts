@@ -1,34 +1,44 @@
-import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { type CanActivate, Injectable } from '@nestjs/common';
 
 /**
- * The guards of the apps alive in this process that `global: true` made responsible for each
- * message handler, newest last. The handler functions (and their metadata) are shared by every
- * app built from the same classes, while each app has its own guard: so the metadata holds one
- * process-wide {@link MESSAGE_HANDLER_GUARD}, and the apps register and unregister here.
+ * What `global: true` names in `@UseGuards` metadata of the message and gRPC handlers it takes: a
+ * class, which Nest resolves per app, from the `injectables` of the module that hosts the
+ * controller in THAT app's container (as it does for `@UseGuards(SomeGuard)`). The module
+ * registers its own guard there (see {@link provideMessageHandlerGuard}), so each call is decided
+ * by the guard of the app whose server received it, whatever other apps built from the same
+ * classes are alive, closed, restarted or never started (the metadata itself is shared by them all).
+ *
+ * Nest builds this class itself only in an app that did not register a guard here: one without
+ * `global: true` (or without the module), whose own configuration leaves such a handler to its
+ * decorators (none), so it lets the call through, exactly as if the metadata were not there.
  */
-const liveGuards = new WeakMap<object, CanActivate[]>();
-
-/**
- * What `global: true` puts on message and gRPC handlers: it hands each call to the guard of the
- * newest live app that took the handler. Never removed from the metadata (another app may read it
- * at any moment); with no live app responsible it lets the call through, as the handler's own
- * decorators (none) say.
- */
-class MessageHandlerGuard implements CanActivate {
-  canActivate(context: ExecutionContext): ReturnType<CanActivate['canActivate']> {
-    const guards = liveGuards.get(context.getHandler());
-    return guards === undefined || guards.length === 0 ? true : guards[guards.length - 1].canActivate(context);
+@Injectable()
+export class DaprAuthMessageHandlerGuard implements CanActivate {
+  canActivate(): boolean {
+    return true;
   }
 }
 
-export const MESSAGE_HANDLER_GUARD: CanActivate = new MessageHandlerGuard();
+/** The part of Nest's `Module` (from `ModulesContainer`) used here. */
+export interface HostModuleLike {
+  addInjectable(injectable: { provide: unknown; useValue: unknown }, enhancerSubtype: 'guard'): unknown;
+  readonly injectables: ReadonlyMap<unknown, { readonly instance?: unknown }>;
+}
 
-/** Makes `guard` (one app's) responsible for `handler`, until the returned undo runs (at that app's shutdown). */
-export function takeMessageHandler(handler: object, guard: CanActivate): () => void {
-  liveGuards.set(handler, [...(liveGuards.get(handler) ?? []).filter((item) => item !== guard), guard]);
-  return () =>
-    liveGuards.set(
-      handler,
-      (liveGuards.get(handler) ?? []).filter((item) => item !== guard),
+/**
+ * Makes `guard` what {@link DaprAuthMessageHandlerGuard} resolves to in `host`, a module of this
+ * app that hosts a controller whose handlers `global: true` took. Replaces whatever the scanner put
+ * there (it finds the class in metadata another app added, and would build the pass-through).
+ *
+ * @throws Error when Nest did not keep it (a Nest whose `Module` API changed): start-up must not
+ * go on believing the handlers are guarded.
+ */
+export function provideMessageHandlerGuard(host: HostModuleLike, guard: CanActivate): void {
+  host.addInjectable({ provide: DaprAuthMessageHandlerGuard, useValue: guard }, 'guard');
+  if (host.injectables.get(DaprAuthMessageHandlerGuard)?.instance !== guard) {
+    throw new Error(
+      'DaprAuthModule: could not register the guard of `global: true` for message and gRPC handlers with this version of @nestjs/core. ' +
+        'Use @DaprProtected() on those controllers instead, and report the Nest version.',
     );
+  }
 }

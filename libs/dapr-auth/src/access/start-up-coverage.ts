@@ -3,8 +3,8 @@ import { DAPR_CALLED_HTTP_PATHS, NEST_EXCEPTION_FILTERS_METADATA, NEST_GUARDS_ME
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
 import type { ResolvedDaprAuthOptions } from '../options/dapr-auth.options.js';
 import type { HandlerAccess } from './handler-access.js';
-import { MESSAGE_HANDLER_GUARD, takeMessageHandler } from './message-handler-guard.js';
-import { type HandlerEntry, isGrpcStreamCall, isTokenlessDaprHandler } from './handler-inventory.js';
+import { DaprAuthMessageHandlerGuard, type HostModuleLike, provideMessageHandlerGuard } from './message-handler-guard.js';
+import { type HandlerEntry, isGrpcStreamCall } from './handler-inventory.js';
 import { STREAM_CALL_REJECTION_FILTER } from '../transports/stream-call-rejection.js';
 
 /** gRPC services of Dapr's whose methods daprd calls WITH the token (the token-less ones are exempt anyway). */
@@ -19,22 +19,20 @@ function appendMetadata(key: string, value: object, target: object): void {
  * What `global: true` does for message and gRPC handlers: it makes the app's guard responsible for
  * each handler that has no decision of its own, as `@UseGuards` would. Nest applies `APP_GUARD` to
  * a connected microservice only with `inheritAppConfig: true`; a guard on the handler holds either
- * way (and the global guard then leaves the handler to it, so it is checked once). Returns the
- * undo, for shutdown; what other apps registered stays, whatever the order of create, close and
- * connect across apps.
+ * way (and the global guard then leaves the handler to it, so it is checked once). The metadata
+ * names a class that Nest resolves in each app's own modules, where this app's guard is registered
+ * (message-handler-guard.ts): other apps built from the same classes never decide this app's calls.
  */
-export function guardMessageHandlers(handlers: readonly HandlerEntry[], access: ReadonlyMap<HandlerEntry, HandlerAccess>, guard: CanActivate): () => void {
-  const taken: object[] = [];
-  const undo: Array<() => void> = [];
+export function guardMessageHandlers(handlers: readonly HandlerEntry[], access: ReadonlyMap<HandlerEntry, HandlerAccess>, guard: CanActivate): void {
+  const hosts = new Set<HostModuleLike>();
   for (const entry of handlers) {
-    if (entry.kind !== 'rpc' || taken.includes(entry.handler)) continue;
+    if (entry.kind !== 'rpc') continue;
     const decided = access.get(entry)!;
     if (decided.access !== undefined || decided.routeGuarded) continue;
-    appendMetadata(NEST_GUARDS_METADATA, MESSAGE_HANDLER_GUARD, entry.handler);
-    taken.push(entry.handler);
-    undo.push(takeMessageHandler(entry.handler, guard));
+    appendMetadata(NEST_GUARDS_METADATA, DaprAuthMessageHandlerGuard, entry.handler);
+    for (const host of entry.hosts) hosts.add(host);
   }
-  return () => undo.forEach((release) => release());
+  for (const host of hosts) provideMessageHandlerGuard(host, guard);
 }
 
 /** Puts the (stateless, app-independent) stream-call rejection filter on every `@GrpcStreamCall` handler. */
@@ -54,19 +52,6 @@ function carriesNoCaller(entry: HandlerEntry): boolean {
   return entry.grpc?.some(({ rpc }) => /^On(Topic|BulkTopic|Binding|Job)Event/.test(rpc)) ?? false;
 }
 
-/**
- * Whether a route serves daprd's HTTP health probe (`GET`/`HEAD`/`ALL` of exactly
- * `healthCheckPath`); `undefined` for an app without HTTP routes (a gRPC app is probed over gRPC).
- */
-export function servesHealthProbe(handlers: readonly HandlerEntry[], options: ResolvedDaprAuthOptions): boolean | undefined {
-  if (!handlers.some((entry) => entry.http)) return undefined;
-  return handlers.some((entry) => isHealthProbe(entry, options));
-}
-
-function isHealthProbe(entry: HandlerEntry, options: ResolvedDaprAuthOptions): boolean {
-  return entry.http !== undefined && entry.http.path === options.healthCheckPath && ['GET', 'HEAD', 'ALL'].includes(entry.http.method);
-}
-
 function listed(targets: readonly string[]): string {
   return targets.map((target) => `\n  - ${target}`).join('');
 }
@@ -74,7 +59,10 @@ function listed(targets: readonly string[]): string {
 /**
  * The start-up audit: every HTTP route and message / gRPC handler that nothing protects and that
  * is not `@DaprPublic()` (fatal with `unprotected: 'error'`), and the `@DaprPublic()` ones daprd
- * itself calls with the token. Runs when the module is created, before any server listens.
+ * itself calls with the token. Runs before any server serves: for message handlers when the
+ * module is created, for HTTP routes once Nest has built their full paths (`handlers` then carry them).
+ *
+ * @param probeUnserved why no route serves daprd's health probe without a token (tokenless-handlers.ts).
  *
  * @throws DaprAuthConfigError with `unprotected: 'error'` when a handler is left open.
  */
@@ -85,12 +73,14 @@ export function auditCoverage(
   isGlobal: boolean,
   logger: Logger,
   appGuard?: { name: string },
+  probeUnserved: readonly string[] = [],
 ): void {
-  if (options.exemptTokenlessDaprCalls && servesHealthProbe(handlers, options) === false) {
+  if (probeUnserved.length > 0) {
     logger.warn(
-      `No route serves GET ${options.healthCheckPath} (healthCheckPath), daprd's HTTP app health probe: with app health checks on ` +
-        '(dapr.io/enable-app-health-check, --enable-app-health-check) daprd gets 404, marks the app unhealthy and stops sending it calls. ' +
-        'Add a route there (it passes without a token), or set healthCheckPath (and --app-health-check-path) to your health route.',
+      `No route serves GET ${options.healthCheckPath} (healthCheckPath), daprd's HTTP app health probe, without a token:${listed(probeUnserved)}\n` +
+        'With app health checks on (dapr.io/enable-app-health-check, --enable-app-health-check) daprd gets 404 or 401, marks the app ' +
+        'unhealthy and stops sending it calls. Add a route there (it passes without a token), or set healthCheckPath (and ' +
+        '--app-health-check-path) to your health route as Nest serves it (with any global prefix).',
     );
   }
   if (options.unprotected === 'ignore') return;
@@ -111,9 +101,10 @@ export function auditCoverage(
       continue;
     }
     if (routeGuarded || isGlobal) continue;
-    // The app's own APP_GUARD runs for every HTTP route; for a connected microservice's handlers only with inheritAppConfig.
-    if (appGuard !== undefined && entry.kind === 'http') continue;
-    if (options.exemptTokenlessDaprCalls && (isTokenlessDaprHandler(entry) || isHealthProbe(entry, options))) continue;
+    // The app's own APP_GUARD runs for every HTTP route and gateway; for a connected microservice's handlers only with inheritAppConfig.
+    if (appGuard !== undefined && entry.kind !== 'rpc') continue;
+    // Start-up decided daprd calls it without a token (its probe, gRPC health and discovery): open by design.
+    if (accessOf.get(entry)!.tokenless) continue;
     open.push(entry.target);
   }
   if (callersNeverCalled.length > 0) {

@@ -1,7 +1,6 @@
 import { DAPR_TOKENLESS_GRPC_METHODS } from '../dapr-auth.constants.js';
 import type { ResolvedDaprAuthOptions } from '../options/dapr-auth.options.js';
 import type { HandlerEntry } from '../access/handler-inventory.js';
-import { servesHealthProbe } from '../access/start-up-coverage.js';
 import type { SidecarApiStatus } from '../callers/sidecar-api-check.js';
 
 /**
@@ -16,6 +15,7 @@ export function describeSetup(
   sidecarApi: SidecarApiStatus = { state: 'not-checked' },
   metricsTarget?: string,
   appGuard?: { name: string },
+  probeUnserved = false,
 ): string {
   const count = options.tokenSource?.getTokens().length;
   const tokens = count === undefined ? `no token, from ${options.tokenOrigin}` : `${count} accepted token${count === 1 ? '' : 's'} from ${options.tokenOrigin}`;
@@ -27,11 +27,12 @@ export function describeSetup(
       : 'where @DaprProtected() / @UseGuards(DaprAuthGuard) is';
   const http = handlers.filter((entry) => entry.kind === 'http').length;
   const rpc = handlers.filter((entry) => entry.kind === 'rpc').length;
-  const probe = servesHealthProbe(handlers, options) === false ? ' (no route serves it: daprd would get 404)' : '';
+  const ws = handlers.filter((entry) => entry.kind === 'ws').length;
+  const probe = probeUnserved ? ' (no route serves it without a token: see the warning)' : '';
   const exempt = options.exemptTokenlessDaprCalls
     ? `GET/HEAD ${options.healthCheckPath}${probe} and gRPC ${[...DAPR_TOKENLESS_GRPC_METHODS].map((path) => path.split('/').pop()).join(', ')}`
     : 'nothing (exemptTokenlessDaprCalls: false)';
   const sidecar = sidecarApi.address === undefined ? 'not checked (DAPR_HTTP_PORT not set)' : `checked in the background at ${sidecarApi.address}`;
   const mode = options.mode === 'report' ? 'REPORT-ONLY (nothing is refused): ' : '';
-  return `${mode}Checking ${options.tokenHeader}: ${tokens}${jwt}; ${scope}; ${http} HTTP route(s), ${rpc} gRPC / message handler(s); passing without a token: ${exempt}; daprd API requiring DAPR_API_TOKEN: ${sidecar}; metrics: ${options.metrics ? (metricsTarget ?? 'OpenTelemetry') : 'off'}.`;
+  return `${mode}Checking ${options.tokenHeader}: ${tokens}${jwt}; ${scope}; ${http} HTTP route(s), ${rpc} gRPC / message handler(s)${ws > 0 ? `, ${ws} WebSocket handler(s)` : ''}; passing without a token: ${exempt}; daprd API requiring DAPR_API_TOKEN: ${sidecar}; metrics: ${options.metrics ? (metricsTarget ?? 'OpenTelemetry') : 'off'}.`;
 }

@@ -20,7 +20,6 @@ async function loadRpcException(): Promise<RpcExceptionClass | undefined> {
 
 /** What the adapters need of the module's options (typed here, so transports need nothing above them). */
 export interface TransportAdapterOptions {
-  readonly healthCheckPath: string;
   /** The header / metadata key of the token (option `tokenHeader`, default `dapr-api-token`). */
   readonly tokenHeader: string;
   readonly extractToken: TokenExtractor | undefined;
@@ -30,7 +29,7 @@ export interface TransportAdapterOptions {
 export async function createTransportAdapters(options: TransportAdapterOptions, logger: Logger): Promise<readonly TransportAdapter[]> {
   const RpcException = await loadRpcException();
   return Object.freeze([
-    new HttpTransportAdapter(options.healthCheckPath, options.tokenHeader),
+    new HttpTransportAdapter(options.tokenHeader),
     ...(RpcException ? [new GrpcTransportAdapter(RpcException, options.tokenHeader), new GrpcStreamCallTransportAdapter(options.tokenHeader)] : []),
     new FallbackTransportAdapter(options.extractToken, logger),
   ]);

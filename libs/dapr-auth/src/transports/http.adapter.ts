@@ -34,27 +34,19 @@ export class HttpTransportAdapter implements TransportAdapter {
   readonly transport = 'HTTP';
 
   /** @param tokenHeader the header of the token (option `tokenHeader`), lower case as Node delivers header names. */
-  constructor(
-    private readonly healthCheckPath: string,
-    private readonly tokenHeader: string = DAPR_API_TOKEN_HEADER,
-  ) {}
+  constructor(private readonly tokenHeader: string = DAPR_API_TOKEN_HEADER) {}
 
   supports(context: ExecutionContext): boolean {
     return context.getType() === 'http';
   }
 
+  /**
+   * daprd's health probe is a GET. Which handlers serve it was decided at start-up from the paths
+   * Nest serves (tokenless-handlers.ts); here only the method is read, never the URL.
+   */
   isTokenlessDaprCall(context: ExecutionContext): boolean {
-    const request = context.getArgByIndex<HttpRequestLike>(0);
-    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-    // The path daprd requested (the raw URL, query ignored) and the route that serves it must both
-    // be the health-check path, so a catch-all route never serves it without a token. The path
-    // first: it settles every other request without allocating (Fastify's routeOptions getter
-    // builds a new object on each read).
-    const url = request.raw?.url ?? request.originalUrl ?? request.url ?? '';
-    const path = this.healthCheckPath;
-    if (!url.startsWith(path) || (url.length > path.length && url.charCodeAt(path.length) !== 0x3f) /* ? */) return false;
-    const route = routePattern(request);
-    return route === undefined || route === path;
+    const method = context.getArgByIndex<HttpRequestLike>(0).method;
+    return method === 'GET' || method === 'HEAD';
   }
 
   extractToken(context: ExecutionContext): PresentedToken {

@@ -1,0 +1,53 @@
+import type { ModulesContainer } from '@nestjs/core';
+import { DaprAuthConfigError } from '../dapr-auth.errors.js';
+
+type ModuleClass = abstract new (...args: never[]) => unknown;
+
+/**
+ * One DaprAuthModule per app. It is a global module, so a second `forRoot()` (say, in a feature
+ * module) would silently decide which token `@DaprProtected()` routes accept by import order, while
+ * the first one's `global: true` leaves those routes to that route guard. Refused at start-up.
+ *
+ * @throws DaprAuthConfigError when the app's container holds more than one.
+ */
+export function refuseSecondModule(modules: ModulesContainer, moduleClass: ModuleClass): void {
+  const instances = [...modules.values()].filter((moduleRef) => moduleRef.metatype === moduleClass);
+  if (instances.length <= 1) return;
+  const importers = [...modules.values()]
+    .filter((moduleRef) => [...moduleRef.imports].some((imported) => instances.includes(imported)))
+    .map((moduleRef) => moduleRef.metatype?.name ?? '(anonymous module)');
+  throw new DaprAuthConfigError(
+    `imported ${instances.length} times in this app${importers.length > 0 ? ` (by ${[...new Set(importers)].join(', ')})` : ''}. ` +
+      'Import DaprAuthModule.forRoot() / forRootAsync() once, in the root module: it is a global module, so every feature module ' +
+      'can use DaprAuthGuard, @DaprProtected() and DaprAuthStatus without importing it again.',
+  );
+}
+
+/** A provider as `provideInjectionTokensFrom` lists them (a class, or `{ provide, ... }`). */
+type ProviderLike = unknown;
+
+function tokenOf(provider: ProviderLike): unknown {
+  return typeof provider === 'object' && provider !== null && 'provide' in provider ? (provider as { provide: unknown }).provide : provider;
+}
+
+/**
+ * `forRootAsync({ provideInjectionTokensFrom })` adds the listed providers to this module, after
+ * its own: one for a token of the module's own (DaprAuthGuard, the resolved options, the token
+ * source...) would replace it, and could stand in for every guard of the app. Only Nest's testing
+ * overrides may do that (`overrideGuard` / `overrideProvider`).
+ *
+ * @param addedTokens what forRoot adds beside the module's static providers (`global`'s guard).
+ * @throws DaprAuthConfigError naming the tokens, never their values.
+ */
+export function refuseOwnTokensFrom(providers: readonly ProviderLike[] | undefined, moduleClass: ModuleClass, addedTokens: readonly unknown[]): void {
+  if (providers === undefined) return;
+  const own = new Set([...((Reflect.getMetadata('providers', moduleClass) ?? []) as ProviderLike[]).map(tokenOf), ...addedTokens]);
+  const clashing = providers.map(tokenOf).filter((token) => own.has(token));
+  if (clashing.length === 0) return;
+  const names = clashing.map((token) => (typeof token === 'function' ? token.name : String(token))).join(', ');
+  throw new DaprAuthConfigError(
+    `provideInjectionTokensFrom provides ${names}, which DaprAuthModule provides itself: it would replace the module's own. ` +
+      'List there only the providers your useFactory injects; to replace the guard in a test, use ' +
+      'Test.createTestingModule(...).overrideGuard(DaprAuthGuard) or nestjs-dapr-auth/testing.',
+  );
+}
