@@ -116,7 +116,8 @@ describe('two apps from the same classes in one process', () => {
     ['a live app with another token', async () => track(await create(PREVIOUS_TOKEN))],
     [
       'a live report-only app',
-      async () => track({ app: await NestFactory.create(moduleWith(PREVIOUS_TOKEN, { mode: 'report' }), { logger: testLogger(), abortOnError: false }), token: '' }),
+      async () =>
+        track({ app: await NestFactory.create(moduleWith(PREVIOUS_TOKEN, { mode: 'report' }), { logger: testLogger(), abortOnError: false }), token: '' }),
     ],
     [
       'an app whose start-up failed after the module was built (never closed)',

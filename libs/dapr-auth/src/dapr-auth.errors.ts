@@ -1,7 +1,12 @@
-/** A start-up error in the module's configuration. Its message never contains a token. */
+/**
+ * A start-up error in the module's configuration. Its message never contains a token, and names
+ * the fix; it carries no stack frames (they would only point into Nest's bootstrap), so that Nest,
+ * or Node for a rejected `listen()`, prints it as one clear error rather than as a crash.
+ */
 export class DaprAuthConfigError extends Error {
   constructor(problem: string) {
     super(`DaprAuthModule: ${problem}`);
     this.name = 'DaprAuthConfigError';
+    this.stack = `${this.name}: ${this.message}`;
   }
 }

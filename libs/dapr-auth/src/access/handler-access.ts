@@ -66,9 +66,7 @@ export function isDaprAuthGuard(guard: unknown): boolean {
  */
 function levelAccess(target: object): { access: DaprAccess | undefined; guarded: boolean; conflicting: boolean } {
   const marked = Reflect.getMetadata(DAPR_AUTH_ACCESS_METADATA, target) as DaprAccess | undefined;
-  const guarded =
-    (Reflect.getMetadata(NEST_GUARDS_METADATA, target) as unknown[] | undefined)?.some((guard) => isDaprAuthGuard(guard)) ??
-    false;
+  const guarded = (Reflect.getMetadata(NEST_GUARDS_METADATA, target) as unknown[] | undefined)?.some((guard) => isDaprAuthGuard(guard)) ?? false;
   if (guarded) return { access: 'protected', guarded, conflicting: marked === 'public' };
   return { access: marked, guarded, conflicting: false };
 }

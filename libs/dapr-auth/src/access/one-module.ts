@@ -13,9 +13,11 @@ type ModuleClass = abstract new (...args: never[]) => unknown;
 export function refuseSecondModule(modules: ModulesContainer, moduleClass: ModuleClass): void {
   const instances = [...modules.values()].filter((moduleRef) => moduleRef.metatype === moduleClass);
   if (instances.length <= 1) return;
-  const importers = [...modules.values()]
-    .filter((moduleRef) => [...moduleRef.imports].some((imported) => instances.includes(imported)))
-    .map((moduleRef) => moduleRef.metatype?.name ?? '(anonymous module)');
+  // From the @Module() imports (the container links a global module into every module, so its own list says nothing).
+  const importsIt = (metatype: object | undefined) =>
+    metatype !== undefined &&
+    ((Reflect.getMetadata('imports', metatype) ?? []) as unknown[]).some((item) => (item as { module?: unknown } | null)?.module === moduleClass);
+  const importers = [...modules.values()].filter((moduleRef) => importsIt(moduleRef.metatype)).map((moduleRef) => moduleRef.metatype.name);
   throw new DaprAuthConfigError(
     `imported ${instances.length} times in this app${importers.length > 0 ? ` (by ${[...new Set(importers)].join(', ')})` : ''}. ` +
       'Import DaprAuthModule.forRoot() / forRootAsync() once, in the root module: it is a global module, so every feature module ' +
@@ -27,7 +29,7 @@ export function refuseSecondModule(modules: ModulesContainer, moduleClass: Modul
 type ProviderLike = unknown;
 
 function tokenOf(provider: ProviderLike): unknown {
-  return typeof provider === 'object' && provider !== null && 'provide' in provider ? (provider as { provide: unknown }).provide : provider;
+  return typeof provider === 'object' && provider !== null && 'provide' in provider ? (provider).provide : provider;
 }
 
 /**

@@ -37,7 +37,9 @@ const ROUTE_PATH_FACTORY = '@nestjs/core/router/route-path-factory.js';
 /** Loads Nest's `RoutePathFactory` from the app's `@nestjs/core`; `undefined` when it cannot. */
 export async function loadRoutePathFactory(): Promise<RoutePathFactoryClass | undefined> {
   try {
-    const loaded = await importOptional<{ RoutePathFactory?: RoutePathFactoryClass; default?: { RoutePathFactory?: RoutePathFactoryClass } }>(ROUTE_PATH_FACTORY);
+    const loaded = await importOptional<{ RoutePathFactory?: RoutePathFactoryClass; default?: { RoutePathFactory?: RoutePathFactoryClass } }>(
+      ROUTE_PATH_FACTORY,
+    );
     const factory = loaded.RoutePathFactory ?? loaded.default?.RoutePathFactory;
     return typeof factory === 'function' ? factory : undefined;
   } catch {
@@ -97,8 +99,7 @@ export function servedRoutes(
         metatype === undefined
           ? undefined
           : ((Reflect.getMetadata(NEST_MODULE_PATH_METADATA + (applicationId ?? ''), metatype) ?? Reflect.getMetadata(NEST_MODULE_PATH_METADATA, metatype)) as
-              | string
-              | undefined);
+              string | undefined);
       for (const ctrlPath of asList(Reflect.getMetadata(NEST_PATH_METADATA, entry.controller))) {
         for (const methodPath of asList(Reflect.getMetadata(NEST_PATH_METADATA, entry.handler))) {
           const paths = factory.create(
