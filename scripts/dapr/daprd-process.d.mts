@@ -1,6 +1,8 @@
 /** Types for daprd-process.mjs, for the TypeScript tests that import it. */
 export declare const DAPR_RESOURCES_PATH: string;
 export declare function freePort(): Promise<number>;
+/** How many times startDaprd starts daprd at most when a port the harness picked is taken before daprd binds it. */
+export declare const START_ATTEMPTS: number;
 
 export interface DaprdOptions {
   daprdPath: string;
@@ -13,11 +15,12 @@ export interface DaprdOptions {
   healthCheckPath?: string | false;
   resourcesPath?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** More daprd flags. A port flag here (--dapr-public-port...) is the caller's: a bind failure on it is not retried. Not the ports the harness sets. */
   extraArgs?: string[];
   timeoutMs?: number;
-  /** daprd's HTTP API port (free port if omitted). */
+  /** daprd's HTTP API port (free port if omitted). A port given is never swapped for another: if daprd cannot bind it, startDaprd rejects. */
   httpPort?: number;
-  /** daprd's gRPC API port (free port if omitted). */
+  /** daprd's gRPC API port (free port if omitted). A port given is never swapped for another: if daprd cannot bind it, startDaprd rejects. */
   grpcPort?: number;
   /** Receives daprd's output as it arrives (it is also kept for logs()). */
   onOutput?: (text: string) => void;
@@ -35,6 +38,26 @@ export interface DaprdOptions {
   placementAddress?: string;
   /** scheduler's address (startScheduler): enables actor reminders and jobs. */
   schedulerAddress?: string;
+  /**
+   * Picks each port the harness chooses (HTTP and gRPC when not given, internal gRPC always), on
+   * every start: freePort by default. For the test that takes a picked port before daprd binds it.
+   */
+  choosePort?: () => Promise<number>;
+  /** Called when daprd exited because a port the harness picked was taken, before it is started again with new ones. */
+  onRetry?: (retry: DaprdRetry) => void;
+}
+
+/** A start of daprd that failed to bind a port the harness picked, and was followed by another with new ports. */
+export interface DaprdRetry {
+  /** Which start failed (1 for the first). */
+  attempt: number;
+  /** The port daprd could not bind, as startDaprd knows it; undefined when daprd's message names none of them. */
+  listener: 'httpPort' | 'grpcPort' | 'internalGrpcPort' | undefined;
+  port: number | undefined;
+  /** daprd's fatal message, e.g. "Fatal error from runtime: failed to start HTTP server: could not listen on any endpoint". */
+  reason: string;
+  /** Everything that daprd printed. */
+  logs: string;
 }
 
 export interface Daprd {
@@ -46,6 +69,8 @@ export interface Daprd {
   exited: Promise<number | string>;
   logs(): string;
   stop(): Promise<void>;
+  /** The starts before this one that failed to bind a port the harness picked (empty when the first start succeeded). */
+  retries: DaprdRetry[];
 }
 
 export declare function startDaprd(options: DaprdOptions): Promise<Daprd>;

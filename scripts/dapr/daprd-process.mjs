@@ -170,18 +170,77 @@ export async function startScheduler({ schedulerPath, ...options }) {
  *
  * `token` becomes daprd's APP_API_TOKEN; undefined starts it without one. `placementAddress` and
  * `schedulerAddress` (from startPlacement / startScheduler) enable actors, reminders and jobs.
+ *
+ * A port picked free is free when it is picked, not necessarily when daprd binds it (seconds later,
+ * after its components): another process can take it meanwhile, and daprd then exits with "failed
+ * to start HTTP server: could not listen on any endpoint" (or the API / internal gRPC server's
+ * equivalent). Only such an exit, on a port the harness picked, starts daprd again with new ports
+ * (at most START_ATTEMPTS starts, each in `retries` of the result and passed to `onRetry`). A port
+ * the caller gave (`httpPort`, `grpcPort`, or one in `extraArgs`) is never swapped for another:
+ * that bind failure rejects at once, naming the port. Any other early exit rejects at once too.
  */
-export async function startDaprd(options) {
-  // A free port is free when it is picked, not necessarily when daprd binds it (seconds later,
-  // after its components): another process's outgoing connection can take it meanwhile. daprd
-  // then exits with "address already in use"; try again (with new ports, where the caller chose none).
+export async function startDaprd({ choosePort = freePort, onRetry, ...options }) {
+  const retries = [];
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startDaprdOnce(options);
+      const daprd = await startDaprdOnce({ ...options, choosePort });
+      return { ...daprd, retries };
     } catch (error) {
-      if (attempt >= 3 || !/address already in use/.test(String(error?.message))) throw error;
+      const failure = error?.bindFailure;
+      if (!failure) throw error;
+      if (!failure.harnessChosen) {
+        error.message = `daprd could not listen on ${describeListener(failure)}, which the caller chose (is another process using it?); not retried with other ports. ${error.message}`;
+        throw error;
+      }
+      if (attempt >= START_ATTEMPTS) {
+        error.message = `daprd could not listen on a port the harness picked, ${START_ATTEMPTS} starts in a row (last: ${describeListener(failure)}). ${error.message}`;
+        throw error;
+      }
+      const retry = { attempt, listener: failure.listener, port: failure.port, reason: failure.reason, logs: failure.logs };
+      retries.push(retry);
+      onRetry?.(retry);
     }
   }
+}
+
+/** How many times startDaprd starts daprd at most when a port the harness picked is taken before daprd binds it. */
+export const START_ATTEMPTS = 3;
+
+/** The server each of daprd's fatal start-up errors names (pkg/runtime/runtime.go of dapr/dapr), and whose port it binds. */
+const SERVER_PORTS = {
+  'HTTP server': 'httpPort',
+  'API gRPC server': 'grpcPort',
+  'internal gRPC server': 'internalGrpcPort',
+};
+
+/** What daprd (pkg/api/http, pkg/api/grpc, Go's net package) says when it cannot bind an address. */
+const BIND_FAILED = /could not listen on any endpoint|address already in use|bind: /;
+
+/**
+ * Whether daprd's output ends in a failure to bind one of its ports: read from the fatal line it
+ * exits with ("Fatal error from runtime: failed to start HTTP server: could not listen on any
+ * endpoint"), not from earlier lines (daprd only warns, and binds later, when it cannot reserve its
+ * internal gRPC port early). `ports` maps each listener to its port and whether the harness chose it.
+ * Undefined when daprd exited for anything else.
+ */
+function bindFailureIn(logs, ports) {
+  const fatal = logs.split('\n').find((line) => /level=fatal|"level":"fatal"/.test(line));
+  if (!fatal || !BIND_FAILED.test(fatal)) return undefined;
+  const reason = (/msg="((?:[^"\\]|\\.)*)"/.exec(fatal) ?? /"msg":"((?:[^"\\]|\\.)*)"/.exec(fatal))?.[1] ?? fatal.trim();
+  // The address, where daprd names it ("listen tcp 127.0.0.1:3500: bind: address already in use"),
+  // else the server (HTTP's address is only logged at debug level; "… for profiling API" is another port).
+  const boundPort = Number(/listen tcp \S*:(\d+)/.exec(fatal)?.[1]) || undefined;
+  const server = /failed to start (HTTP server|API gRPC server|internal gRPC server): could not listen on any endpoint(?! for)/.exec(fatal)?.[1];
+  const listener = boundPort ? Object.keys(ports).find((name) => ports[name].port === boundPort) : SERVER_PORTS[server];
+  if (listener) return { listener, port: ports[listener].port, harnessChosen: ports[listener].harnessChosen, reason, logs };
+  // A port the harness did not pick, or one daprd does not name: swapped only if the harness picked every port daprd binds.
+  const harnessChosen = boundPort === undefined && Object.values(ports).every((entry) => entry.harnessChosen);
+  return { listener: undefined, port: boundPort, harnessChosen, reason, logs };
+}
+
+function describeListener({ listener, port }) {
+  if (listener) return `127.0.0.1:${port} (${listener})`;
+  return port ? `127.0.0.1:${port}` : 'one of its ports';
 }
 
 async function startDaprdOnce({
@@ -203,14 +262,23 @@ async function startDaprdOnce({
   placementAddress,
   schedulerAddress,
   awaitAppHealthy,
+  choosePort,
 }) {
   // daprd logs the healthy status at info level, and only with app health checks on.
   const healthVisible = healthCheckPath !== false && (logLevel === 'info' || logLevel === 'debug');
   awaitAppHealthy ??= healthVisible;
   if (awaitAppHealthy && !healthVisible) throw new Error('awaitAppHealthy needs app health checks on and logLevel info or debug');
-  httpPort ??= await freePort();
-  grpcPort ??= await freePort();
-  const internalGrpcPort = await freePort();
+  // The ports daprd binds, and which of them the harness picked (and may pick again after a bind
+  // failure). A port flag in extraArgs (--dapr-public-port, --profile-port...) is one more the caller chose.
+  const ports = {
+    httpPort: { port: httpPort ?? (await choosePort()), harnessChosen: httpPort === undefined },
+    grpcPort: { port: grpcPort ?? (await choosePort()), harnessChosen: grpcPort === undefined },
+    internalGrpcPort: { port: await choosePort(), harnessChosen: true },
+  };
+  if (extraArgs.some((arg) => /^--[\w-]*-port\b/.test(arg))) ports.extraArgs = { port: undefined, harnessChosen: false };
+  httpPort = ports.httpPort.port;
+  grpcPort = ports.grpcPort.port;
+  const internalGrpcPort = ports.internalGrpcPort.port;
   const args = [
     '--app-id',
     appId,
@@ -263,7 +331,12 @@ async function startDaprdOnce({
     stop: proc.stop,
   };
   const deadline = Date.now() + timeoutMs;
-  await waitForHealth('daprd', proc, `${daprd.httpUrl}/v1.0/healthz`, 204, timeoutMs);
-  if (awaitAppHealthy) await waitForAppHealthy(proc, Math.max(deadline - Date.now(), 1000));
+  try {
+    await waitForHealth('daprd', proc, `${daprd.httpUrl}/v1.0/healthz`, 204, timeoutMs);
+    if (awaitAppHealthy) await waitForAppHealthy(proc, Math.max(deadline - Date.now(), 1000));
+  } catch (error) {
+    if (proc.exitCode() !== undefined) error.bindFailure = bindFailureIn(proc.logs(), ports);
+    throw error;
+  }
   return daprd;
 }

@@ -135,6 +135,8 @@ try {
     grpcPort: daprGrpcPort,
     logLevel: 'warn',
     onOutput: prefixed('== DAPRD ==', process.stdout),
+    // Its internal gRPC port is picked free: taken before daprd binds it, daprd starts again with another.
+    onRetry: ({ reason }) => console.log(`== daprd exited: ${reason}; starting it again with new ports (not DAPR_HTTP_PORT or DAPR_GRPC_PORT) ==`),
     detached: true,
   });
 } catch (error) {
