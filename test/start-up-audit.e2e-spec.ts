@@ -70,6 +70,7 @@ function create(options: DaprAuthModuleOptions & { global?: boolean }) {
 describe('start-up audit of what is left open', () => {
   it('lists every HTTP route and RPC handler nothing protects (warn, the default), and the @DaprPublic() ones daprd calls', async () => {
     const app = await create({});
+    await app.init(); // the audit runs once Nest has built the full paths of the HTTP routes
     await app.close();
     const output = capturedOutput();
     expect(output).toContain('3 handler(s) without DaprAuthGuard, open to anyone who reaches the port:');
@@ -83,9 +84,20 @@ describe('start-up audit of what is left open', () => {
   });
 
   it("unprotected: 'error' refuses to start, naming the handlers and the fix", async () => {
+    // An open message handler stops NestFactory.create itself (a hybrid app serves it before init)...
     const starting = create({ unprotected: 'error' });
     await expect(starting).rejects.toThrow(DaprAuthConfigError);
-    await expect(starting).rejects.toThrow(/without DaprAuthGuard[\s\S]*GET \/orders\/:id[\s\S]*Fix: set `global: true`/);
+    await expect(starting).rejects.toThrow(/1 handler\(s\) without DaprAuthGuard[^\n]*\n\s+- AppCallback\/OnInvoke[^\n]*\nFix: set `global: true`/);
+    // ...and open HTTP routes stop app.init(), named with the paths Nest serves them at.
+    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, unprotected: 'error' })], controllers: [DaprRoutesController, OrdersController] })
+    class HttpOnlyModule {}
+    const app = await NestFactory.create(HttpOnlyModule, express(), { logger: testLogger(), abortOnError: false });
+    app.setGlobalPrefix('api', { exclude: ['dapr/subscribe'] });
+    // /api/healthz is not daprd's probe path (/healthz): open like any other route (G11).
+    await expect(app.init()).rejects.toThrow(
+      /3 handler\(s\) without DaprAuthGuard[^\n]*\n\s+- GET \/dapr\/subscribe\n\s+- GET \/api\/healthz\n\s+- GET \/api\/orders\/:id\nFix: set `global: true`/,
+    );
+    await app.close();
   });
 
   it("with global: true nothing is left open, so 'error' starts", async () => {
@@ -247,7 +259,9 @@ describe("start-up: daprd's HTTP health probe", () => {
 
   it('an HTTP app without a route on healthCheckPath: a warning that names the fix', async () => {
     const output = await startUpLines([OrdersController]);
-    expect(output).toMatch(/WARN[^\n]*No route serves GET \/healthz \(healthCheckPath\), daprd's HTTP app health probe, without a token:\n\s+- no route is served there\n[^\n]*set healthCheckPath/);
+    expect(output).toMatch(
+      /WARN[^\n]*No route serves GET \/healthz \(healthCheckPath\), daprd's HTTP app health probe, without a token:\n\s+- no route is served there\n[^\n]*set healthCheckPath/,
+    );
   });
 
   it('with the route, or another healthCheckPath that a route serves: no warning, and the line says nothing is missing', async () => {

@@ -268,16 +268,25 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     // Read with the class Nest reads class-level guards from; refuses shapes that cannot be read safely.
     let accessOf = accessIndex.register(handlers);
     const messageHandlers = handlers.filter((entry) => entry.kind !== 'http');
-    refuseRulesOnTokenlessHandlers(messageHandlers, this.grpcTokenless, accessOf, "daprd's token-less gRPC calls (HealthCheck, ListTopicSubscriptions, ListInputBindings)");
+    refuseRulesOnTokenlessHandlers(
+      messageHandlers,
+      this.grpcTokenless,
+      accessOf,
+      "daprd's token-less gRPC calls (HealthCheck, ListTopicSubscriptions, ListInputBindings)",
+    );
     if (isGlobalGuard) {
       guardMessageHandlers(handlers, accessOf, guard);
       accessOf = accessIndex.register(handlers); // again: the handlers just taken now say so (the global guard leaves them)
     }
     // A DaprAuthGuard the app registered as APP_GUARD itself (without `global`) covers its HTTP routes.
     this.appGuard = isGlobalGuard ? undefined : daprAuthAppGuard(modules);
-    // HTTP routes are audited once Nest has built their full paths (onModuleInit): none is served before.
-    auditCoverage(messageHandlers, accessOf, options, isGlobalGuard, logger, this.appGuard);
-    const ruleSites = [...(options.callers ? ['option `callers`'] : []), ...handlers.filter((entry) => accessOf.get(entry)?.callers).map((entry) => entry.target)];
+    // What is open among message handlers stops the app here (a hybrid app serves them before
+    // onModuleInit); the whole audit, HTTP routes with the full paths Nest serves, is in onModuleInit.
+    auditCoverage(messageHandlers, accessOf, options, isGlobalGuard, logger, this.appGuard, [], true);
+    const ruleSites = [
+      ...(options.callers ? ['option `callers`'] : []),
+      ...handlers.filter((entry) => accessOf.get(entry)?.callers).map((entry) => entry.target),
+    ];
     sidecarApiCheck.callerRuleSites = ruleSites;
     // A test that replaced the guard runs none of it, so it needs no daprd.
     if (!replacedInTest(modules, guard)) checkCallerTrust(ruleSites, options.allowForgeableCallers, process.env, logger);
@@ -337,9 +346,20 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     this.accessIndex.exemptTokenless(new Set([...this.grpcTokenless, ...probe.handlers]));
     // The audit speaks of the paths Nest serves (where they could be read).
     const served = routes?.map(({ entry, method, path }) => ({ ...entry, target: `${method} ${path}`, http: { method, path } })) ?? httpEntries;
-    const servedAccess = new Map(served.map((entry) => [entry, { ...this.accessIndex.read(entry.handler, runtimeClassOf(entry.controller)) }]));
-    auditCoverage(served, servedAccess, this.options, this.isGlobalGuard, logger, this.appGuard, probe.unserved);
-    logger.log(describeSetup(this.options, this.isGlobalGuard, this.handlers, this.sidecarApiCheck.status(), this.recorder.target, this.appGuard, probe.unserved.length > 0));
+    const audited = [...served, ...this.handlers.filter((entry) => entry.kind !== 'http')];
+    const auditedAccess = new Map(audited.map((entry) => [entry, this.accessIndex.read(entry.handler, runtimeClassOf(entry.controller))]));
+    auditCoverage(audited, auditedAccess, this.options, this.isGlobalGuard, logger, this.appGuard, probe.unserved);
+    logger.log(
+      describeSetup(
+        this.options,
+        this.isGlobalGuard,
+        this.handlers,
+        this.sidecarApiCheck.status(),
+        this.recorder.target,
+        this.appGuard,
+        probe.unserved.length > 0,
+      ),
+    );
   }
 
   /** Every DaprAuthGuard instance of this app: the provider, the global guard, and the ones Nest made for @UseGuards sites. */

@@ -167,7 +167,7 @@ export class HandlerAccessIndex {
     for (const entry of entries) {
       const metatype = entry.controller;
       const runtimeClass = runtimeClassOf(metatype);
-      const access = this.accessAtStartUp(entry, runtimeClass, problems);
+      const access = this.withTokenless(entry.handler, this.accessAtStartUp(entry, runtimeClass, problems));
       result.set(entry, access);
       const byClass = seen.get(entry.handler) ?? new Map<object, { access: HandlerAccess; by: ClassRef }>();
       seen.set(entry.handler, byClass);

@@ -63,6 +63,7 @@ function listed(targets: readonly string[]): string {
  * module is created, for HTTP routes once Nest has built their full paths (`handlers` then carry them).
  *
  * @param probeUnserved why no route serves daprd's health probe without a token (tokenless-handlers.ts).
+ * @param fatalOnly only refuse what is open with `unprotected: 'error'` (the module's constructor, before any server serves).
  *
  * @throws DaprAuthConfigError with `unprotected: 'error'` when a handler is left open.
  */
@@ -74,7 +75,9 @@ export function auditCoverage(
   logger: Logger,
   appGuard?: { name: string },
   probeUnserved: readonly string[] = [],
+  fatalOnly = false,
 ): void {
+  if (fatalOnly && options.unprotected !== 'error') return;
   if (probeUnserved.length > 0) {
     logger.warn(
       `No route serves GET ${options.healthCheckPath} (healthCheckPath), daprd's HTTP app health probe, without a token:${listed(probeUnserved)}\n` +
@@ -107,6 +110,11 @@ export function auditCoverage(
     if (accessOf.get(entry)!.tokenless) continue;
     open.push(entry.target);
   }
+  if (fatalOnly) {
+    // Before any server serves (the module's constructor): only what must stop the app now.
+    if (open.length > 0) throw new DaprAuthConfigError(openMessage(open, appGuard));
+    return;
+  }
   if (callersNeverCalled.length > 0) {
     logger.warn(
       `@DaprCallers() on handlers daprd calls WITHOUT a caller identity (pub/sub, bindings, jobs): every such delivery is refused (403 / 7). ` +
@@ -134,14 +142,20 @@ export function auditCoverage(
     logger.warn([calls, posts].filter(Boolean).join('\n'));
   }
   if (open.length === 0) return;
-  const message =
+  const message = openMessage(open, appGuard);
+  if (options.unprotected === 'error') throw new DaprAuthConfigError(message);
+  logger.warn(message);
+}
+
+/** The list of open handlers, with the fix. */
+function openMessage(open: readonly string[], appGuard: { name: string } | undefined): string {
+  return (
     `${open.length} handler(s) without DaprAuthGuard, open to anyone who reaches the port:${listed(open)}\n` +
     'Fix: set `global: true` on DaprAuthModule.forRoot() / forRootAsync(), or add @DaprProtected() to them or their controllers; ' +
     'mark the ones meant to be open with @DaprPublic(). (`unprotected` option: warn | error | ignore.)' +
     (appGuard === undefined
       ? ''
       : `\nYour APP_GUARD ${appGuard.name} covers the HTTP routes; Nest applies an APP_GUARD to the handlers of a microservice ` +
-        'connected with app.connectMicroservice() only with { inheritAppConfig: true } (global: true covers them either way).');
-  if (options.unprotected === 'error') throw new DaprAuthConfigError(message);
-  logger.warn(message);
+        'connected with app.connectMicroservice() only with { inheritAppConfig: true } (global: true covers them either way).')
+  );
 }
