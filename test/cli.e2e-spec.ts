@@ -1,6 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import type { INestApplication } from '@nestjs/common';
 import { startExampleApp } from '../src/bootstrap.js';
 import { send, testLogger } from './support/http.js';
 import { freePort } from './support/ports.js';
-import { registerSecret } from './support/secrets.js';
+import { findLeak, registerSecret } from './support/secrets.js';
 
 /**
  * The command-line tool as a user runs it, a real child process (`npx nestjs-dapr-auth` runs the
@@ -32,6 +32,26 @@ function run(args: string[], options: { env?: Record<string, string>; input?: st
   return { code: result.status, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
 }
 
+/** A run that must end by itself within `limitMs` (then killed: code null), standard input from `stdin` (a path) or empty. */
+function runWithin(limitMs: number, args: string[], options: { env?: Record<string, string | undefined>; stdin?: string } = {}) {
+  const stdinFd = options.stdin === undefined ? undefined : openSync(options.stdin, 'r');
+  try {
+    const result = spawnSync(process.execPath, [cli, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, ...options.env },
+      timeout: limitMs,
+      killSignal: 'SIGKILL',
+      ...(stdinFd === undefined ? { input: '' } : { stdio: [stdinFd, 'pipe', 'pipe'] }),
+    });
+    return { code: result.status, signal: result.signal, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
+  } finally {
+    if (stdinFd !== undefined) closeSync(stdinFd);
+  }
+}
+
+/** FIFOs and /dev/zero: POSIX only. */
+const onPosix = process.platform === 'win32' ? it.skip : it;
+
 describe('the nestjs-dapr-auth command-line tool', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dapr-cli-'));
   const path = (name: string) => join(dir, name);
@@ -50,7 +70,7 @@ describe('the nestjs-dapr-auth command-line tool', () => {
 
   it('prints help for the tool and each command, with exit code 0', () => {
     expect(run(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Commands:') });
-    for (const command of ['generate', 'sign', 'verify'])
+    for (const command of ['generate', 'sign', 'verify', 'compare'])
       expect(run([command, '--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining(`Usage: nestjs-dapr-auth ${command}`) });
   });
 
@@ -238,14 +258,134 @@ describe('nestjs-dapr-auth compare: opaque tokens, as the guard compares them', 
   });
 
   it('usage errors: exit 2, nothing compared, nothing echoed', () => {
-    expect(run(['compare'], { env: { APP_API_TOKEN: '' }, input: accepted })).toMatchObject({
-      code: 2,
-      stderr: expect.stringContaining('APP_API_TOKEN is not set'),
-    });
-    expect(run(['compare', '--secret-volume', '/nonexistent-volume'], { input: accepted })).toMatchObject({
-      code: 2,
-      stderr: expect.stringContaining('cannot read --secret-volume'),
-    });
     expect(run(['compare', '--accepted-env', 'A', '--accepted-file', 'x'], { env: { A: accepted }, input: accepted }).code).toBe(2);
+    expect(run(['compare', '--key', 'other'], { env: { APP_API_TOKEN: accepted }, input: accepted })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--key only applies with --secret-volume'),
+    });
+    expect(run(['compare', '--stdin-timeout', '0'], { env: { APP_API_TOKEN: accepted }, input: accepted })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--stdin-timeout must be a whole number of seconds from 1 to 600'),
+    });
+  });
+
+  // G9 (a): compare read APP_API_TOKEN trimmed where the module does not, and said `match` for a
+  // token the module refuses at start-up. Now the module's own start-up code reads it: "refused", exit 3.
+  it.each([
+    ['APP_API_TOKEN with a trailing space', ['compare'], { APP_API_TOKEN: `${accepted} ` }, /environment variable APP_API_TOKEN is not a valid token/],
+    ['APP_API_TOKEN with a trailing newline', ['compare'], { APP_API_TOKEN: `${accepted}\n` }, /trailing newline from 'echo' or a file is the usual cause/],
+    ['APP_API_TOKEN with a leading tab', ['compare'], { APP_API_TOKEN: `\t${accepted}` }, /APP_API_TOKEN is not a valid token/],
+    ['an empty APP_API_TOKEN', ['compare'], { APP_API_TOKEN: '' }, /APP_API_TOKEN is empty/],
+    ['no APP_API_TOKEN', ['compare'], { APP_API_TOKEN: undefined }, /environment variable APP_API_TOKEN is not set/],
+    ['--accepted-env with a trailing newline', ['compare', '--accepted-env', 'A'], { A: `${accepted}\n` }, /environment variable A is not a valid token/],
+    ['a Secret volume without the key', () => ['compare', '--secret-volume', dir, '--key', 'absent'], {}, /token file .*absent does not exist/],
+    ['a missing Secret volume', ['compare', '--secret-volume', '/nonexistent-volume'], {}, /token file \/nonexistent-volume\/token does not exist/],
+    ['an accepted file with two tokens', () => ['compare', '--accepted-file', join(dir, 'two')], {}, /does not hold a valid token/],
+  ] as const)('%s: "refused" (exit 3), the module\'s reason on stderr, nothing compared', (_name, args, env, reason) => {
+    writeFileSync(join(dir, 'two'), `${accepted} ${other}\n`);
+    const outcome = runWithin(10_000, typeof args === 'function' ? args() : [...args], { env, stdin: join(dir, 'token') });
+    expect(outcome).toMatchObject({ code: 3, stdout: 'refused' });
+    expect(outcome.stderr).toMatch(/^nestjs-dapr-auth compare: refused: DaprAuthModule would not start with this accepted token: /);
+    expect(outcome.stderr).toMatch(reason);
+    expect(outcome.stderr.split('\n')).toHaveLength(1);
+    expect(findLeak(`${outcome.stdout}${outcome.stderr}`)).toBeUndefined();
+  });
+
+  it("the same token without the whitespace: match; the module's start-up warnings on stderr", () => {
+    expect(runWithin(10_000, ['compare'], { env: { APP_API_TOKEN: accepted }, stdin: join(dir, 'token') })).toMatchObject({
+      code: 0,
+      stdout: 'match',
+      stderr: '',
+    });
+    registerSecret('short-token');
+    const short = run(['compare'], { env: { APP_API_TOKEN: 'short-token' }, input: 'short-token' });
+    expect(short).toMatchObject({ code: 0, stdout: 'match' });
+    expect(short.stderr).toContain('DaprAuthModule would warn: environment variable APP_API_TOKEN is shorter than 16 characters');
+    expect(short.stderr).not.toContain('short-token');
+  });
+
+  // G9 (b): every read is bounded in size and time; no file but a regular one is read.
+  describe('reads that could hang or never end', () => {
+    const fifo = () => join(dir, 'fifo');
+    beforeAll(() => {
+      if (process.platform !== 'win32') execFileSync('mkfifo', [fifo()]);
+    });
+
+    onPosix.each([
+      ['compare --token-file', () => ['compare', '--token-file', fifo()], 2, /cannot read --token-file .*fifo: not a regular file/],
+      ['compare --accepted-file', () => ['compare', '--accepted-file', fifo()], 3, /token file .*fifo cannot be read: it is not a regular file/],
+      ['compare --secret-volume', () => ['compare', '--secret-volume', dir, '--key', 'fifo'], 3, /cannot be read: it is not a regular file/],
+      [
+        'verify --token-file',
+        () => ['verify', '--alg', 'HS256', '--secret-env', 'S', '--token-file', fifo()],
+        2,
+        /cannot read --token-file .*: not a regular file/,
+      ],
+      ['verify --secret-file', () => ['verify', '--alg', 'HS256', '--secret-file', fifo()], 2, /cannot read --secret-file .*: not a regular file/],
+    ] as const)('a FIFO nobody writes to, as %s: refused at once, not a hang', (_where, args, code, reason) => {
+      const outcome = runWithin(4000, args(), { env: { APP_API_TOKEN: accepted, S: 'x'.repeat(32) } });
+      expect(outcome.signal).toBeNull(); // not killed at the time limit: it ended by itself
+      expect(outcome.code).toBe(code);
+      expect(outcome.stderr).toMatch(reason);
+    });
+
+    onPosix.each([
+      ['compare --token-file', ['compare', '--token-file', '/dev/zero'], undefined, 2, /cannot read --token-file \/dev\/zero: not a regular file/],
+      ['compare --accepted-file', ['compare', '--accepted-file', '/dev/zero'], undefined, 3, /token file \/dev\/zero cannot be read: it is not a regular file/],
+      ['compare, standard input', ['compare'], '/dev/zero', 2, /standard input holds more than 5120 bytes/],
+      ['verify, standard input', ['verify', '--alg', 'HS256', '--secret-env', 'S'], '/dev/zero', 2, /standard input holds more than 5120 bytes/],
+    ] as const)('/dev/zero as %s: a bounded, fast refusal', (_where, args, stdin, code, reason) => {
+      const outcome = runWithin(4000, [...args], { env: { APP_API_TOKEN: accepted, S: 'x'.repeat(32) }, stdin });
+      expect(outcome.signal).toBeNull();
+      expect(outcome.code).toBe(code);
+      expect(outcome.stderr).toMatch(reason);
+    });
+
+    it('a token file larger than any token: refused without reading it all', () => {
+      writeFileSync(join(dir, 'huge'), Buffer.alloc(8 * 1024 * 1024, 'a'));
+      expect(runWithin(4000, ['compare', '--token-file', join(dir, 'huge')], { env: { APP_API_TOKEN: accepted } })).toMatchObject({
+        code: 2,
+        signal: null,
+        stderr: expect.stringContaining('larger than 5120 bytes'),
+      });
+      expect(runWithin(4000, ['compare', '--accepted-file', join(dir, 'huge')], { stdin: join(dir, 'token') })).toMatchObject({
+        code: 3,
+        signal: null,
+        stderr: expect.stringContaining('it is larger than maxTokenLength plus 1024 bytes'),
+      });
+    });
+
+    it('standard input a writer keeps open without writing: refused after --stdin-timeout, not a hang', async () => {
+      const started = Date.now();
+      const child = spawn(process.execPath, [cli, 'compare', '--stdin-timeout', '1'], { env: { ...process.env, APP_API_TOKEN: accepted }, stdio: 'pipe' });
+      const killer = setTimeout(() => child.kill('SIGKILL'), 8000);
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const code = await new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
+      clearTimeout(killer);
+      child.stdin.destroy();
+      expect(code).toBe(2);
+      expect(stderr).toContain('standard input did not end within 1 s (--stdin-timeout)');
+      expect(Date.now() - started).toBeLessThan(6000);
+    });
+  });
+
+  // G9 (c): Node's own message for an unknown option quotes it: a token typed as `--<token>` was printed.
+  it.each([
+    ['compare', (secret: string) => ['compare', `--${secret}`]],
+    ['compare, with a value', (secret: string) => ['compare', `--${secret}=x`]],
+    ['compare, as a short option', (secret: string) => ['compare', `-${secret}`]],
+    ['verify', (secret: string) => ['verify', '--alg', 'HS256', `--${secret}`]],
+    ['verify, as --alg', (secret: string) => ['verify', '--alg', secret, '--secret-env', 'S']],
+    ['sign', (secret: string) => ['sign', `--${secret}`]],
+    ['generate', (secret: string) => ['generate', `--${secret}`]],
+  ])('a token typed as an option to %s is never printed, not even in part', (_where, args) => {
+    const secret = 'Qw3_typed-As-An-Option-Rt7Yu9Io0Pa2Sd4Fg6Hj8';
+    registerSecret(secret);
+    const outcome = run(args(secret), { env: { APP_API_TOKEN: accepted, S: 'x'.repeat(32) }, input: accepted });
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toMatch(/not shown/);
+    expect(`${outcome.stdout}${outcome.stderr}`).not.toContain(secret);
+    expect(findLeak(`${outcome.stdout}${outcome.stderr}`)).toBeUndefined();
   });
 });

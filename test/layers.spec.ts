@@ -25,7 +25,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   access: ['foundation', 'transports', 'callers', 'options'],
   observe: ['foundation', 'tokens', 'jwt', 'callers', 'options', 'access'],
   integrations: ['foundation', 'transports', 'tokens', 'jwt', 'callers', 'options', 'access', 'observe'],
-  cli: ['foundation', 'tokens', 'jwt'],
+  // options: `compare` reads the accepted token with the module's own start-up code, for the module's verdict
+  cli: ['foundation', 'tokens', 'jwt', 'options'],
   // nestjs-dapr-auth/testing, its own entry point (never loaded by index.ts)
   testing: ['foundation', 'options'],
   decorators: ['foundation', 'transports', 'jwt', 'callers', 'access', 'spine'],

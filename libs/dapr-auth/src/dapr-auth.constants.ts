@@ -18,6 +18,12 @@ export const DEFAULT_HEALTH_CHECK_PATH = '/healthz';
 /** Longest presented or configured token accepted, in characters (a sane bound for JWTs too). */
 export const DEFAULT_MAX_TOKEN_LENGTH = 4096;
 
+/**
+ * Bytes a token file may hold beyond `maxTokenLength`: the whitespace around the token (a trailing
+ * newline, CRLF, a BOM). A larger file cannot hold a valid token and is not read further.
+ */
+export const TOKEN_FILE_WHITESPACE_ALLOWANCE = 1024;
+
 /** How often a `tokenFile` is re-read whatever its watcher says, in ms (the backstop for missed events). */
 export const DEFAULT_TOKEN_FILE_POLL_INTERVAL = 5_000;
 

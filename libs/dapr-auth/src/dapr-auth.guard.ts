@@ -233,7 +233,7 @@ export class DaprAuthGuard implements CanActivate {
     // Which rule a malformed value broke, read again here, off the hot path (never the value itself).
     const detail =
       reason === 'malformed'
-        ? malformedTokenDetail(this.extractToken(context, adapter), this.options.maxTokenLength)
+        ? malformedTokenDetail(this.extractToken(context, adapter), this.options.maxTokenLength, this.options.tokenHeader)
         : reason === 'caller-malformed'
           ? malformedCallerDetail(adapter.readCaller(context))
           : undefined;

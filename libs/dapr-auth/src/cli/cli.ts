@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npx nestjs-dapr-auth <generate|sign|verify>`: make and check Dapr app API tokens.
+// `npx nestjs-dapr-auth <generate|sign|verify|compare>`: make and check Dapr app API tokens.
 // Secrets and keys are read from files or environment variables, never from arguments (those
-// land in shell history and in `ps`). Exit codes: 0 done / valid, 1 token invalid, 2 usage error.
+// land in shell history and in `ps`), every read bounded in size and time (bounded-input.ts).
+// Exit codes: 0 done / valid, 1 token invalid, 2 usage error, 3 (compare) DaprAuthModule would
+// refuse the accepted token.
 import { randomBytes, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
@@ -14,8 +15,16 @@ import { isWellFormedToken } from '../tokens/token-format.js';
 import { TokenSet } from '../tokens/token-set.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from '../dapr-auth.constants.js';
 import { shownEnvName, shownPath } from '../option-checks.js';
+import { describeArgumentError } from './argument-errors.js';
+import { KEY_INPUT_LIMIT, readFileOption, readStandardInput, stdinTimeoutSeconds, TOKEN_INPUT_LIMIT } from './bounded-input.js';
+import type { ConfiguredTokenOrigin } from './configured-token.js';
+import { UsageError } from './usage-error.js';
 
 const COMMANDS: readonly string[] = ['generate', 'sign', 'verify', 'compare'];
+/** Exit code of `compare` when DaprAuthModule would refuse the accepted token (it would not start). */
+const EXIT_REFUSED_BY_MODULE = 3;
+/** What an algorithm name looks like (HS256, ES256K, EdDSA...): another value, maybe a token, is not echoed. */
+const ALGORITHM_SHAPE = /^[A-Za-z]{2,5}\d{0,5}K?$/;
 /** What a command looks like: a short lower-case word (a token pasted in its place is not echoed). */
 const COMMAND_SHAPE = /^[a-z][a-z-]{0,19}$/;
 
@@ -28,7 +37,8 @@ Commands:
   verify     check a token the way DaprAuthModule's \`jwt\` option does, and say why it fails
   compare    check an opaque token against the accepted one (APP_API_TOKEN, a file, a Secret volume)
 
-Run \`nestjs-dapr-auth <command> --help\` for its options. Exit codes: 0 ok, 1 invalid token, 2 usage error.`,
+Run \`nestjs-dapr-auth <command> --help\` for its options. Exit codes: 0 ok, 1 invalid token, 2 usage error,
+3 (compare) DaprAuthModule would refuse the accepted token.`,
   generate: `Usage: nestjs-dapr-auth generate [--bytes <n>]
 
 Prints a random token (default 32 bytes, base64url: 43 characters), e.g.
@@ -46,7 +56,8 @@ Claims:
 Prints the JWT.`,
   verify: `Usage: nestjs-dapr-auth verify --alg <alg[,alg]> <key> [checks] [token]
 
-Token (never on the command line): --token-file <path>, --token-env <name>, or standard input.
+Token (never on the command line): --token-file <path>, --token-env <name>, or standard input
+  (read for at most --stdin-timeout <seconds>, default 10).
 Key (one):
   --secret-file <path> | --secret-env <name>            HMAC secret
   --public-key-file <path> | --public-key-env <name>    PEM public key
@@ -58,46 +69,28 @@ Prints "valid" and the claims (exit 0), or "invalid: <why>" (exit 1).`,
   compare: `Usage: nestjs-dapr-auth compare [accepted] [token]
 
 Compares a token with the accepted one, as the guard does (constant time, the same format
-rules), and prints only "match" (exit 0) or "no match" (exit 1): never either token.
+rules), and prints only "match" (exit 0), "no match" (exit 1) or "refused" (exit 3): never
+either token. The accepted token is read as DaprAuthModule reads it at start-up (the variable
+as is, a file trimmed), with the default maxTokenLength; "refused" means the module would not
+start with it, and stderr says why, in the module's words.
 Accepted (one; default --accepted-env APP_API_TOKEN):
-  --accepted-env <name>       an environment variable
-  --accepted-file <path>      a file (trimmed), e.g. a key of a mounted Secret
+  --accepted-env <name>       an environment variable (tokenEnvVar)
+  --accepted-file <path>      a file (tokenFile), e.g. a key of a mounted Secret
   --secret-volume <dir>       a Kubernetes Secret mounted as a volume: its key \`token\` (--key <key>)
-Token (never on the command line): --token-file <path>, --token-env <name>, or standard input.
+Token (never on the command line): --token-file <path>, --token-env <name>, or standard input
+  (read for at most --stdin-timeout <seconds>, default 10).
 Example: does the Secret hold the token this pod's app reads?
   kubectl get secret app-api-token -o jsonpath='{.data.token}' | base64 -d \\
     | kubectl exec -i <pod> -c app -- npx nestjs-dapr-auth compare --secret-volume /var/run/secrets/dapr-app-token`,
 };
 
-class UsageError extends Error {}
-
 function options(args: string[], spec: ParseArgsConfig['options']) {
+  const allOptions = { ...spec, help: { type: 'boolean' as const } };
   try {
-    return parseArgs({ args, options: { ...spec, help: { type: 'boolean' } }, allowPositionals: false, strict: true }).values as Record<
-      string,
-      string | boolean | undefined
-    >;
+    return parseArgs({ args, options: allOptions, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
   } catch (error) {
-    const message = (error as Error).message;
-    // Node's message quotes the argument, which may be a token pasted on the command line.
-    if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-      throw new UsageError(
-        'this command takes no positional arguments: a token, key or secret is given with a -file or -env option (or a token on standard input), never as an argument.',
-      );
-    }
-    if (/'--(secret|key|token|public-key)'/.test(message)) {
-      throw new UsageError(`${message}. Secrets, keys and tokens are never taken as arguments (they would land in shell history): use the -file or -env form.`);
-    }
-    throw new UsageError(message);
-  }
-}
-
-/** A file's content; a failure names the option and the file, never the content. */
-function readOption(option: string, file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read --${option} ${shownPath(file)}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`);
+    // Node's message quotes the argument, which may be a token typed on the command line.
+    throw new UsageError(describeArgumentError(error, Object.keys(allOptions)));
   }
 }
 
@@ -107,12 +100,12 @@ function span(value: unknown): number | string | undefined {
   return /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
 }
 
-/** The content of a file or an environment variable named by `--x-file` / `--x-env`. */
-function fromFileOrEnv(values: Record<string, unknown>, name: string, required: boolean): string | undefined {
+/** The content of a file (at most `maxBytes`) or an environment variable named by `--x-file` / `--x-env`. */
+function fromFileOrEnv(values: Record<string, unknown>, name: string, required: boolean, maxBytes = KEY_INPUT_LIMIT): string | undefined {
   const file = values[`${name}-file`] as string | undefined;
   const env = values[`${name}-env`] as string | undefined;
   if (file && env) throw new UsageError(`give --${name}-file or --${name}-env, not both.`);
-  if (file) return readOption(`${name}-file`, file).trim();
+  if (file) return readFileOption(`${name}-file`, file, maxBytes).trim();
   if (env) {
     const value = process.env[env];
     if (!value) throw new UsageError(`environment variable ${shownEnvName(env)} (--${name}-env) is not set.`);
@@ -189,14 +182,19 @@ async function verify(args: string[]): Promise<number> {
     'clock-tolerance': { type: 'string' },
     'max-age': { type: 'string' },
     require: { type: 'string' },
+    'stdin-timeout': { type: 'string' },
   });
   if (values.help) return print(HELP.verify);
   if (!values.alg) throw new UsageError('--alg is required: the algorithms to accept, comma-separated.');
   const jwt: DaprJwtOptions = { algorithms: (values.alg as string).split(',').map((alg) => alg.trim()) };
+  // The module's message quotes an unknown algorithm: only one written as an algorithm name reaches it.
+  if (!jwt.algorithms.every((alg) => ALGORITHM_SHAPE.test(alg)))
+    throw new UsageError('--alg has a value that is not an algorithm name (not shown), e.g. HS256, RS256, ES256, EdDSA.');
+  const stdinTimeout = stdinTimeoutSeconds(values['stdin-timeout']);
   jwt.secret = fromFileOrEnv(values, 'secret', false);
   jwt.publicKey = fromFileOrEnv(values, 'public-key', false);
   if (values['jwks-file']) {
-    const text = readOption('jwks-file', values['jwks-file'] as string);
+    const text = readFileOption('jwks-file', values['jwks-file'] as string, KEY_INPUT_LIMIT);
     try {
       // Its shape is checked by resolveJwtOptions, as the module's `jwks` option is.
       jwt.jwks = JSON.parse(text) as DaprJwtOptions['jwks'];
@@ -214,19 +212,23 @@ async function verify(args: string[]): Promise<number> {
   for (const key of Object.keys(jwt) as Array<keyof DaprJwtOptions>) if (jwt[key] === undefined) delete jwt[key];
   const verifier = await JwtVerifier.create(resolveJwtOptions(jwt), { warn: (line) => process.stderr.write(`${line}\n`), log: () => undefined });
 
-  const fromFlags = fromFileOrEnv(values, 'token', false);
+  const fromFlags = fromFileOrEnv(values, 'token', false, TOKEN_INPUT_LIMIT);
   // Reading a terminal would wait for typing that nobody knows is expected: say what to give instead.
   if (fromFlags === undefined && process.stdin.isTTY)
     throw new UsageError('give the token with --token-file, --token-env, or on standard input (e.g. echo "$TOKEN" | nestjs-dapr-auth verify …).');
-  const token = (fromFlags ?? readFileSync(0, 'utf8')).trim();
+  const token = (fromFlags ?? (await readStandardInput(TOKEN_INPUT_LIMIT, stdinTimeout))).trim();
   if (!isWellFormedToken(token, DEFAULT_MAX_TOKEN_LENGTH)) return fail('not a well-formed token (visible ASCII, 1 to 4096 characters, one value)');
   const outcome = await verifier.verify(token);
   if (!outcome.ok) return fail(JWT_FAILURE_TEXT[outcome.failure]);
   return print(`valid\n${JSON.stringify(outcome.verified.claims, null, 2)}`);
 }
 
-/** `compare`: a presented opaque token against the accepted one, in constant time; prints neither. */
-function compare(args: string[]): number {
+/**
+ * `compare`: a presented opaque token against the accepted one, in constant time; prints neither.
+ * The accepted token is read and checked by the module's own start-up code (configured-token.ts),
+ * so a token the module would refuse is reported as such ("refused", exit 3), never compared.
+ */
+async function compare(args: string[]): Promise<number> {
   const values = options(args, {
     'accepted-env': { type: 'string' },
     'accepted-file': { type: 'string' },
@@ -234,33 +236,41 @@ function compare(args: string[]): number {
     key: { type: 'string' },
     'token-file': { type: 'string' },
     'token-env': { type: 'string' },
+    'stdin-timeout': { type: 'string' },
   });
   if (values.help) return print(HELP.compare);
   const sources = (['accepted-env', 'accepted-file', 'secret-volume'] as const).filter((name) => values[name] !== undefined);
   if (sources.length > 1)
     throw new UsageError(`give one of --accepted-env, --accepted-file, --secret-volume, not ${sources.map((name) => `--${name}`).join(' and ')}.`);
   if (values.key !== undefined && values['secret-volume'] === undefined) throw new UsageError('--key only applies with --secret-volume.');
-  let accepted: string | undefined;
+  const stdinTimeout = stdinTimeoutSeconds(values['stdin-timeout']);
+  let origin: ConfiguredTokenOrigin;
   if (values['secret-volume'] !== undefined) {
     const key = (values.key as string | undefined) ?? 'token';
     if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new UsageError('--key must be a Secret key (letters, digits, -, _, .).');
-    accepted = readOption('secret-volume', join(values['secret-volume'] as string, key)).trim();
+    origin = { tokenFile: join(values['secret-volume'] as string, key) };
   } else if (values['accepted-file'] !== undefined) {
-    accepted = readOption('accepted-file', values['accepted-file'] as string).trim();
+    origin = { tokenFile: values['accepted-file'] as string };
   } else {
-    const name = (values['accepted-env'] as string | undefined) ?? 'APP_API_TOKEN';
-    accepted = process.env[name]?.trim();
-    if (!accepted) throw new UsageError(`environment variable ${shownEnvName(name)} is not set: nothing to compare with.`);
+    origin = { tokenEnvVar: (values['accepted-env'] as string | undefined) ?? 'APP_API_TOKEN' };
   }
-  if (!isWellFormedToken(accepted, DEFAULT_MAX_TOKEN_LENGTH)) {
-    throw new UsageError('the accepted token is not a well-formed token (visible ASCII, 1 to 4096 characters): DaprAuthModule would refuse it too.');
+  // Loaded here: the module's option code brings in @nestjs/common, which the other commands do without.
+  const { readConfiguredToken } = await import('./configured-token.js');
+  const configured = readConfiguredToken(origin);
+  if ('refusal' in configured) {
+    process.stderr.write(`nestjs-dapr-auth compare: refused: DaprAuthModule would not start with this accepted token: ${configured.refusal}\n`);
+    process.stdout.write('refused\n');
+    return EXIT_REFUSED_BY_MODULE;
   }
-  const fromFlags = fromFileOrEnv(values, 'token', false);
+  for (const warning of configured.warnings) process.stderr.write(`nestjs-dapr-auth compare: DaprAuthModule would warn: ${warning}\n`);
+
+  const fromFlags = fromFileOrEnv(values, 'token', false, TOKEN_INPUT_LIMIT);
   if (fromFlags === undefined && process.stdin.isTTY) {
     throw new UsageError('give the token to check with --token-file, --token-env, or on standard input (e.g. ... | nestjs-dapr-auth compare).');
   }
-  const presented = (fromFlags ?? readFileSync(0, 'utf8')).trim();
-  const match = isWellFormedToken(presented, DEFAULT_MAX_TOKEN_LENGTH) && new TokenSet([accepted], DEFAULT_MAX_TOKEN_LENGTH).matchIndex(presented) === 0;
+  const presented = (fromFlags ?? (await readStandardInput(TOKEN_INPUT_LIMIT, stdinTimeout))).trim();
+  const match =
+    isWellFormedToken(presented, DEFAULT_MAX_TOKEN_LENGTH) && new TokenSet([configured.token], DEFAULT_MAX_TOKEN_LENGTH).matchIndex(presented) === 0;
   process.stdout.write(match ? 'match\n' : 'no match\n');
   return match ? 0 : 1;
 }
@@ -286,7 +296,7 @@ async function main(argv: string[]): Promise<number> {
       case 'verify':
         return await verify(args);
       case 'compare':
-        return compare(args);
+        return await compare(args);
       case undefined:
         process.stderr.write('nestjs-dapr-auth: give a command: generate, sign, verify or compare (nestjs-dapr-auth --help).\n');
         return 2;

@@ -54,7 +54,14 @@ export interface DaprAuthModuleOptions {
    * The HTTP header / gRPC metadata key the token comes in. Default `dapr-api-token`, what every
    * released daprd sends. For a daprd that lets you choose the name (proposed upstream:
    * dapr/dapr#7147, #10239, not in a release yet), set the same name here. Lower case letters,
-   * digits, `-`, `_` and `.`; not a `grpc-` or `-bin` key.
+   * digits, `-`, `_` and `.`, at most 64.
+   *
+   * Start-up refuses a name another layer gives a meaning to (the list, with why, is
+   * `RESERVED_TOKEN_HEADERS` in options/token-header.ts): one Node keeps only the first value of
+   * (`authorization`, `host`, `content-type`, `user-agent`...) or joins its own way (`cookie`), so
+   * that a second token would go unnoticed; hop-by-hop and other HTTP headers (`connection`, `te`,
+   * `transfer-encoding`, `upgrade`, `content-*`...); proxy, gRPC, tracing and Dapr ones
+   * (`x-forwarded-*`, `grpc-*`, `*-bin`, `traceparent`, `dapr-*` other than `dapr-api-token`).
    */
   tokenHeader?: string;
   /**

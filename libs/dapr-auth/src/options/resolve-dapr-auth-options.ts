@@ -1,5 +1,4 @@
 import {
-  DAPR_API_TOKEN_HEADER,
   DEFAULT_HEALTH_CHECK_PATH,
   DEFAULT_MAX_TOKEN_LENGTH,
   DEFAULT_TOKEN_ENV_VAR,
@@ -14,6 +13,7 @@ import { FileTokenSource } from '../tokens/file-token-source.js';
 import { StaticTokenSource } from '../tokens/static-token-source.js';
 import { checkConfiguredToken, describeMissingToken, toList, tokensFromOptions } from './configured-tokens.js';
 import type { DaprAuthMetricsOptions, DaprAuthModuleOptions, DaprRejectionLogLimit, ResolvedDaprAuthOptions } from './dapr-auth.options.js';
+import { resolveTokenHeader } from './token-header.js';
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof DaprAuthModuleOptions>([
   'token',
@@ -70,15 +70,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
   if (typeof healthCheckPath !== 'string' || !healthCheckPath.startsWith('/')) {
     check.fail('healthCheckPath', healthCheckPath, 'a path starting with "/"', "The same as daprd's --app-health-check-path.");
   }
-  const tokenHeader = options.tokenHeader ?? DAPR_API_TOKEN_HEADER;
-  if (typeof tokenHeader !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(tokenHeader) || tokenHeader.startsWith('grpc-') || tokenHeader.endsWith('-bin')) {
-    check.fail(
-      'tokenHeader',
-      tokenHeader,
-      "a header name: lower case letters, digits, '-', '_', '.' (at most 64), not a grpc- or -bin key",
-      'The same name your daprd sends the token in; default dapr-api-token.',
-    );
-  }
+  const tokenHeader = resolveTokenHeader(options.tokenHeader);
   const logRejections = options.logRejections ?? 'warn';
   if (logRejections !== false && !LOG_LEVELS.includes(logRejections)) {
     check.fail('logRejections', logRejections, `false or one of ${LOG_LEVELS.join(', ')}`);

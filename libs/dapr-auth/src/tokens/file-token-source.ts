@@ -1,15 +1,25 @@
-import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { dirname } from 'node:path';
 import { Logger, type LoggerService } from '@nestjs/common';
-import { DEFAULT_MAX_TOKEN_LENGTH, DEFAULT_TOKEN_FILE_GRACE_PERIOD, DEFAULT_TOKEN_FILE_POLL_INTERVAL } from '../dapr-auth.constants.js';
+import {
+  DEFAULT_MAX_TOKEN_LENGTH,
+  DEFAULT_TOKEN_FILE_GRACE_PERIOD,
+  DEFAULT_TOKEN_FILE_POLL_INTERVAL,
+  TOKEN_FILE_WHITESPACE_ALLOWANCE,
+} from '../dapr-auth.constants.js';
 import { OptionChecks, shownPath } from '../option-checks.js';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
 import type { DaprTokenSource } from './dapr-token-source.js';
+import { readSmallRegularFile, type SmallFileFailure } from './read-small-regular-file.js';
 import { isWellFormedToken } from './token-format.js';
 
 /** Options of {@link FileTokenSource}. */
 export interface FileTokenSourceOptions {
-  /** The file whose content (trimmed) is the token, e.g. a Kubernetes Secret volume's `token`. */
+  /**
+   * The file whose content (trimmed) is the token, e.g. a Kubernetes Secret volume's `token`: a
+   * regular file (symbolic links followed) of at most `maxTokenLength` + 1024 bytes; a FIFO, a
+   * device or a directory counts as unreadable, and is never waited on.
+   */
   path: string;
   /** How often to re-read the file whatever the watcher says, in ms. Default 5000. */
   pollInterval?: number;
@@ -22,11 +32,13 @@ export interface FileTokenSourceOptions {
 }
 
 /** Why the file could not give a token. */
-type ReadFailure = 'missing' | 'unreadable' | 'empty' | 'invalid';
+type ReadFailure = SmallFileFailure | 'empty' | 'invalid';
 
 const FAILURE_TEXT: Record<ReadFailure, string> = {
   missing: 'does not exist',
   unreadable: 'cannot be read',
+  'not-a-file': 'cannot be read: it is not a regular file (a directory, a FIFO or a device)',
+  'too-large': `does not hold a valid token: it is larger than maxTokenLength plus ${TOKEN_FILE_WHITESPACE_ALLOWANCE} bytes`,
   empty: 'is empty',
   invalid: 'does not hold a valid token (1 to maxTokenLength visible ASCII characters, no spaces inside)',
 };
@@ -149,13 +161,10 @@ export class FileTokenSource implements DaprTokenSource {
   }
 
   private read(): { token: string } | { failure: ReadFailure } {
-    let content: string;
-    try {
-      content = readFileSync(this.path, 'utf8');
-    } catch (error) {
-      return { failure: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable' };
-    }
-    const token = content.trim();
+    // Bounded: only a regular file, of at most a token and some whitespace (never waits on a FIFO).
+    const read = readSmallRegularFile(this.path, this.maxTokenLength + TOKEN_FILE_WHITESPACE_ALLOWANCE);
+    if ('failure' in read) return read;
+    const token = read.content.trim();
     if (token === '') return { failure: 'empty' };
     return isWellFormedToken(token, this.maxTokenLength) ? { token } : { failure: 'invalid' };
   }

@@ -6,14 +6,16 @@
 /**
  * Which rule a malformed presented token broke, for the log (never the value): the guard calls it
  * only after refusing one, off the accepted path.
+ *
+ * @param tokenHeader the header / metadata key the token comes in (option `tokenHeader`), named by the reason
  */
-export function malformedTokenDetail(presented: unknown, maxLength: number): string {
-  if (Array.isArray(presented) && presented.length > 1) return 'several values (a second dapr-api-token header or metadata entry)';
+export function malformedTokenDetail(presented: unknown, maxLength: number, tokenHeader: string): string {
+  const severalValues = `several values (a second ${tokenHeader} header or metadata entry)`;
+  if (Array.isArray(presented) && presented.length > 1) return severalValues;
   const value: unknown = Array.isArray(presented) ? presented[0] : presented;
   if (typeof value !== 'string') return 'not text (a binary gRPC metadata value)';
   // Node joins repeated HTTP headers as "a, b": several values, not one odd one.
-  if (/, /.test(value) && value.split(', ').every((part) => isWellFormedToken(part, maxLength)))
-    return 'several values (a second dapr-api-token header or metadata entry)';
+  if (/, /.test(value) && value.split(', ').every((part) => isWellFormedToken(part, maxLength))) return severalValues;
   if (value.length > maxLength) return `too long (${value.length} characters, maxTokenLength is ${maxLength})`;
   return 'characters outside visible ASCII (a space, a line break, a control or a non-ASCII character)';
 }
