@@ -2,10 +2,11 @@ import { Controller, type INestApplication, type INestMicroservice, Module, Post
 import { GrpcMethod } from '@nestjs/microservices';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { DaprAuthModule, DaprCallers } from 'nestjs-dapr-auth';
+import { DaprAuthModule, DaprAuthStatus, DaprCallers } from 'nestjs-dapr-auth';
 import type { Daprd } from '../../scripts/dapr/daprd-process.mjs';
 import { DAPR_VERSION } from '../../scripts/dapr/install-daprd.mjs';
 import { DAPR_PROTO_LOADER_OPTIONS, DAPR_PROTO_ROOT } from '../../src/dapr-protos.js';
+import { eventually } from '../support/eventually.js';
 import { grpcClient } from '../support/grpc.js';
 import { startGrpcModule } from '../support/grpc-test-app.js';
 import { HTTP_PLATFORMS, startHttpApp } from '../support/http.js';
@@ -19,6 +20,8 @@ import { startRecordingHttpApp } from './recording-app.js';
  * @DaprCallers('checkout') on a Nest app behind a real daprd (`orders`), called by two other
  * daprds: `checkout` (allowed) and `intruder` (not), over every invocation path, with every
  * spoofing attempt of docs/caller-identity.md. Also self-invocation, which carries no identity.
+ * The app knows its daprd (DAPR_HTTP_PORT, as under `dapr run` and the injector), so its caller
+ * rules refuse until its sidecar check has proven that orders' daprd requires DAPR_API_TOKEN.
  */
 // Every daprd is tracked as it starts: when one of several started together fails, the others
 // are still stopped (an orphaned daprd answers for its app id over mDNS in the next suite).
@@ -98,6 +101,11 @@ describe.each(['http', 'grpc'] as const)(`@DaprCallers('checkout') behind daprd 
 
   beforeAll(async () => {
     process.env.DAPR_API_TOKEN = DAPR_API_TOKEN;
+    // Read when the app starts (before its daprd: the check retries until daprd answers); the
+    // daprds started below do not get it.
+    const ordersHttpPort = await freePort();
+    const savedHttpPort = process.env.DAPR_HTTP_PORT;
+    process.env.DAPR_HTTP_PORT = String(ordersHttpPort);
     let appPort: number;
     if (appProtocol === 'http') {
       const started = await startHttpApp(RestrictedModule, HTTP_PLATFORMS[0][1]);
@@ -108,13 +116,27 @@ describe.each(['http', 'grpc'] as const)(`@DaprCallers('checkout') behind daprd 
       app = started.app;
       appPort = Number(started.address.split(':')[1]);
     }
+    if (savedHttpPort === undefined) delete process.env.DAPR_HTTP_PORT;
+    else process.env.DAPR_HTTP_PORT = savedHttpPort;
     const [checkoutPort, intruderPort] = await Promise.all([freePort(), freePort()]);
     callerApps.push(await startRecordingHttpApp(checkoutPort), await startRecordingHttpApp(intruderPort));
     [orders, checkout, intruder] = await Promise.all([
-      fleet.daprd({ appId: 'orders', appPort, appProtocol, token: TOKEN, env: { DAPR_API_TOKEN }, healthCheckPath: false, logLevel: 'warn' }),
+      fleet.daprd({
+        appId: 'orders',
+        appPort,
+        appProtocol,
+        token: TOKEN,
+        httpPort: ordersHttpPort,
+        env: { DAPR_API_TOKEN },
+        healthCheckPath: false,
+        logLevel: 'warn',
+      }),
       fleet.daprd({ appId: 'checkout', appPort: checkoutPort, healthCheckPath: false, logLevel: 'warn' }),
       fleet.daprd({ appId: 'intruder', appPort: intruderPort, healthCheckPath: false, logLevel: 'warn' }),
     ]);
+    // Until proven, every caller rule refuses (sidecar-api-unverified): the accepting tests need it.
+    const status = app.get(DaprAuthStatus);
+    await eventually(() => status.sidecarApi.state === 'requires-token', "the app's sidecar check to prove that orders' daprd requires DAPR_API_TOKEN", 30000);
   }, 60000);
 
   afterAll(async () => {
@@ -133,6 +155,11 @@ describe.each(['http', 'grpc'] as const)(`@DaprCallers('checkout') behind daprd 
         signal: AbortSignal.timeout(10000),
       })
     ).status;
+
+  it("the app's sidecar check proved that orders' daprd requires DAPR_API_TOKEN (401 without it, 2xx with the app's own)", () => {
+    expect(app.get(DaprAuthStatus).sidecarApi).toMatchObject({ state: 'requires-token', statusCode: 401 });
+    expect(app.get(DaprAuthStatus).callerRulesRefused).toBe(false);
+  });
 
   it("accepts the allowed app through its daprd's HTTP and gRPC APIs", async () => {
     expect(await overHttpApi(checkout)).toBe(appProtocol === 'http' ? 201 : 200);

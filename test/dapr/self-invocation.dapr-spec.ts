@@ -29,7 +29,9 @@ import { type Delivery, startRecordingGrpcApp, startRecordingHttpApp } from './r
 const fleet = new DaprFleet();
 const NAMESPACE = 'shop';
 const DAPR_API_TOKEN = 'Vq3xK9pL2mZ7nR4tY8wB1cD6fH0jS5aEu2Gi';
-registerSecret(DAPR_API_TOKEN);
+/** Well-formed, but not vault's: what an app with the wrong Secret has. */
+const OTHER_DAPR_API_TOKEN = 'Tb8nR2yU5iO1pA7sD4fG9hJ3kL6zX0cVm1Qe';
+registerSecret(DAPR_API_TOKEN, OTHER_DAPR_API_TOKEN);
 const observations: Array<{ daprd: string; appProtocol: string; path: string; attempt: string; daprApiToken: string; outcome: unknown }> = [];
 
 afterAll(() => {
@@ -210,14 +212,16 @@ describe.each(['http', 'grpc'] as const)(`self-invocation behind daprd ${DAPR_VE
     expect(identity).toEqual({ 'dapr-caller-app-id': ['checkout'] });
   });
 
-  it("GET /v1.0/metadata without a token: 200 from the open daprd, 401 from the one with DAPR_API_TOKEN (what the app's sidecar check asks)", async () => {
+  it("GET /v1.0/metadata without a token: 200 from the open daprd, 401 from the one with DAPR_API_TOKEN, 200 from it with the token (what the app's sidecar check asks)", async () => {
     expect((await fetch(`${sidecars.orders.httpUrl}/v1.0/metadata`)).status).toBe(200);
     const locked = await fetch(`${sidecars.vault.httpUrl}/v1.0/metadata`);
     expect(locked.status).toBe(401);
     expect(await locked.text()).toMatch(/invalid api token/);
+    expect((await fetch(`${sidecars.vault.httpUrl}/v1.0/metadata`, { headers: { 'dapr-api-token': DAPR_API_TOKEN } })).status).toBe(200);
+    expect((await fetch(`${sidecars.vault.httpUrl}/v1.0/metadata`, { headers: { 'dapr-api-token': OTHER_DAPR_API_TOKEN } })).status).toBe(401);
   });
 
-  it('the app finds out which kind of daprd it has (sidecarApiCheck), in the background, without sending a token', async () => {
+  it('the app finds out which kind of daprd it has (sidecarApiCheck), in the background, with its own DAPR_API_TOKEN at most (never APP_API_TOKEN)', async () => {
     @Controller('x')
     class XController {
       @Get()
@@ -227,23 +231,39 @@ describe.each(['http', 'grpc'] as const)(`self-invocation behind daprd ${DAPR_VE
     }
     @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true })], controllers: [XController] })
     class CheckedModule {}
-    const saved = process.env.DAPR_HTTP_PORT;
+    const saved = { DAPR_HTTP_PORT: process.env.DAPR_HTTP_PORT, DAPR_API_TOKEN: process.env.DAPR_API_TOKEN };
     const results: Record<string, string> = {};
+    // Which daprd, and the DAPR_API_TOKEN the app has (none, daprd's, another).
+    const cases = [
+      ['orders', 'orders', DAPR_API_TOKEN],
+      ['vault', 'vault', DAPR_API_TOKEN],
+      ['vault, the app with another DAPR_API_TOKEN', 'vault', OTHER_DAPR_API_TOKEN],
+      ['vault, the app without DAPR_API_TOKEN', 'vault', undefined],
+    ] as const;
     try {
-      for (const app of ['orders', 'vault'] as const) {
+      for (const [name, app, daprApiToken] of cases) {
         process.env.DAPR_HTTP_PORT = String(sidecars[app].httpPort);
+        if (daprApiToken === undefined) delete process.env.DAPR_API_TOKEN;
+        else process.env.DAPR_API_TOKEN = daprApiToken;
         const nest: INestApplication = await NestFactory.create(CheckedModule, { logger: testLogger(), abortOnError: false });
         await nest.init();
         const status = nest.get(DaprAuthStatus);
-        await eventually(() => status.sidecarApi.state !== 'checking', `the check against ${app}'s daprd`);
-        results[app] = status.sidecarApi.state;
+        await eventually(() => status.sidecarApi.state !== 'checking', `the check against ${name}'s daprd`);
+        results[name] = status.sidecarApi.state;
         await nest.close();
       }
     } finally {
-      if (saved === undefined) delete process.env.DAPR_HTTP_PORT;
-      else process.env.DAPR_HTTP_PORT = saved;
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
     }
-    expect(results).toEqual({ orders: 'open', vault: 'requires-token' });
+    expect(results).toEqual({
+      orders: 'open',
+      vault: 'requires-token',
+      'vault, the app with another DAPR_API_TOKEN': 'token-refused',
+      'vault, the app without DAPR_API_TOKEN': 'unproven',
+    });
   });
 });
 

@@ -13,6 +13,7 @@ import {
 import type { ResolvedDaprAuthOptions } from './options/dapr-auth.options.js';
 import { type CallerRejection, type DaprCallerIdentity, isAllowed, malformedCallerDetail, readCaller } from './callers/caller-rule.js';
 import { rememberCaller } from './callers/verified-caller.js';
+import { SidecarApiCheck, type SidecarApiRejection } from './callers/sidecar-api-check.js';
 import type { PresentedToken, RejectionKind, TokenRejection } from './pipeline.types.js';
 import { DAPR_AUTH_GUARD_MARK, type HandlerAccess, HandlerAccessIndex } from './access/handler-access.js';
 import { JWT_FAILURE_TEXT, type JwtOutcome, type JwtVerifier } from './jwt/jwt-verifier.js';
@@ -68,6 +69,7 @@ export class DaprAuthGuard implements CanActivate {
     @Optional() @Inject(DAPR_DECISION_RECORDER) private readonly recorder: DecisionRecorder = NO_RECORDER,
     @Optional() @Inject(DAPR_REJECTION_LOG) private readonly rejectionLog: RejectionLog | null = null,
     @Optional() @Inject(DAPR_HANDLER_ACCESS_INDEX) private readonly accessIndex: HandlerAccessIndex | null = null,
+    @Optional() @Inject(SidecarApiCheck) private readonly sidecarApi: SidecarApiCheck | null = null,
   ) {
     if (!options || !adapters) {
       throw new Error('DaprAuthGuard needs DaprAuthModule: add DaprAuthModule.forRoot() or forRootAsync() to the imports of your root module.');
@@ -156,6 +158,10 @@ export class DaprAuthGuard implements CanActivate {
     // Remembered before the verdict: in report-only mode the handler runs and can see who called.
     rememberCaller(context, caller);
     if (!isAllowed(caller, allowed)) return refused(this.reject(context, adapter, 'caller-not-allowed', 'forbidden', caller));
+    // A listed caller is only as good as daprd's API is closed: where the app knows its daprd, the
+    // sidecar check holds every rule shut until it has proven that API requires DAPR_API_TOKEN (one
+    // field read; absent from a guard built without the module, and without DAPR_HTTP_PORT false).
+    if (this.sidecarApi?.refusesCallers) return refused(this.reject(context, adapter, 'sidecar-api-unverified', 'forbidden', caller));
     return this.accept(adapter, generation, kid);
   }
 
@@ -264,18 +270,30 @@ function refused(refusal: Error | boolean | Promise<boolean>): boolean | Promise
   return refusal;
 }
 
-/** Why a request was refused: a token check, a JWT check (`jwt:<failure>`), or the caller check. Logged, never sent to the caller. */
-export type RejectionReason = TokenRejection | `jwt:${JwtFailure}` | CallerRejection;
+/**
+ * Why a request was refused: a token check, a JWT check (`jwt:<failure>`), the caller check, or a
+ * caller rule held shut because daprd's API is not proven to require `DAPR_API_TOKEN`
+ * (`sidecar-api-unverified`). Logged, never sent to the caller.
+ */
+export type RejectionReason = TokenRejection | `jwt:${JwtFailure}` | CallerRejection | SidecarApiRejection;
 
 function describeReason(reason: RejectionReason, caller?: DaprCallerIdentity, detail?: string, tokenHeader = 'dapr-api-token'): string {
   if (reason.startsWith('jwt:')) return `JWT rejected: ${JWT_FAILURE_TEXT[reason.slice(4) as JwtFailure]}`;
-  switch (reason as TokenRejection | CallerRejection) {
+  switch (reason as TokenRejection | CallerRejection | SidecarApiRejection) {
     case 'caller-missing':
       return 'no caller identity (dapr-caller-app-id): not a service invocation from another app (pub/sub, bindings and self-invocation carry none)';
     case 'caller-malformed':
       return `caller identity refused: ${detail ?? 'not exactly one valid app id'}`;
     case 'caller-not-allowed':
       return `caller app "${caller?.appId}"${caller?.namespace ? ` (namespace "${caller.namespace}")` : ''} is not in @DaprCallers`;
+    case 'sidecar-api-unverified':
+      return (
+        `caller app "${caller?.appId}"${caller?.namespace ? ` (namespace "${caller.namespace}")` : ''} is listed, but caller rules refuse every call ` +
+        "until the sidecar check has proven that daprd's API requires DAPR_API_TOKEN (without it, any client of that API can send any caller id; " +
+        "DaprAuthStatus.sidecarApi and the check's own log line say what it found). Fix: run daprd with DAPR_API_TOKEN and give the app the same " +
+        "value (Kubernetes: the pod annotation dapr.io/api-token-secret, and the app container's DAPR_API_TOKEN from that Secret's key `token`; " +
+        'self-hosted: DAPR_API_TOKEN=<token> dapr run ...)'
+      );
     case 'missing':
       return `missing token (no ${tokenHeader} header or metadata)`;
     case 'malformed':

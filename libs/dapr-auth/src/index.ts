@@ -25,7 +25,7 @@ export {
 export { DaprAuthGuard, type RejectionReason } from './dapr-auth.guard.js';
 export { DaprAuthStatus } from './observe/dapr-auth.status.js';
 export { DaprAuthHealthIndicator, type DaprAuthHealthResult } from './integrations/dapr-auth.health.js';
-export type { SidecarApiState, SidecarApiStatus } from './callers/sidecar-api-check.js';
+export type { SidecarApiRejection, SidecarApiState, SidecarApiStatus } from './callers/sidecar-api-check.js';
 export { addDaprAuthToSwagger, DAPR_SWAGGER_SECURITY_SCHEME, type OpenApiDocumentLike } from './integrations/add-dapr-auth-to-swagger.js';
 export type { DecisionOutcome, TokenGeneration } from './observe/metrics/decision-recorder.js';
 export { DaprAuthModule } from './dapr-auth.module.js';

@@ -29,7 +29,7 @@ export function refuseSecondModule(modules: ModulesContainer, moduleClass: Modul
 type ProviderLike = unknown;
 
 function tokenOf(provider: ProviderLike): unknown {
-  return typeof provider === 'object' && provider !== null && 'provide' in provider ? (provider).provide : provider;
+  return typeof provider === 'object' && provider !== null && 'provide' in provider ? provider.provide : provider;
 }
 
 /**

@@ -13,8 +13,9 @@ const RISK =
  * The start-up rule for caller rules: they are only as good as the daprd API they come through, so
  * an app with a caller rule starts only if `DAPR_API_TOKEN` is set in its environment (on
  * Kubernetes from the Secret named by `dapr.io/api-token-secret`, which the injector gives to daprd
- * only; `dapr run` passes it to both), or with `allowForgeableCallers` (warned at every start). Whether daprd really requires the
- * token is checked after start, in the background (sidecar-check.ts).
+ * only; `dapr run` passes it to both), or with `allowForgeableCallers` (warned at every start). Where the app knows its daprd
+ * (`DAPR_HTTP_PORT`), whether daprd really requires the token is checked after start, in the background, and the rules
+ * refuse every call until it is proven (sidecar-api-check.ts).
  *
  * @param ruleSites where the rules are, for the message (`option callers`, `POST /orders/:id/cancel`...)
  * @throws DaprAuthConfigError naming the fix, when neither holds.

@@ -11,8 +11,11 @@ export type DaprAuthHealthResult = Record<string, { status: 'up' | 'degraded' | 
  * `this.health.check([() => this.daprAuth.isHealthy()])`. It reports the token source: how many
  * tokens are accepted; a `tokenFile` that cannot be read now (`degraded`: the last good token is
  * still accepted); a remote JWKS that is `stale` (`degraded`) or `expired` / never fetched
- * (`down`: every JWT is rejected); the app's own daprd API found `open` to clients without
- * `DAPR_API_TOKEN` (`degraded`, see `sidecarApiCheck`). Never a token. Terminus itself is not imported.
+ * (`down`: every JWT is rejected); the sidecar check (`sidecarApi`, see `sidecarApiCheck`): the
+ * app's own daprd API found `open` to clients without `DAPR_API_TOKEN`, or not proven to require
+ * it (`token-refused`, `unproven`, `unexpected`, `unreachable`) is `degraded`, with
+ * `callerRulesRefused: true` while caller rules refuse every call for it. Never a token. Terminus
+ * itself is not imported.
  *
  * Keep daprd's own health probe (`--app-health-check-path`) on the plain, exempt route: a probe
  * that fails with the token source would make daprd stop sending traffic, for a condition the
@@ -51,8 +54,10 @@ export class DaprAuthHealthIndicator {
     const sidecar = this.sidecarApiCheck?.status();
     if (sidecar && sidecar.state !== 'not-checked') {
       details.sidecarApi = sidecar.state;
-      // Requests still work; what is wrong is who else can send them.
-      if (sidecar.state === 'open') worsen('degraded');
+      if (this.sidecarApiCheck!.refusingCallerRules) details.callerRulesRefused = true;
+      // Calls without a caller rule still work; what is wrong is who else can send them (and, where
+      // the check holds them shut, that caller rules refuse every call). `checking` is start-up.
+      if (sidecar.state !== 'requires-token' && sidecar.state !== 'checking') worsen('degraded');
     }
     return { [key]: { status, ...details } };
   }

@@ -35,9 +35,24 @@ export class DaprAuthStatus implements DecisionRecorder {
     private readonly sidecarApiCheck: SidecarApiCheck | null = null,
   ) {}
 
-  /** Whether the app's own daprd refuses clients without `DAPR_API_TOKEN`, as checked after start (see {@link SidecarApiStatus}). */
+  /**
+   * Whether the app's own daprd refuses clients without `DAPR_API_TOKEN`, as checked after start
+   * and again every few minutes ({@link SidecarApiStatus}): `requires-token` once proven; `open`,
+   * `token-refused`, `unproven`, `unexpected`, `unreachable` say why not; `checking` before the
+   * first conclusive answer; `not-checked` without `DAPR_HTTP_PORT` or with `sidecarApiCheck: false`.
+   */
   get sidecarApi(): SidecarApiStatus {
     return this.sidecarApiCheck?.status() ?? { state: 'not-checked' };
+  }
+
+  /**
+   * Whether the app's caller rules (`@DaprCallers()`, `callers`) refuse every call right now (HTTP
+   * 403 / gRPC 7, logged reason `sidecar-api-unverified`): it has some, the sidecar check runs, has
+   * not proven that daprd's API requires `DAPR_API_TOKEN` (yet, or any more), and
+   * `allowForgeableCallers` is off.
+   */
+  get callerRulesRefused(): boolean {
+    return this.sidecarApiCheck?.refusingCallerRules ?? false;
   }
 
   /** Tokens accepted right now (more than one while a rotation is in progress). */

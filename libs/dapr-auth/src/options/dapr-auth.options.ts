@@ -118,15 +118,20 @@ export interface DaprAuthModuleOptions {
    * its own `dapr-caller-app-id`, which daprd (v1.18.3 and earlier) forwards alone with the valid
    * app token (docs/caller-identity.md). Only a daprd whose API requires `DAPR_API_TOKEN` keeps such
    * clients out, and the app then has that variable too. Default `false`: start-up refuses and
-   * names the fix. When `true`, a warning at every start.
+   * names the fix. When `true`, a warning at every start, and caller rules apply even while the
+   * sidecar check (`sidecarApiCheck`) has not proven daprd's API closed (it still logs what it finds).
    */
   allowForgeableCallers?: boolean;
   /**
    * Where `DAPR_HTTP_PORT` is set (`dapr run` and the Kubernetes injector set it for the app),
-   * check after start, in the background, that the daprd there refuses a client without
-   * `DAPR_API_TOKEN` (`GET /v1.0/metadata`, no token sent): if it answers, an error line, and
-   * `DaprAuthStatus.sidecarApi` / the health indicator say `open`. Never delays start-up, never
-   * sends a token. Default `true`.
+   * check after start, in the background, that the daprd there (on `DAPR_HOST`, default
+   * `127.0.0.1`) requires `DAPR_API_TOKEN`: `GET /v1.0/metadata` without a token gets 401, and with
+   * the app's own `DAPR_API_TOKEN` (never `APP_API_TOKEN`) 2xx; no redirect is followed. Until that
+   * is proven, and again whenever a re-check (every 5 minutes) finds the API open, caller rules
+   * refuse every call (HTTP 403 / gRPC 7, logged reason `sidecar-api-unverified`; not with
+   * `allowForgeableCallers`). Each finding is one log line, `DaprAuthStatus.sidecarApi` and the
+   * health indicator. Never delays start-up, never logs a token. Default `true`; `false`: the
+   * start-up rule on `DAPR_API_TOKEN` alone.
    */
   sidecarApiCheck?: boolean;
   /**
