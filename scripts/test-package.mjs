@@ -64,9 +64,11 @@ check(
 );
 // Two builds (ES modules and CommonJS) with their .d.ts and TSDoc; 0.3 grew past 100 kB with the
 // trust work (class resolution, the caller-trust rule, the sidecar check), and past 128 kB with the
-// audit of an app's own APP_GUARD (128.5 kB). A budget, not a target: it catches shipped sources,
-// maps or a third build, each of which adds far more than the room left here.
-check(packed.size < 136 * 1024, `the tarball is small (${(packed.size / 1024).toFixed(1)} kB < 136 kB)`);
+// audit of an app's own APP_GUARD (128.5 kB), past 136 kB with issue 29 (155 kB: the per-handler
+// route decisions from Nest's full paths, one module per app, the sidecar gate and its states, the
+// tokenHeader list, bounded reads in the token tool and token files). A budget, not a target: it
+// catches shipped sources, maps or a third build, each of which adds far more than the room left here.
+check(packed.size < 164 * 1024, `the tarball is small (${(packed.size / 1024).toFixed(1)} kB < 164 kB)`);
 
 const unpacked = join(work, 'unpacked');
 mkdirSync(unpacked);
@@ -252,6 +254,126 @@ main().catch((error: Error) => {
 });
 `;
 
+/**
+ * src/one-app.ts: issue 29's rules from the outside. Each app decides with its own options: a route
+ * under a global prefix is not daprd's probe; a second DaprAuthModule refuses start-up; with gRPC,
+ * two live apps of the same classes each accept only their own token, and a microservice closed
+ * and listening again still checks every call.
+ */
+function oneAppSource({ grpc: withGrpc }) {
+  return `import 'reflect-metadata';
+import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+${
+  withGrpc
+    ? `import { GrpcMethod, Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+`
+    : ''
+}import { DaprAuthModule } from 'nestjs-dapr-auth';
+
+const TOKEN_A = 'one-app-token-a-0123456789abcdefghijklmnopq';
+const TOKEN_B = 'one-app-token-b-0123456789abcdefghijklmnopq';
+
+@Controller()
+class HealthController {
+  @Get('healthz')
+  health(): { status: string } {
+    return { status: 'ok' };
+  }
+}
+${
+  withGrpc
+    ? `
+@Controller()
+class PingController {
+  @GrpcMethod('Ping', 'Ping')
+  ping(request: { name: string }): { message: string } {
+    return { message: \`pong \${request.name}\` };
+  }
+}
+`
+    : ''
+}
+function appModule(token: string, extra: DynamicModule[] = []): DynamicModule {
+  @Module({})
+  class TenantModule {}
+  return {
+    module: TenantModule,
+    imports: [DaprAuthModule.forRoot({ token, global: true, logRejections: false }), ...extra],
+    controllers: [HealthController${withGrpc ? ', PingController' : ''}],
+  };
+}
+${
+  withGrpc
+    ? `
+const grpcOptions = (port: number) => ({ package: 'ping', protoPath: \`\${process.cwd()}/ping.proto\`, url: \`127.0.0.1:\${port}\` });
+const Ping = (grpc.loadPackageDefinition(protoLoader.loadSync(\`\${process.cwd()}/ping.proto\`)) as any).ping.Ping;
+function ping(port: number, token: string | undefined): Promise<number> {
+  const client = new Ping(\`127.0.0.1:\${port}\`, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  if (token) metadata.set('dapr-api-token', token);
+  return new Promise((resolve) =>
+    client.Ping({ name: 'x' }, metadata, { deadline: Date.now() + 5000 }, (error: grpc.ServiceError | null) => {
+      client.close();
+      resolve(error ? error.code : 0);
+    }),
+  );
+}
+`
+    : ''
+}
+async function main(): Promise<void> {
+  const prefixed = await NestFactory.create(appModule(TOKEN_A), { logger: false, abortOnError: false });
+  prefixed.setGlobalPrefix('api');
+  await prefixed.listen(0, '127.0.0.1');
+  console.log(\`PREFIX \${(await fetch(\`\${await prefixed.getUrl()}/api/healthz\`)).status}\`);
+  await prefixed.close();
+
+  @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN_B })] })
+  class FeatureModule {}
+  const second = await NestFactory.create(appModule(TOKEN_A, [{ module: FeatureModule }]), { logger: false, abortOnError: false }).then(
+    (app) => app.close().then(() => 'started'),
+    (error: Error) => (/imported 2 times/.test(error.message) ? 'refused' : error.message),
+  );
+  console.log(\`SECOND-MODULE \${second}\`);
+${
+  withGrpc
+    ? `
+  const ports = [Number(process.env.GRPC_PORT_A), Number(process.env.GRPC_PORT_B), Number(process.env.GRPC_PORT_C)];
+  const apps = [];
+  for (const [token, port] of [[TOKEN_A, ports[0]], [TOKEN_B, ports[1]]] as const) {
+    const app = await NestFactory.create(appModule(token), { logger: false, abortOnError: false });
+    app.connectMicroservice<MicroserviceOptions>({ transport: Transport.GRPC, options: grpcOptions(port) });
+    await app.startAllMicroservices();
+    apps.push(app);
+  }
+  console.log(\`TWO-APPS \${await ping(ports[0], TOKEN_B)} \${await ping(ports[0], TOKEN_A)} \${await ping(ports[1], TOKEN_A)} \${await ping(ports[1], TOKEN_B)}\`);
+  for (const app of apps) await app.close();
+
+  const microservice = await NestFactory.createMicroservice<MicroserviceOptions>(appModule(TOKEN_A), {
+    transport: Transport.GRPC,
+    options: grpcOptions(ports[2]),
+    logger: false,
+    abortOnError: false,
+  });
+  await microservice.listen();
+  await microservice.close();
+  await microservice.listen();
+  console.log(\`RESTART \${await ping(ports[2], undefined)} \${await ping(ports[2], TOKEN_A)}\`);
+  await microservice.close();
+`
+    : ''
+}}
+
+main().catch((error: Error) => {
+  console.log(\`ONE-APP FAILED \${error.message}\`);
+  process.exitCode = 1;
+});
+`;
+}
+
 const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** The ```ts blocks of docs/testing.md: the tests a user writes for their own app. */
@@ -386,6 +508,7 @@ function createApp(variant) {
   writeFileSync(join(dir, 'src/app.module.ts'), appModuleSource(variant));
   writeFileSync(join(dir, 'src/main.ts'), mainSource(variant));
   writeFileSync(join(dir, 'src/own-guard.ts'), OWN_GUARD_SOURCE);
+  writeFileSync(join(dir, 'src/one-app.ts'), oneAppSource(variant));
   if (variant.jest) writeJestSetup(variant, dir);
   if (variant.grpc) writeFileSync(join(dir, 'ping.proto'), PROTO);
   return dir;
@@ -470,6 +593,24 @@ function exerciseOwnAppGuard(variant, dir) {
     `${variant.name}: a DaprAuthGuard subclass registered as APP_GUARD by the app: starts with unprotected: 'error', 401 / 200`,
   );
   if (!output.includes('OWN-GUARD 401 200')) console.log(output);
+}
+
+async function exerciseOneApp(variant, dir) {
+  const [a, b, c] = await Promise.all([freePort(), freePort(), freePort()]);
+  const result = spawnSync(process.execPath, ['dist/one-app.js'], {
+    cwd: dir,
+    env: { ...process.env, GRPC_PORT_A: String(a), GRPC_PORT_B: String(b), GRPC_PORT_C: String(c) },
+    encoding: 'utf8',
+    timeout: 30000,
+  });
+  const output = `${result.stdout}${result.stderr}`;
+  check(result.status === 0 && output.includes('PREFIX 401'), `${variant.name}: under setGlobalPrefix('api'), GET /api/healthz is not daprd's probe -> 401`);
+  check(output.includes('SECOND-MODULE refused'), `${variant.name}: a second DaprAuthModule in the app refuses start-up`);
+  if (variant.grpc) {
+    check(output.includes('TWO-APPS 16 0 16 0'), `${variant.name}: two live apps of the same classes: each accepts only its own token over gRPC`);
+    check(output.includes('RESTART 16 0'), `${variant.name}: a gRPC microservice closed and listening again still checks every call`);
+  }
+  if (result.status !== 0 || !output.includes('SECOND-MODULE refused')) console.log(output);
 }
 
 async function exercise(variant, dir) {
@@ -583,6 +724,7 @@ for (const variant of VARIANTS) {
     await exercise(variant, dir);
     exerciseCallerTrust(variant, dir);
     exerciseOwnAppGuard(variant, dir);
+    await exerciseOneApp(variant, dir);
     if (variant.jest) exerciseJest(variant, dir);
     await exerciseJwt(variant, dir);
   } catch (error) {
