@@ -41,9 +41,10 @@ export function addDaprAuthToSwagger<T extends OpenApiDocumentLike>(document: T,
   const protectedByOperationId = new Map<string, boolean>();
   const protectedByRoute: Array<{ method: string; path: string; protected: boolean }> = [];
   for (const entry of handlers) {
-    const { access, routeGuarded } = accessOf.get(entry)!;
+    const { access, routeGuarded, tokenless } = accessOf.get(entry)!;
     const method = entry.http!.method.toLowerCase();
-    const healthProbe = options.exemptTokenlessDaprCalls && entry.http!.path === options.healthCheckPath && (method === 'get' || method === 'head');
+    // Start-up decided which handler daprd's probe reaches, from the full paths Nest serves.
+    const healthProbe = tokenless && (method === 'get' || method === 'head');
     const isProtected = access !== 'public' && !healthProbe && (routeGuarded || isGlobal || access === 'protected');
     const methodName = (entry.handler as { name?: string }).name;
     if (methodName) protectedByOperationId.set(`${entry.controller.name}_${methodName}`, isProtected);
