@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,5 +168,17 @@ describe('FileTokenSource', () => {
     writer.write({ token: SECOND });
     await sleep(300);
     expect(tokens.getTokens()).toEqual([FIRST]);
+  });
+
+  describe('reads only a small regular file (a FIFO hung start-up, /dev/zero was read until memory ran out)', () => {
+    it.each([
+      ['a FIFO nothing writes to', () => (execFileSync('mkfifo', [join(dir, 'fifo')]), join(dir, 'fifo'))],
+      ['/dev/zero', () => '/dev/zero'],
+      ['a directory', () => dir],
+      ['a file larger than maxTokenLength + the whitespace allowance', () => (writeFileSync(join(dir, 'big'), 'a'.repeat(64 * 1024)), join(dir, 'big'))],
+    ])('%s: refused at once with DaprAuthConfigError', (_what, makePath) => {
+      // Before, the FIFO blocked this (synchronous) read for good: the test would never end.
+      expect(() => open({ path: makePath() })).toThrow(DaprAuthConfigError);
+    });
   });
 });
