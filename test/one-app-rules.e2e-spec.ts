@@ -120,6 +120,28 @@ describe('the DAPR_API_TOKEN rule before any server, in the hybrid order (G5)', 
     expect(error.stack).toBe(`DaprAuthConfigError: ${error.message}`);
   });
 
+  it.each([
+    ['NestFactory.create (HTTP, hybrid)', (module: object) => NestFactory.create(module as never, { logger: testLogger([]), abortOnError: false })],
+    [
+      'NestFactory.createMicroservice',
+      async (module: object) =>
+        NestFactory.createMicroservice<MicroserviceOptions>(module as never, {
+          transport: Transport.GRPC,
+          options: grpcServerOptions(`127.0.0.1:${await freePort()}`),
+          logger: testLogger([]),
+          abortOnError: false,
+        }),
+    ],
+    [
+      'NestFactory.createApplicationContext',
+      (module: object) => NestFactory.createApplicationContext(module as never, { logger: testLogger([]), abortOnError: false }),
+    ],
+  ])('every way to build the app refuses before anything listens: %s', async (_way, build) => {
+    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true })], controllers: [CallerRuledController] })
+    class AnyModule {}
+    await expect(build(AnyModule)).rejects.toThrow(/DAPR_API_TOKEN is not set/);
+  });
+
   it('a start-up refused at listen(), after startAllMicroservices(): the microservice refuses every call from then on', async () => {
     @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, unprotected: 'error' })], controllers: [CallbackController, OpenHttpController] })
     class HybridModule {}
