@@ -1,6 +1,8 @@
 /** Types for daprd-process.mjs, for the TypeScript tests that import it. */
 export declare const DAPR_RESOURCES_PATH: string;
 export declare function freePort(): Promise<number>;
+/** `count` distinct free ports on 127.0.0.1 (all held open until all are chosen). */
+export declare function freePorts(count: number): Promise<number[]>;
 /** How many times startDaprd starts daprd at most when a port the harness picked is taken before daprd binds it. */
 export declare const START_ATTEMPTS: number;
 
@@ -94,3 +96,25 @@ interface ControlPlaneOptions {
 
 export declare function startPlacement(options: ControlPlaneOptions & { placementPath: string }): Promise<DaprControlPlaneService>;
 export declare function startScheduler(options: ControlPlaneOptions & { schedulerPath: string }): Promise<DaprControlPlaneService>;
+
+/** daprd started with exactly the arguments and environment given (startDaprdWithArgs). */
+export interface DaprdWithArgs {
+  httpUrl: string;
+  exited: Promise<number | string>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export declare function startDaprdWithArgs(options: {
+  daprdPath: string;
+  /** Everything after the program name. */
+  args: string[];
+  /** The whole environment daprd gets. */
+  env: Record<string, string>;
+  /** The `--dapr-http-port` in `args`: where its health endpoint is asked. */
+  httpPort: number;
+  /** Also wait for "App entered healthy status" (default true). */
+  awaitAppHealthy?: boolean;
+  timeoutMs?: number;
+  onOutput?: (text: string) => void;
+}): Promise<DaprdWithArgs>;

@@ -24,6 +24,30 @@ export function freePort() {
   });
 }
 
+/**
+ * `count` distinct free ports on 127.0.0.1: every listener stays open until all are chosen, so two
+ * calls made back to back (etcd's peer port and scheduler's own, say) never get the same port.
+ */
+export async function freePorts(count) {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise((resolveServer, reject) => {
+          const server = createServer();
+          server.on('error', reject);
+          server.listen(0, '127.0.0.1', () => resolveServer(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => server.address().port);
+  await Promise.all(servers.map((server) => new Promise((resolveClose) => server.close(resolveClose))));
+  return ports;
+}
+
+/** Control-plane start-up attempts when a port chosen here was taken before the service bound it. */
+const CONTROL_PLANE_START_ATTEMPTS = 3;
+
 const sleep = (ms) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 
 /**
@@ -108,8 +132,7 @@ function daprEnvironment() {
 }
 
 /** Starts placement or scheduler on 127.0.0.1 (gRPC and healthz), and resolves once healthz answers 200. */
-async function startControlPlaneService(name, path, serviceArgs, { logLevel = 'info', timeoutMs = 30000, onOutput, detached = false }) {
-  const [port, healthzPort] = await Promise.all([freePort(), freePort()]);
+async function startControlPlaneService(name, path, serviceArgs, { logLevel = 'info', timeoutMs = 30000, onOutput, detached = false }, [port, healthzPort]) {
   const args = [
     '--port',
     String(port),
@@ -131,8 +154,24 @@ async function startControlPlaneService(name, path, serviceArgs, { logLevel = 'i
 
 /** Starts placement (actor placement tables, an in-memory Raft of one) on 127.0.0.1, without TLS. */
 export async function startPlacement({ placementPath, ...options }) {
-  const raftPort = await freePort();
-  return startControlPlaneService('placement', placementPath, ['--initial-cluster', `dapr-placement-0=127.0.0.1:${raftPort}`], options);
+  return retryOnBindFailure(async () => {
+    const [raftPort, ...ports] = await freePorts(3);
+    return startControlPlaneService('placement', placementPath, ['--initial-cluster', `dapr-placement-0=127.0.0.1:${raftPort}`], options, ports);
+  });
+}
+
+/**
+ * Starts a control-plane service again, with fresh ports, when it exited because one of the ports
+ * chosen for it was taken in between (another process on a busy machine); any other failure at once.
+ */
+async function retryOnBindFailure(start) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= CONTROL_PLANE_START_ATTEMPTS || !/address already in use|could not listen on any endpoint/.test(String(error?.message))) throw error;
+    }
+  }
 }
 
 /**
@@ -140,7 +179,11 @@ export async function startPlacement({ placementPath, ...options }) {
  * 127.0.0.1, without TLS; `stop()` also removes the etcd data.
  */
 export async function startScheduler({ schedulerPath, ...options }) {
-  const [etcdClientPort, etcdPeerPort] = await Promise.all([freePort(), freePort()]);
+  return retryOnBindFailure(() => startSchedulerOnce({ schedulerPath, ...options }));
+}
+
+async function startSchedulerOnce({ schedulerPath, ...options }) {
+  const [etcdClientPort, etcdPeerPort, ...ports] = await freePorts(4);
   const dataDir = mkdtempSync(join(tmpdir(), 'dapr-scheduler-'));
   const removeData = () => rmSync(dataDir, { recursive: true, force: true });
   const etcdArgs = [
@@ -154,7 +197,7 @@ export async function startScheduler({ schedulerPath, ...options }) {
     `dapr-scheduler-server-0=http://127.0.0.1:${etcdPeerPort}`,
   ];
   try {
-    const scheduler = await startControlPlaneService('scheduler', schedulerPath, etcdArgs, { timeoutMs: 60000, ...options });
+    const scheduler = await startControlPlaneService('scheduler', schedulerPath, etcdArgs, { timeoutMs: 60000, ...options }, ports);
     return { ...scheduler, stop: () => scheduler.stop().then(removeData) };
   } catch (error) {
     removeData();
@@ -236,6 +279,22 @@ function bindFailureIn(logs, ports) {
   // A port the harness did not pick, or one daprd does not name: swapped only if the harness picked every port daprd binds.
   const harnessChosen = boundPort === undefined && Object.values(ports).every((entry) => entry.harnessChosen);
   return { listener: undefined, port: boundPort, harnessChosen, reason, logs };
+}
+
+/**
+ * Starts daprd with exactly `args` and exactly `env` (nothing of this process's environment, not
+ * even PATH): what a container spec gives it (test/dapr/kubernetes-pod.dapr-spec.ts runs the
+ * Kubernetes injector's daprd container this way). Resolves, like startDaprd, once daprd's health
+ * endpoint on `httpPort` (the `--dapr-http-port` in `args`) answers 204 and, with
+ * `awaitAppHealthy`, once daprd logs that its probes found the app healthy (that needs
+ * `--enable-app-health-check` and `--log-level info` in `args`). No port is picked or retried here.
+ */
+export async function startDaprdWithArgs({ daprdPath, args, env, httpPort, awaitAppHealthy = true, timeoutMs = 30000, onOutput }) {
+  const proc = spawnDaprProcess(daprdPath, args, { env, onOutput });
+  const deadline = Date.now() + timeoutMs;
+  await waitForHealth('daprd', proc, `http://127.0.0.1:${httpPort}/v1.0/healthz`, 204, timeoutMs);
+  if (awaitAppHealthy) await waitForAppHealthy(proc, Math.max(deadline - Date.now(), 1000));
+  return { httpUrl: `http://127.0.0.1:${httpPort}`, exited: proc.exited, logs: proc.logs, stop: proc.stop };
 }
 
 function describeListener({ listener, port }) {

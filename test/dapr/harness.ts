@@ -47,10 +47,14 @@ export class DaprFleet {
 
   /** placement and scheduler, for actors, reminders and jobs. */
   async controlPlane(): Promise<{ placementAddress: string; schedulerAddress: string; scheduler: DaprControlPlaneService }> {
-    const [placement, scheduler] = await this.whileStarting(
-      Promise.all([startPlacement({ placementPath: daprBinaries.placement }), startScheduler({ schedulerPath: daprBinaries.scheduler })]),
+    // allSettled: when one fails, the other is still tracked and stopped (a leaked placement kept Jest from exiting).
+    const started = await this.whileStarting(
+      Promise.allSettled([startPlacement({ placementPath: daprBinaries.placement }), startScheduler({ schedulerPath: daprBinaries.scheduler })]),
     );
-    for (const service of [placement, scheduler]) this.track({ label: service.name, logs: service.logs, stop: service.stop });
+    for (const result of started) if (result.status === 'fulfilled') this.track({ label: result.value.name, logs: result.value.logs, stop: result.value.stop });
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [placement, scheduler] = started.map((result) => (result as PromiseFulfilledResult<DaprControlPlaneService>).value);
     return { placementAddress: placement.address, schedulerAddress: scheduler.address, scheduler };
   }
 
