@@ -76,6 +76,12 @@ describe('grpc-js logs a refused dapr-api-token value', () => {
     }
   });
 
+  it('redacts a refused entry whatever its key (a custom tokenHeader such as x-app-token)', () => {
+    expect(
+      redactDaprTokenInMessage(`Failed to add metadata entry x-app-token: ${PRESENTED}. Metadata string value "${PRESENTED}" contains illegal characters`),
+    ).toBe('Failed to add metadata entry x-app-token: [value redacted by nestjs-dapr-auth]');
+  });
+
   it('leaves other grpc-js messages as they are', () => {
     const message = 'Connection dropped: keepalive timeout';
     expect(redactDaprTokenInMessage(message)).toBe(message);

@@ -1,14 +1,16 @@
 import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { DiscoveryService, ModulesContainer, NestFactory } from '@nestjs/core';
 import { GrpcMethod, type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import {
+  DAPR_AUTH_MODULE_OPTIONS,
   DAPR_AUTH_RESOLVED_OPTIONS,
   DaprAuthConfigError,
   DaprAuthGuard,
   DaprAuthModule,
   DaprCallers,
   DaprProtected,
+  DaprPublic,
   type DaprAuthModuleOptions,
 } from 'nestjs-dapr-auth';
 import { callUnary, grpcClient, grpcServerOptions, tokenMetadata } from './support/grpc.js';
@@ -61,7 +63,33 @@ describe('one DaprAuthModule per app (G4)', () => {
   });
 });
 
+describe('one DaprAuthModule per app, whatever its class (outside review E)', () => {
+  it('a subclass of DaprAuthModule in a feature module refuses start-up', async () => {
+    class ReportingDaprAuth extends DaprAuthModule {}
+    @Module({ imports: [ReportingDaprAuth.forRoot({ token: 'another-token-0123456789abcdefghijklmn', mode: 'report' })], controllers: [OpenHttpController] })
+    class FeatureModule {}
+    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true }), FeatureModule] })
+    class RootModule {}
+    await expect(NestFactory.create(RootModule, { logger: testLogger([]), abortOnError: false })).rejects.toThrow(/imported 2 times in this app/);
+  });
+});
+
 describe('the module providers only testing overrides replace (G7)', () => {
+  it.each([
+    ['the raw module options', DAPR_AUTH_MODULE_OPTIONS, { token: TOKEN, mode: 'report' }],
+    ["Nest's DiscoveryService the module reads handlers from", DiscoveryService, { getControllers: () => [], getProviders: () => [] }],
+    ['ModulesContainer', ModulesContainer, new Map()],
+  ])('provideInjectionTokensFrom providing %s is refused (outside review F)', (_what, token, value) => {
+    expect(() =>
+      DaprAuthModule.forRootAsync({
+        inject: [token as string],
+        useFactory: () => ({ token: TOKEN }),
+        provideInjectionTokensFrom: [{ provide: token as string, useValue: value }],
+        global: true,
+      }),
+    ).toThrow(/provideInjectionTokensFrom provides [^\n]*which DaprAuthModule provides itself/);
+  });
+
   it.each([
     ['DaprAuthGuard', DaprAuthGuard],
     ['the resolved options', DAPR_AUTH_RESOLVED_OPTIONS],
@@ -143,7 +171,23 @@ describe('the DAPR_API_TOKEN rule before any server, in the hybrid order (G5)', 
   });
 
   it('a start-up refused at listen(), after startAllMicroservices(): the microservice refuses every call from then on', async () => {
-    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, unprotected: 'error' })], controllers: [CallbackController, OpenHttpController] })
+    @Controller()
+    class OpenCallbacksController {
+      @GrpcMethod('AppCallbackHealthCheck', 'HealthCheck')
+      healthCheck() {
+        return {};
+      }
+
+      @GrpcMethod('AppCallback', 'ListInputBindings')
+      @DaprPublic()
+      listInputBindings() {
+        return { bindings: [] };
+      }
+    }
+    @Module({
+      imports: [DaprAuthModule.forRoot({ token: TOKEN, unprotected: 'error' })],
+      controllers: [CallbackController, OpenCallbacksController, OpenHttpController],
+    })
     class HybridModule {}
     const app = await NestFactory.create(HybridModule, { logger: testLogger([]), abortOnError: false });
     const address = `127.0.0.1:${await freePort()}`;
@@ -151,9 +195,22 @@ describe('the DAPR_API_TOKEN rule before any server, in the hybrid order (G5)', 
     await app.startAllMicroservices();
     try {
       expect(await onInvokeCode(address, TOKEN)).toBe(0);
+      const healthBefore = grpcClient('AppCallbackHealthCheck', address);
+      expect((await callUnary(healthBefore, 'HealthCheck', {}, tokenMetadata())).code).toBe(0); // token-less, before the refusal
+      healthBefore.close();
       await expect(app.listen(0, '127.0.0.1')).rejects.toThrow(/1 handler\(s\) without DaprAuthGuard[^\n]*\n\s+- GET \/orders\n/);
       expect(await onInvokeCode(address, TOKEN)).toBe(16);
       expect(await onInvokeCode(address)).toBe(16);
+      // Every call, not only the guarded ones: daprd's health check and a @DaprPublic() handler too (outside review G).
+      const health = grpcClient('AppCallbackHealthCheck', address);
+      const callback = grpcClient('AppCallback', address);
+      try {
+        expect((await callUnary(health, 'HealthCheck', {}, tokenMetadata())).code).toBe(16);
+        expect((await callUnary(callback, 'ListInputBindings', {}, tokenMetadata())).code).toBe(16);
+      } finally {
+        health.close();
+        callback.close();
+      }
     } finally {
       await (app as INestApplication).close();
     }
@@ -196,5 +253,44 @@ describe('WebSocket gateways in the start-up audit (G10)', () => {
       const app = await create([...providers], options);
       await app.close();
     }
+  });
+});
+
+describe('a method that is an HTTP route and a gRPC method at once (outside review B)', () => {
+  @Controller()
+  class BothController {
+    @Get('invoke')
+    @GrpcMethod('AppCallback', 'OnInvoke')
+    onInvoke() {
+      return { data: { typeUrl: '', value: Buffer.from('ok') }, contentType: 'text/plain' };
+    }
+  }
+
+  it('global: true checks it over both, in the hybrid order without inheritAppConfig', async () => {
+    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true, unprotected: 'error' })], controllers: [BothController] })
+    class BothModule {}
+    const app = await NestFactory.create(BothModule, { logger: testLogger([]), abortOnError: false });
+    const address = `127.0.0.1:${await freePort()}`;
+    app.connectMicroservice<MicroserviceOptions>({ transport: Transport.GRPC, options: grpcServerOptions(address) });
+    await app.startAllMicroservices();
+    await app.listen(0, '127.0.0.1');
+    try {
+      expect(await onInvokeCode(address)).toBe(16);
+      expect(await onInvokeCode(address, 'wrong-token-0123456789abcdefghijklmnopqr')).toBe(16);
+      expect(await onInvokeCode(address, TOKEN)).toBe(0);
+      const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/invoke`;
+      expect((await fetch(url)).status).toBe(401);
+      expect((await fetch(url, { headers: { 'dapr-api-token': TOKEN } })).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('without global, the audit lists it as a gRPC handler too', async () => {
+    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, unprotected: 'error' })], controllers: [BothController] })
+    class BothModule {}
+    await expect(NestFactory.create(BothModule, { logger: testLogger([]), abortOnError: false })).rejects.toThrow(
+      /- AppCallback\/OnInvoke \(BothController\.onInvoke\)/,
+    );
   });
 });

@@ -209,6 +209,40 @@ describe.each(HTTP_PLATFORMS)("daprd's health probe, decided from the paths Nest
     expect(await get('/healthz', {}, 'POST')).toBe(401);
   });
 
+  describe('a probe handler inherited by another controller (outside review A)', () => {
+    class ListBase {
+      @Get()
+      list(): unknown {
+        return (this as unknown as { items(): unknown }).items();
+      }
+    }
+    @Controller('healthz')
+    class HealthListController extends ListBase {
+      items() {
+        return { status: 'up' };
+      }
+    }
+    @DaprProtected()
+    @Controller('orders')
+    class OrdersListController extends ListBase {
+      items() {
+        return [{ order: 1 }];
+      }
+    }
+
+    it.each([
+      ['health first', [HealthListController, OrdersListController]],
+      ['orders first', [OrdersListController, HealthListController]],
+    ])('%s: /orders is never exempt, and the shared handler is checked at /healthz too, with a warning', async (_order, controllers) => {
+      const before = capturedOutput().length;
+      const get = await run({ controllers, options: { unprotected: 'error' } });
+      expect(await get('/orders')).toBe(401);
+      expect(await get('/healthz')).toBe(401);
+      expect(await get('/orders', { 'dapr-api-token': TOKEN })).toBe(200);
+      expect(capturedOutput().slice(before)).toMatch(/- GET \/(healthz|orders): its handler is also served at GET \/(orders|healthz)/);
+    });
+  });
+
   describe('an explicit rule on the probe handler contradicts the exemption: start-up refuses it', () => {
     @Controller()
     class ProtectedHealthController {

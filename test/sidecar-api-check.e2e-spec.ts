@@ -419,3 +419,55 @@ describe('caller rules wait for the sidecar check (gRPC)', () => {
     expect((await invoke()).code).toBe(0);
   });
 });
+
+describe('the gate after a restart, and a DAPR_HTTP_PORT that is not a port (outside review)', () => {
+  isolateEnvironment();
+  let cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const step of cleanup.reverse()) await step();
+    cleanup = [];
+  });
+
+  it('a microservice closed and listening again shuts the rules and proves the API again (no hook runs then)', async () => {
+    process.env.DAPR_API_TOKEN = DAPR_API_TOKEN;
+    const { api } = await fakeDaprd(answers.daprd);
+    cleanup.push(() => api.close());
+    const { app, address } = await startGrpcModule(moduleWith([CallbackController]));
+    cleanup.push(() => app.close());
+    const metadata = new grpc.Metadata();
+    metadata.add('dapr-api-token', TOKEN);
+    metadata.add('dapr-caller-app-id', 'checkout');
+    const invoke = async () => {
+      const client = grpcClient('AppCallback', address);
+      try {
+        return (await callUnary(client, 'OnInvoke', { method: 'cancel' }, metadata)).code;
+      } finally {
+        client.close();
+      }
+    };
+    await eventually(() => app.get(DaprAuthStatus).sidecarApi.state === 'requires-token', 'requires-token');
+    expect(await invoke()).toBe(0);
+    await app.close();
+    // daprd's API opened while the app was down; the restarted app must not keep the old proof.
+    api.answer = answers.open;
+    const before = api.requests.length;
+    await app.listen();
+    expect(await invoke()).toBe(7);
+    await eventually(() => api.requests.length > before, 'the check asking again');
+    await eventually(() => app.get(DaprAuthStatus).sidecarApi.state === 'open', 'open');
+    expect(await invoke()).toBe(7);
+    api.answer = answers.daprd;
+  });
+
+  it.each(['3500x', '0', '65536', 'tcp://127.0.0.1:3500', '  '])('DAPR_HTTP_PORT=%p: caller rules refuse (not "unset")', async (value) => {
+    process.env.DAPR_HTTP_PORT = value;
+    process.env.DAPR_API_TOKEN = DAPR_API_TOKEN;
+    const { app, baseUrl } = await startHttp(moduleWith([OrdersController]), HTTP_PLATFORMS[0][1]);
+    cleanup.push(() => app.close());
+    const forged = await send(baseUrl, '/orders/cancel', { method: 'POST', headers: { 'dapr-api-token': TOKEN, 'dapr-caller-app-id': 'checkout' } });
+    expect(forged.status).toBe(403);
+    expect(app.get(DaprAuthStatus).sidecarApi.state).toBe('unexpected');
+    expect(capturedOutput()).toContain('DAPR_HTTP_PORT is set, but not to a port number');
+    expect(capturedOutput()).not.toContain(`=${value}`);
+  });
+});

@@ -106,6 +106,7 @@ const REFUSED_HEADERS: ReadonlyArray<[why: string, names: readonly string[]]> = 
       'user-agent',
     ],
   ],
+  ["Node's HTTP/2 keeps one value", ['date', 'dnt', 'tk', 'upgrade-insecure-requests', 'x-content-type-options']],
   ['Node joins its own way', ['cookie', 'set-cookie']],
   ['hop-by-hop', ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']],
   [

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type INestApplication, Injectable, Module, type OnModuleInit, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
@@ -5,10 +8,12 @@ import { Test } from '@nestjs/testing';
 import { DaprAuthModule, type DaprAuthModuleOptions } from 'nestjs-dapr-auth';
 import { DAPR_TEST_TOKEN, withDaprTestToken } from 'nestjs-dapr-auth/testing';
 import { callUnary, grpcClient, grpcServerOptions, tokenMetadata } from './support/grpc.js';
-import { TestAppCallbackController } from './support/grpc-test-app.js';
+import { grpcTestModule, TestAppCallbackController } from './support/grpc-test-app.js';
 import { testLogger } from './support/http.js';
 import { freePort } from './support/ports.js';
-import { PREVIOUS_TOKEN, TOKEN } from './support/tokens.js';
+import { PREVIOUS_TOKEN, TOKEN, WRONG_TOKEN } from './support/tokens.js';
+import { KubeletAtomicWriter } from './support/atomic-writer.js';
+import { eventually } from './support/eventually.js';
 
 /**
  * Several apps in one process built from the same controller classes (as e2e suites and
@@ -175,6 +180,30 @@ describe('two apps from the same classes in one process', () => {
   });
 
   describe('restart (G6): closed, then served again', () => {
+    it('a watched token file is followed again: a grace period that ended is over, a new token is accepted', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'dapr-restart-file-'));
+      const writer = new KubeletAtomicWriter(dir);
+      writer.write({ token: TOKEN });
+      const address = `127.0.0.1:${await freePort()}`;
+      const app = await NestFactory.createMicroservice<MicroserviceOptions>(
+        grpcTestModule(DaprAuthModule.forRoot({ tokenFile: writer.tokenPath, tokenFilePollInterval: 100, tokenFileGracePeriod: 500, global: true })),
+        { transport: Transport.GRPC, options: grpcServerOptions(address), logger: testLogger(), abortOnError: false },
+      );
+      await app.listen();
+      const tenant: Tenant = { app: app as unknown as INestApplication, token: TOKEN, address };
+      track(tenant);
+      const code = async (token: string) => (await answers({ ...tenant, token }, token)).own;
+      writer.write({ token: PREVIOUS_TOKEN });
+      await eventually(async () => (await code(PREVIOUS_TOKEN)) === 0, 'the new token');
+      await app.close();
+      await app.listen(); // no lifecycle hook: the source closed at shutdown must follow the file again
+      writer.write({ token: WRONG_TOKEN });
+      await eventually(async () => (await code(WRONG_TOKEN)) === 0, 'the token written after the restart');
+      await eventually(async () => (await code(TOKEN)) === 16, 'the first token, whose grace period ended');
+      await close(tenant);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
     it('a microservice app closed and listening again still checks every call', async () => {
       const address = `127.0.0.1:${await freePort()}`;
       const app = await NestFactory.createMicroservice<MicroserviceOptions>(moduleWith(TOKEN), {

@@ -161,7 +161,10 @@ export class DaprAuthGuard implements CanActivate {
     // A listed caller is only as good as daprd's API is closed: where the app knows its daprd, the
     // sidecar check holds every rule shut until it has proven that API requires DAPR_API_TOKEN (one
     // field read; absent from a guard built without the module, and without DAPR_HTTP_PORT false).
-    if (this.sidecarApi?.refusesCallers) return refused(this.reject(context, adapter, 'sidecar-api-unverified', 'forbidden', caller));
+    if (this.sidecarApi?.refusesCallers) {
+      this.sidecarApi.resumeIfStopped(); // served again after a shutdown: prove it again
+      return refused(this.reject(context, adapter, 'sidecar-api-unverified', 'forbidden', caller));
+    }
     return this.accept(adapter, generation, kid);
   }
 

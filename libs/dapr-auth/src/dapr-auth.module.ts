@@ -40,8 +40,9 @@ import { type HandlerEntry, listHandlers } from './access/handler-inventory.js';
 import { loadNestClassResolver, runtimeClassOf } from './access/nest-class.js';
 import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './access/start-up-coverage.js';
 import { type AppRoutingConfig, loadRoutePathFactory, servedRoutes } from './access/served-routes.js';
-import { decideProbeHandlers, refuseRulesOnTokenlessHandlers, tokenlessGrpcHandlers } from './access/tokenless-handlers.js';
-import { refuseSecondModule, refuseOwnTokensFrom } from './access/one-module.js';
+import type { MessageHandlerGate } from './access/message-handler-guard.js';
+import { decideProbeHandlers, onlyHttp, refuseRulesOnTokenlessHandlers, tokenlessGrpcHandlers } from './access/tokenless-handlers.js';
+import { DAPR_AUTH_MODULE_MARK, injectedTokensOf, refuseSecondModule, refuseOwnTokensFrom } from './access/one-module.js';
 import { DaprAuthHealthIndicator } from './integrations/dapr-auth.health.js';
 import { combineRecorders, DaprAuthStatus } from './observe/dapr-auth.status.js';
 import { RejectionLog } from './observe/rejection-log.js';
@@ -116,6 +117,11 @@ function replacedInTest(modules: ModulesContainer, provided: unknown): boolean {
     if (slot !== undefined && slot.metatype !== DaprAuthGuard) return true;
   }
   return false;
+}
+
+/** What the guards inject (Reflector...): their providers must come from Nest, not from provideInjectionTokensFrom. */
+function injectedByGuards(): unknown[] {
+  return [DaprAuthGuard, DaprAuthGlobalGuard].flatMap(injectedTokensOf);
 }
 
 /** The app's `ApplicationConfig` (global prefix, versioning), read through Nest's container; undefined if this Nest hides it. */
@@ -232,9 +238,13 @@ function appRoutingConfig(moduleRef: ModuleRef): AppRoutingConfig | undefined {
   ],
 })
 export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationShutdown {
+  /** Lets start-up find every DaprAuthModule of an app, subclasses and the other build included (one-module.ts). */
+  static readonly [DAPR_AUTH_MODULE_MARK] = true;
   private readonly handlers: readonly HandlerEntry[];
   private readonly grpcTokenless: ReadonlySet<object>;
   private readonly appGuard: { name: string } | undefined;
+  /** This app's gate on every message and gRPC handler (message-handler-guard.ts). */
+  private readonly messageGate: MessageHandlerGate;
 
   constructor(
     @Inject(DAPR_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedDaprAuthOptions,
@@ -259,7 +269,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     // their guards) right away, and startAllMicroservices() serves them, all before onModuleInit
     // (which only app.init() / listen() runs); so every rule that concerns them, and every fatal
     // one, runs before any server can serve a call.
-    refuseSecondModule(modules, DaprAuthModule);
+    refuseSecondModule(modules);
     const handlers = listHandlers(discovery, scanner);
     this.handlers = handlers;
     addStreamCallRejectionFilter(handlers);
@@ -274,10 +284,8 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
       accessOf,
       "daprd's token-less gRPC calls (HealthCheck, ListTopicSubscriptions, ListInputBindings)",
     );
-    if (isGlobalGuard) {
-      guardMessageHandlers(handlers, accessOf, guard);
-      accessOf = accessIndex.register(handlers); // again: the handlers just taken now say so (the global guard leaves them)
-    }
+    this.messageGate = guardMessageHandlers(handlers, accessOf, guard, isGlobalGuard);
+    accessOf = accessIndex.register(handlers); // again: the handlers the gate took now say so (the global guard leaves them)
     // A DaprAuthGuard the app registered as APP_GUARD itself (without `global`) covers its HTTP routes.
     this.appGuard = isGlobalGuard ? undefined : daprAuthAppGuard(modules);
     // What is open among message handlers stops the app here (a hybrid app serves them before
@@ -306,7 +314,14 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
    */
   static forRootAsync(options: DaprAuthModuleAsyncOptions): DynamicModule {
     refuseUnknownAsyncKeys(options);
-    refuseOwnTokensFrom(options.provideInjectionTokensFrom, DaprAuthModule, [DAPR_AUTH_GLOBAL_GUARD, DaprAuthGlobalGuard, APP_GUARD]);
+    refuseOwnTokensFrom(options.provideInjectionTokensFrom, DaprAuthModule, [
+      DAPR_AUTH_MODULE_OPTIONS,
+      DAPR_AUTH_GLOBAL_GUARD,
+      DaprAuthGlobalGuard,
+      APP_GUARD,
+      DaprAuthGuard,
+      ...injectedByGuards(),
+    ]);
     return super.forRootAsync(options);
   }
 
@@ -317,11 +332,16 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
       // A microservice started before app.init() (startAllMicroservices, then listen) is already
       // serving: until the app is closed, every guard of this app refuses every call.
       for (const guard of this.guardInstances()) guard[REFUSE_EVERY_CALL]();
+      this.messageGate.refuseEveryCall();
       throw error;
     }
     // Every instance exists now, a test's replacement included: hand it every decision.
     const replacement = testReplacement(this.modules, this.guard);
-    if (replacement !== undefined) for (const guard of this.guardInstances()) guard[OVERRIDE_DECISIONS](replacement);
+    if (replacement !== undefined) {
+      // The provider, the global guard, and the DaprAuthGuard instances Nest made for @UseGuards sites it did not replace itself.
+      const replaced = [this.guard, this.globalGuard, ...[...this.modules.values()].map((moduleRef) => moduleRef.injectables.get(DaprAuthGuard)?.instance)];
+      for (const guard of replaced) if (guard instanceof DaprAuthGuard) guard[OVERRIDE_DECISIONS](replacement);
+    }
     for (const warning of this.options.warnings) logger.warn(warning);
     this.reportOnly?.start();
     this.status.start();
@@ -337,9 +357,10 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
   private decideHttpRoutes(): void {
     const httpEntries = this.handlers.filter((entry) => entry.kind === 'http');
     const routes = servedRoutes(httpEntries, this.routePathFactory, appRoutingConfig(this.moduleRef), this.modules.applicationId);
-    const probe = this.options.exemptTokenlessDaprCalls
+    const decided = this.options.exemptTokenlessDaprCalls
       ? decideProbeHandlers(routes, this.options.healthCheckPath, httpEntries.length > 0)
       : { handlers: new Set<object>(), unserved: [] };
+    const probe = { ...decided, handlers: onlyHttp(decided.handlers, this.handlers) };
     // Re-read: a class-level rule is on every cached access.
     const accessOf = this.accessIndex.register(this.handlers);
     refuseRulesOnTokenlessHandlers(httpEntries, probe.handlers, accessOf, `daprd's health probe (GET ${this.options.healthCheckPath})`);
@@ -362,10 +383,18 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     );
   }
 
-  /** Every DaprAuthGuard instance of this app: the provider, the global guard, and the ones Nest made for @UseGuards sites. */
+  /**
+   * Every DaprAuthGuard instance of this app, subclasses included: the provider, the global guard,
+   * and the ones Nest made for @UseGuards / APP_GUARD sites in any module.
+   */
   private guardInstances(): DaprAuthGuard[] {
-    const instances = [this.guard, this.globalGuard, ...[...this.modules.values()].map((moduleRef) => moduleRef.injectables.get(DaprAuthGuard)?.instance)];
-    return instances.filter((instance): instance is DaprAuthGuard => instance instanceof DaprAuthGuard);
+    const instances = new Set<unknown>([this.guard, this.globalGuard]);
+    for (const moduleRef of this.modules.values()) {
+      for (const wrapper of [...moduleRef.providers.values(), ...moduleRef.injectables.values()]) {
+        if (wrapper.isDependencyTreeStatic()) instances.add(wrapper.instance);
+      }
+    }
+    return [...instances].filter((instance): instance is DaprAuthGuard => instance instanceof DaprAuthGuard);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -33,7 +33,8 @@ const PATH_SHAPE = /^(\/|\.{1,2}\/|~\/|[A-Za-z]:[\\/])[\w.\-/\\@~ ]{0,4095}$/;
  * shape of one, since a token pasted in its place is a plausible mistake.
  */
 export function shownEnvName(name: unknown): string {
-  return typeof name === 'string' && ENV_NAME_SHAPE.test(name)
+  // A long name without '_' is more likely a token typed in the wrong place (base32 is upper case and digits).
+  return typeof name === 'string' && ENV_NAME_SHAPE.test(name) && (name.includes('_') || name.length <= 12)
     ? name
     : '(name not shown: it does not look like an environment variable name; a token put there?)';
 }

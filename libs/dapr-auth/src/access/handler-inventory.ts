@@ -97,7 +97,7 @@ export function listHandlers(discovery: DiscoveryService, scanner: MetadataScann
             entries.push({ controller, handler, hosts, kind: 'http', target: `${method} ${path}`, http: { method, path } });
           }
         }
-        continue;
+        // No `continue`: the same method can be a message or gRPC handler as well, and is listed as both.
       }
       if (Reflect.getMetadata(NEST_PATTERN_HANDLER_METADATA, handler) === undefined) continue;
       const patterns = (Reflect.getMetadata(NEST_PATTERN_METADATA, handler) ?? []) as unknown[];

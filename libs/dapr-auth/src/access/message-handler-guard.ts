@@ -1,4 +1,4 @@
-import { type CanActivate, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 
 /**
  * What `global: true` names in `@UseGuards` metadata of the message and gRPC handlers it takes: a
@@ -16,6 +16,30 @@ import { type CanActivate, Injectable } from '@nestjs/common';
 export class DaprAuthMessageHandlerGuard implements CanActivate {
   canActivate(): boolean {
     return true;
+  }
+}
+
+/**
+ * What an app registers for {@link DaprAuthMessageHandlerGuard}, on every message and gRPC handler
+ * of its controllers: with `global: true` it hands the handlers that have no decision of their own
+ * to the app's guard; after a start-up refused while a microservice was already serving, it hands
+ * it every call (the guard then refuses them all, public and token-less ones included).
+ */
+export class MessageHandlerGate implements CanActivate {
+  private refusing = false;
+
+  constructor(
+    private readonly guard: CanActivate,
+    private readonly taken: ReadonlySet<object>,
+  ) {}
+
+  /** From now on every call goes to the guard (which the module has made refuse everything). */
+  refuseEveryCall(): void {
+    this.refusing = true;
+  }
+
+  canActivate(context: ExecutionContext): ReturnType<CanActivate['canActivate']> {
+    return this.refusing || this.taken.has(context.getHandler()) ? this.guard.canActivate(context) : true;
   }
 }
 

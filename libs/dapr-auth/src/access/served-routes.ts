@@ -82,11 +82,16 @@ export function servedRoutes(
   const versioning = config.getVersioning();
   const globalPrefix = config.getGlobalPrefix();
   const routes: ServedRoute[] = [];
-  const done = new Set<object>();
+  // One entry per (controller path × method path); Nest's paths for a handler AND its controller come
+  // from their metadata all at once. A handler function shared by several controllers (inherited from
+  // a base class) is served under each of them.
+  const done = new Map<object, Set<object>>();
   for (const entry of entries) {
-    // One entry per (controller path × method path) of a handler; Nest's paths come from the metadata, all at once.
-    if (entry.kind !== 'http' || done.has(entry.handler)) continue;
-    done.add(entry.handler);
+    if (entry.kind !== 'http') continue;
+    const controllers = done.get(entry.handler) ?? new Set<object>();
+    if (controllers.has(entry.controller)) continue;
+    controllers.add(entry.controller);
+    done.set(entry.handler, controllers);
     const requestMethod = Reflect.getMetadata(NEST_METHOD_METADATA, entry.handler) as RequestMethod;
     const method = RequestMethod[requestMethod] ?? String(requestMethod);
     const controllerVersion = versioning ? ((Reflect.getMetadata(NEST_VERSION_METADATA, entry.controller) as unknown) ?? versioning.defaultVersion) : undefined;

@@ -3,7 +3,7 @@ import { DAPR_CALLED_HTTP_PATHS, NEST_EXCEPTION_FILTERS_METADATA, NEST_GUARDS_ME
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
 import type { ResolvedDaprAuthOptions } from '../options/dapr-auth.options.js';
 import type { HandlerAccess } from './handler-access.js';
-import { DaprAuthMessageHandlerGuard, type HostModuleLike, provideMessageHandlerGuard } from './message-handler-guard.js';
+import { DaprAuthMessageHandlerGuard, type HostModuleLike, MessageHandlerGate, provideMessageHandlerGuard } from './message-handler-guard.js';
 import { type HandlerEntry, isGrpcStreamCall } from './handler-inventory.js';
 import { STREAM_CALL_REJECTION_FILTER } from '../transports/stream-call-rejection.js';
 
@@ -16,23 +16,32 @@ function appendMetadata(key: string, value: object, target: object): void {
 }
 
 /**
- * What `global: true` does for message and gRPC handlers: it makes the app's guard responsible for
- * each handler that has no decision of its own, as `@UseGuards` would. Nest applies `APP_GUARD` to
- * a connected microservice only with `inheritAppConfig: true`; a guard on the handler holds either
- * way (and the global guard then leaves the handler to it, so it is checked once). The metadata
- * names a class that Nest resolves in each app's own modules, where this app's guard is registered
- * (message-handler-guard.ts): other apps built from the same classes never decide this app's calls.
+ * Puts {@link DaprAuthMessageHandlerGuard} on every message and gRPC handler, and registers this
+ * app's {@link MessageHandlerGate} for it in each module that hosts one: Nest resolves it there, in
+ * the app's own container, so other apps built from the same classes never decide this app's calls
+ * (message-handler-guard.ts). With `global: true` the gate hands the handlers that have no decision
+ * of their own to the app's guard, as `@UseGuards` would: Nest applies `APP_GUARD` to a connected
+ * microservice only with `inheritAppConfig: true`, and the global guard then leaves them to the
+ * gate, so each call is checked once.
  */
-export function guardMessageHandlers(handlers: readonly HandlerEntry[], access: ReadonlyMap<HandlerEntry, HandlerAccess>, guard: CanActivate): void {
+export function guardMessageHandlers(
+  handlers: readonly HandlerEntry[],
+  access: ReadonlyMap<HandlerEntry, HandlerAccess>,
+  guard: CanActivate,
+  isGlobal: boolean,
+): MessageHandlerGate {
+  const taken = new Set<object>();
   const hosts = new Set<HostModuleLike>();
   for (const entry of handlers) {
     if (entry.kind !== 'rpc') continue;
-    const decided = access.get(entry)!;
-    if (decided.access !== undefined || decided.routeGuarded) continue;
     appendMetadata(NEST_GUARDS_METADATA, DaprAuthMessageHandlerGuard, entry.handler);
     for (const host of entry.hosts) hosts.add(host);
+    const decided = access.get(entry)!;
+    if (isGlobal && decided.access === undefined && !decided.routeGuarded) taken.add(entry.handler);
   }
-  for (const host of hosts) provideMessageHandlerGuard(host, guard);
+  const gate = new MessageHandlerGate(guard, taken);
+  for (const host of hosts) provideMessageHandlerGuard(host, gate);
+  return gate;
 }
 
 /** Puts the (stateless, app-independent) stream-call rejection filter on every `@GrpcStreamCall` handler. */

@@ -62,9 +62,20 @@ export function decideProbeHandlers(routes: readonly ServedRoute[] | undefined, 
   return { handlers, unserved: handlers.size > 0 ? [] : unserved };
 }
 
-/** The gRPC handlers whose every pattern is one of the calls daprd makes without a token (health check, discovery). */
+/**
+ * The gRPC handlers whose every pattern is one of the calls daprd makes without a token (health
+ * check, discovery), under every controller that has them, and that are nothing else (not an HTTP
+ * route too, not another pattern under a subclass).
+ */
 export function tokenlessGrpcHandlers(entries: readonly HandlerEntry[]): Set<object> {
-  return new Set(entries.filter((entry) => entry.kind === 'rpc' && isTokenlessDaprHandler(entry)).map((entry) => entry.handler));
+  const disqualified = new Set(entries.filter((entry) => entry.kind !== 'rpc' || !isTokenlessDaprHandler(entry)).map((entry) => entry.handler));
+  return new Set(entries.filter((entry) => entry.kind === 'rpc' && !disqualified.has(entry.handler)).map((entry) => entry.handler));
+}
+
+/** The probe handlers that are nothing else: a method that is also a message or gRPC handler is checked like one. */
+export function onlyHttp(handlers: ReadonlySet<object>, entries: readonly HandlerEntry[]): Set<object> {
+  const elsewhere = new Set(entries.filter((entry) => entry.kind !== 'http').map((entry) => entry.handler));
+  return new Set([...handlers].filter((handler) => !elsewhere.has(handler)));
 }
 
 /**

@@ -37,7 +37,7 @@ export function parseAllowedCallers(entries: readonly unknown[], origin: string)
       const [namespace, appId] = parts.length === 2 ? parts : [undefined, parts[0]];
       if (parts.length === 0 || parts.length > 2 || !NAME.test(appId ?? '') || (namespace !== undefined && !NAME.test(namespace))) {
         throw new Error(
-          `${origin}: ${typeof entry === 'string' ? JSON.stringify(entry) : typeof entry} is not an app id or 'namespace/app-id' (letters, digits, '-', '_', '.').`,
+          `${origin}: an entry (${typeof entry === 'string' ? `a string of ${entry.length} characters, not shown` : typeof entry}) is not an app id or 'namespace/app-id' (letters, digits, '-', '_', '.').`,
         );
       }
       return Object.freeze({ appId: appId, namespace });

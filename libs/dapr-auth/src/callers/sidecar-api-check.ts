@@ -91,6 +91,8 @@ export class SidecarApiCheck {
   private boundTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private started = false;
+  /** `DAPR_HTTP_PORT` is set to something that is not a port number (1-65535). */
+  private readonly invalidPort: boolean;
   /** The last transient problem of the current round, for the `unreachable` line. */
   private lastProblem: string | undefined;
   private lastProblemStatus: number | undefined;
@@ -106,8 +108,10 @@ export class SidecarApiCheck {
     const port = Number(env.DAPR_HTTP_PORT);
     const host = env.DAPR_HOST || '127.0.0.1';
     this.address = enabled && Number.isInteger(port) && port > 0 && port < 65536 ? `http://${host.includes(':') ? `[${host}]` : host}:${port}` : undefined;
-    this.current = { state: this.address === undefined ? 'not-checked' : 'checking', address: this.address };
-    this.refusesCallers = this.address !== undefined && !allowForgeableCallers;
+    // Set but not a port: the app was told where its daprd is and cannot ask it. Not "unset": caller rules stay shut.
+    this.invalidPort = enabled && this.address === undefined && (env.DAPR_HTTP_PORT ?? '') !== '';
+    this.current = { state: this.address === undefined ? (this.invalidPort ? 'unexpected' : 'not-checked') : 'checking', address: this.address };
+    this.refusesCallers = (this.address !== undefined || this.invalidPort) && !allowForgeableCallers;
     const token = env.DAPR_API_TOKEN || undefined;
     this.daprApiToken = token !== undefined && isHeaderValue(token) ? token : undefined;
     this.daprApiTokenUnusable = token !== undefined && this.daprApiToken === undefined;
@@ -124,15 +128,41 @@ export class SidecarApiCheck {
 
   /** Starts asking (in the background); resolves nothing, waits for nothing. */
   start(): void {
+    if (this.invalidPort && !this.started) {
+      this.started = true;
+      this.logger.error(
+        'DAPR_HTTP_PORT is set, but not to a port number (1-65535; the value is not shown): the app cannot ask its daprd whether its API ' +
+          "requires DAPR_API_TOKEN, so caller rules refuse every call (403 / 7). Fix: set DAPR_HTTP_PORT to daprd's HTTP port, or unset it.",
+      );
+    }
     if (this.address === undefined || this.stopped || this.started) return;
     this.started = true;
     this.beginRound();
   }
 
+  /**
+   * Stops asking (application shutdown) and shuts caller rules: what was proven may no longer hold
+   * when the app serves again (a microservice can `listen()` after `close()`, with no hook).
+   */
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.boundTimer);
+    if (this.address !== undefined) {
+      this.refusesCallers = !this.allowForgeableCallers;
+      this.current = { state: 'checking', address: this.address };
+    }
+  }
+
+  /**
+   * The guard calls this when it refuses a call for this check's sake: after a stop, the app serves
+   * again (a restart Nest runs no hook for), so asking starts again. Nothing on the accepted path.
+   */
+  resumeIfStopped(): void {
+    if (!this.stopped || this.address === undefined) return;
+    this.stopped = false;
+    this.started = false;
+    this.start();
   }
 
   /** One round: ask until a conclusive answer, and say `unreachable` if none comes within the bound. */

@@ -26,7 +26,6 @@ const EXIT_REFUSED_BY_MODULE = 3;
 /** What an algorithm name looks like (HS256, ES256K, EdDSA...): another value, maybe a token, is not echoed. */
 const ALGORITHM_SHAPE = /^[A-Za-z]{2,5}\d{0,5}K?$/;
 /** What a command looks like: a short lower-case word (a token pasted in its place is not echoed). */
-const COMMAND_SHAPE = /^[a-z][a-z-]{0,19}$/;
 
 const HELP: Record<string, string> = {
   main: `Usage: nestjs-dapr-auth <command> [options]
@@ -94,6 +93,15 @@ function options(args: string[], spec: ParseArgsConfig['options']) {
   }
 }
 
+/**
+ * A presented token as the guard would see it in a header: only the spaces, tabs and line ends
+ * HTTP strips around a value, and the newline `echo` adds. Not String.trim, which also removes a
+ * BOM, a no-break space or U+2028, which the guard refuses.
+ */
+function trimAsHttp(value: string): string {
+  return value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+}
+
 /** `--clock-tolerance` / `--max-age`: a number of seconds, or a time span for the module's options to check. */
 function span(value: unknown): number | string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -101,15 +109,21 @@ function span(value: unknown): number | string | undefined {
 }
 
 /** The content of a file (at most `maxBytes`) or an environment variable named by `--x-file` / `--x-env`. */
-function fromFileOrEnv(values: Record<string, unknown>, name: string, required: boolean, maxBytes = KEY_INPUT_LIMIT): string | undefined {
+function fromFileOrEnv(
+  values: Record<string, unknown>,
+  name: string,
+  required: boolean,
+  maxBytes = KEY_INPUT_LIMIT,
+  trim: (value: string) => string = (value) => value.trim(),
+): string | undefined {
   const file = values[`${name}-file`] as string | undefined;
   const env = values[`${name}-env`] as string | undefined;
   if (file && env) throw new UsageError(`give --${name}-file or --${name}-env, not both.`);
-  if (file) return readFileOption(`${name}-file`, file, maxBytes).trim();
+  if (file) return trim(readFileOption(`${name}-file`, file, maxBytes));
   if (env) {
     const value = process.env[env];
     if (!value) throw new UsageError(`environment variable ${shownEnvName(env)} (--${name}-env) is not set.`);
-    return value.trim();
+    return trim(value);
   }
   if (required) throw new UsageError(`--${name}-file or --${name}-env is required.`);
   return undefined;
@@ -139,6 +153,8 @@ async function sign(args: string[]): Promise<number> {
   if (values.help) return print(HELP.sign);
   const alg = values.alg as string | undefined;
   if (!alg) throw new UsageError('--alg is required (e.g. HS256, RS256, ES256, EdDSA).');
+  // Checked here so that the module's message, which names the algorithm, never sees a token typed there.
+  if (!ALGORITHM_SHAPE.test(alg)) throw new UsageError('--alg is not an algorithm name (not shown), e.g. HS256, RS256, ES256, EdDSA.');
   const secret = fromFileOrEnv(values, 'secret', false);
   const privatePem = fromFileOrEnv(values, 'key', false);
   if ((secret === undefined) === (privatePem === undefined)) throw new UsageError('give one key: --secret-file / --secret-env, or --key-file / --key-env.');
@@ -212,11 +228,11 @@ async function verify(args: string[]): Promise<number> {
   for (const key of Object.keys(jwt) as Array<keyof DaprJwtOptions>) if (jwt[key] === undefined) delete jwt[key];
   const verifier = await JwtVerifier.create(resolveJwtOptions(jwt), { warn: (line) => process.stderr.write(`${line}\n`), log: () => undefined });
 
-  const fromFlags = fromFileOrEnv(values, 'token', false, TOKEN_INPUT_LIMIT);
+  const fromFlags = fromFileOrEnv(values, 'token', false, TOKEN_INPUT_LIMIT, trimAsHttp);
   // Reading a terminal would wait for typing that nobody knows is expected: say what to give instead.
   if (fromFlags === undefined && process.stdin.isTTY)
     throw new UsageError('give the token with --token-file, --token-env, or on standard input (e.g. echo "$TOKEN" | nestjs-dapr-auth verify …).');
-  const token = (fromFlags ?? (await readStandardInput(TOKEN_INPUT_LIMIT, stdinTimeout))).trim();
+  const token = trimAsHttp(fromFlags ?? (await readStandardInput(TOKEN_INPUT_LIMIT, stdinTimeout)));
   if (!isWellFormedToken(token, DEFAULT_MAX_TOKEN_LENGTH)) return fail('not a well-formed token (visible ASCII, 1 to 4096 characters, one value)');
   const outcome = await verifier.verify(token);
   if (!outcome.ok) return fail(JWT_FAILURE_TEXT[outcome.failure]);
@@ -264,11 +280,11 @@ async function compare(args: string[]): Promise<number> {
   }
   for (const warning of configured.warnings) process.stderr.write(`nestjs-dapr-auth compare: DaprAuthModule would warn: ${warning}\n`);
 
-  const fromFlags = fromFileOrEnv(values, 'token', false, TOKEN_INPUT_LIMIT);
+  const fromFlags = fromFileOrEnv(values, 'token', false, TOKEN_INPUT_LIMIT, trimAsHttp);
   if (fromFlags === undefined && process.stdin.isTTY) {
     throw new UsageError('give the token to check with --token-file, --token-env, or on standard input (e.g. ... | nestjs-dapr-auth compare).');
   }
-  const presented = (fromFlags ?? (await readStandardInput(TOKEN_INPUT_LIMIT, stdinTimeout))).trim();
+  const presented = trimAsHttp(fromFlags ?? (await readStandardInput(TOKEN_INPUT_LIMIT, stdinTimeout)));
   const match =
     isWellFormedToken(presented, DEFAULT_MAX_TOKEN_LENGTH) && new TokenSet([configured.token], DEFAULT_MAX_TOKEN_LENGTH).matchIndex(presented) === 0;
   process.stdout.write(match ? 'match\n' : 'no match\n');
@@ -305,9 +321,7 @@ async function main(argv: string[]): Promise<number> {
       case 'help':
         return print(HELP.main);
       default:
-        throw new UsageError(
-          `unknown command${COMMAND_SHAPE.test(command) ? ` "${command}"` : ' (not shown: it does not look like a command)'}: use generate, sign, verify or compare (nestjs-dapr-auth --help).`,
-        );
+        throw new UsageError('unknown command (not shown): use generate, sign, verify or compare (nestjs-dapr-auth --help).');
     }
   } catch (error) {
     // The command is echoed only when it is one: an unknown one may be a token pasted in its place.

@@ -72,7 +72,9 @@ function checkAlgorithms(algorithms: unknown): string[] {
   }
   for (const alg of algorithms as unknown[]) {
     if (alg === 'none' || typeof alg !== 'string' || !(alg in HMAC || alg in ASYMMETRIC)) {
-      fail(`\`algorithms\` has ${JSON.stringify(alg)}, which is not one of ${[...Object.keys(HMAC), ...Object.keys(ASYMMETRIC)].join(', ')}.`);
+      fail(
+        `\`algorithms\` has ${alg === 'none' ? '"none" (unsigned tokens)' : 'a value (not shown: it could be a secret typed there)'}, which is not one of ${[...Object.keys(HMAC), ...Object.keys(ASYMMETRIC)].join(', ')}.`,
+      );
     }
   }
   return algorithms as string[];

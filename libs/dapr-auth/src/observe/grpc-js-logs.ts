@@ -7,10 +7,13 @@ export interface GrpcJsLogging {
 export type GrpcLogSink = Pick<Console, 'error'>;
 
 const TOKEN_ENTRY = /(dapr-api-token(?:-bin)?)\b[\s\S]*/i;
+/** grpc-js's refusal of ANY metadata entry (`Failed to add metadata entry <key>: <value>...`): the key may be a custom `tokenHeader`. */
+const REFUSED_ENTRY = /(Failed to add metadata entry [^\s:]*):[\s\S]*/i;
+const REDACTED = ': [value redacted by nestjs-dapr-auth]';
 
-/** Replaces everything after a `dapr-api-token` key in a grpc-js log message. */
+/** Replaces everything after a `dapr-api-token` key, and the value of any metadata entry grpc-js refused, in a grpc-js log message. */
 export function redactDaprTokenInMessage(message: unknown): unknown {
-  return typeof message === 'string' ? message.replace(TOKEN_ENTRY, '$1: [value redacted by nestjs-dapr-auth]') : message;
+  return typeof message === 'string' ? message.replace(REFUSED_ENTRY, `$1${REDACTED}`).replace(TOKEN_ENTRY, `$1${REDACTED}`) : message;
 }
 
 /**
@@ -25,7 +28,8 @@ export function redactDaprTokenInMessage(message: unknown): unknown {
  *
  * Call this once at start-up, with the same `@grpc/grpc-js` your microservice uses. It installs a
  * grpc-js logger that prints like grpc-js's default (`E `, `I `, `D ` prefixes on stderr) but cuts
- * every message at a `dapr-api-token` key. It replaces any logger set before; if you set your own
+ * every message at a `dapr-api-token` key, and the value of every metadata entry grpc-js refuses,
+ * whatever its key (so a custom `tokenHeader` is covered too). It replaces any logger set before; if you set your own
  * grpc-js logger, pass its messages through {@link redactDaprTokenInMessage} instead.
  *
  * @example

@@ -54,6 +54,12 @@ export const RESERVED_TOKEN_HEADERS: readonly ReservedHeaders[] = [
     ],
   },
   {
+    // Node's HTTP/2 (gRPC, Fastify with http2) keeps one value of these (lib/internal/http2/util.js,
+    // kSingleValueHeaders); the rest of that list is refused above or by a prefix below.
+    why: "Node's HTTP/2 keeps only one of its values (gRPC, HTTP/2 servers), so a second token would go unnoticed",
+    names: ['date', 'dnt', 'tk', 'upgrade-insecure-requests', 'x-content-type-options'],
+  },
+  {
     // Node joins `cookie` with "; " and keeps `set-cookie` as a list, not as "a, b".
     why: 'Node joins its values in a way of its own, not as "a, b", so a second token would not be seen as one',
     names: ['cookie', 'set-cookie'],

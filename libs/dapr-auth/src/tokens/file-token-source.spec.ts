@@ -161,13 +161,18 @@ describe('FileTokenSource', () => {
     }
   });
 
-  it('stops following the file once closed', async () => {
+  it('stops following the file once closed (no watcher, no timer), and follows it again when used after that (a restart)', async () => {
     writer.write({ token: FIRST });
     const tokens = open({ pollInterval: 100 });
     tokens.close();
+    const readBefore = tokens.status().lastGoodReadAt;
     writer.write({ token: SECOND });
     await sleep(300);
-    expect(tokens.getTokens()).toEqual([FIRST]);
+    expect(tokens.status().lastGoodReadAt).toBe(readBefore); // nothing read it in the background
+    // Used again (a microservice listening after close(), with no hook): read now, and followed again.
+    expect(tokens.getTokens()).toEqual([SECOND, FIRST]);
+    writer.write({ token: THIRD });
+    await eventually(() => tokens.getTokens()[0] === THIRD, 'the watcher or the poll again');
   });
 
   describe('reads only a small regular file (a FIFO hung start-up, /dev/zero was read until memory ran out)', () => {
