@@ -1,6 +1,5 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { dirname } from 'node:path';
-import { Logger, type LoggerService } from '@nestjs/common';
 import {
   DEFAULT_MAX_TOKEN_LENGTH,
   DEFAULT_TOKEN_FILE_GRACE_PERIOD,
@@ -9,6 +8,7 @@ import {
 } from '../dapr-auth.constants.js';
 import { OptionChecks, shownPath } from '../option-checks.js';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
+import { type LineLogger, nestLoggerOnFirstLine } from '../optional-import.js';
 import type { DaprTokenSource } from './dapr-token-source.js';
 import { readSmallRegularFile, type SmallFileFailure } from './read-small-regular-file.js';
 import { isWellFormedToken } from './token-format.js';
@@ -27,8 +27,11 @@ export interface FileTokenSourceOptions {
   gracePeriod?: number;
   /** Longest token accepted, in characters. Default 4096. */
   maxTokenLength?: number;
-  /** Where changes and failures are logged (never a token). Default: Nest's `Logger` with context `DaprAuthModule`. */
-  logger?: Pick<LoggerService, 'log' | 'error'>;
+  /**
+   * Where changes and failures are logged (never a token). Default: Nest's `Logger` with context
+   * `DaprAuthModule`, loaded at the first line (so that the source itself loads without Nest).
+   */
+  logger?: LineLogger;
 }
 
 /** Why the file could not give a token. */
@@ -65,7 +68,7 @@ export class FileTokenSource implements DaprTokenSource {
   private readonly pollInterval: number;
   private readonly gracePeriod: number;
   private readonly maxTokenLength: number;
-  private readonly logger: Pick<LoggerService, 'log' | 'error'>;
+  private readonly logger: LineLogger;
 
   private current: string;
   /** Earlier tokens still accepted, each until its own expiry. */
@@ -92,7 +95,7 @@ export class FileTokenSource implements DaprTokenSource {
     this.pollInterval = check.milliseconds('pollInterval', options.pollInterval, DEFAULT_TOKEN_FILE_POLL_INTERVAL, 100);
     this.gracePeriod = check.milliseconds('gracePeriod', options.gracePeriod, DEFAULT_TOKEN_FILE_GRACE_PERIOD, 0);
     this.maxTokenLength = check.integer('maxTokenLength', options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH, 1, 65_536);
-    this.logger = options.logger ?? new Logger('DaprAuthModule');
+    this.logger = options.logger ?? nestLoggerOnFirstLine('DaprAuthModule');
 
     const initial = this.read();
     if ('failure' in initial) {
@@ -105,15 +108,13 @@ export class FileTokenSource implements DaprTokenSource {
     this.current = initial.token;
     this.snapshot = Object.freeze([initial.token]);
     this.startWatching();
-    this.pollTimer = setInterval(() => {
-      if (this.watcher === undefined) this.startWatching(); // e.g. the directory was recreated
-      this.reload();
-    }, this.pollInterval);
-    this.pollTimer.unref();
+    this.startPolling();
   }
 
   /** The current token, plus earlier ones still inside their grace period. */
   getTokens(): readonly string[] {
+    // Closed at shutdown, and used again: the app serves after a restart Nest runs no hook for.
+    if (this.closed) this.reopen();
     return this.snapshot;
   }
 
@@ -158,6 +159,23 @@ export class FileTokenSource implements DaprTokenSource {
     this.watcher?.close();
     this.watcher = undefined;
     for (const timer of [this.pollTimer, this.expiryTimer, this.debounceTimer]) clearTimeout(timer);
+  }
+
+  /** Follows the file again after close(): reads it now (a grace period that ended meanwhile is over), then watches and polls. */
+  private reopen(): void {
+    this.closed = false;
+    this.reload();
+    this.publish(Date.now());
+    this.startWatching();
+    this.startPolling();
+  }
+
+  private startPolling(): void {
+    this.pollTimer = setInterval(() => {
+      if (this.watcher === undefined) this.startWatching(); // e.g. the directory was recreated
+      this.reload();
+    }, this.pollInterval);
+    this.pollTimer.unref();
   }
 
   private read(): { token: string } | { failure: ReadFailure } {
