@@ -9,6 +9,7 @@ export default {
     // Tests exercise the library's sources; `npm pack` checks cover the built package.
     '^nestjs-dapr-auth$': '<rootDir>/libs/dapr-auth/src/index.ts',
     '^nestjs-dapr-auth/testing$': '<rootDir>/libs/dapr-auth/src/testing/index.ts',
+    '^nestjs-dapr-auth/standalone$': '<rootDir>/libs/dapr-auth/src/standalone/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -8,9 +8,11 @@
 // this proves the CommonJS build loads it).
 // Each installs the tarball and its own dependencies from the registry, compiles with strict
 // TypeScript against the shipped .d.ts (skipLibCheck off), starts, and is called over HTTP (and
-// gRPC) with no, a wrong and the right token. KEEP_PACKAGE_APPS=1 keeps the folder.
+// gRPC) with no, a wrong and the right token. Before them, `nestjs-dapr-auth/standalone` is loaded,
+// run and compiled (its .d.ts) where no Nest package is installed, as in a DaprServer app.
+// KEEP_PACKAGE_APPS=1 keeps the folder.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -55,6 +57,8 @@ for (const required of [
   'dist/cjs/index.js',
   'dist/cjs/index.d.ts',
   'dist/cjs/package.json',
+  'dist/esm/standalone/index.js',
+  'dist/cjs/standalone/index.js',
 ]) {
   check(files.includes(required), `the tarball has ${required}`);
 }
@@ -66,9 +70,10 @@ check(
 // trust work (class resolution, the caller-trust rule, the sidecar check), and past 128 kB with the
 // audit of an app's own APP_GUARD (128.5 kB), past 136 kB with issue 29 (155 kB: the per-handler
 // route decisions from Nest's full paths, one module per app, the sidecar gate and its states, the
-// tokenHeader list, bounded reads in the token tool and token files). A budget, not a target: it
+// tokenHeader list, bounded reads in the token tool and token files); issue 30's check without
+// Nest (nestjs-dapr-auth/standalone, in both builds) took 7 kB of what was left. A budget, not a target: it
 // catches shipped sources, maps or a third build, each of which adds far more than the room left here.
-check(packed.size < 164 * 1024, `the tarball is small (${(packed.size / 1024).toFixed(1)} kB < 164 kB)`);
+check(packed.size < 172 * 1024, `the tarball is small (${(packed.size / 1024).toFixed(1)} kB < 172 kB)`);
 
 const unpacked = join(work, 'unpacked');
 mkdirSync(unpacked);
@@ -106,6 +111,67 @@ try {
 } catch (error) {
   console.log(`${error.stdout}${error.stderr}`);
   check(false, 'arethetypeswrong: no problems');
+}
+
+// ---------------------------------------------------------------- the check without Nest
+step('nestjs-dapr-auth/standalone where no Nest package is installed (a DaprServer app)');
+{
+  const dir = join(work, 'no-nest');
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  cpSync(join(unpacked, 'package'), join(dir, 'node_modules/nestjs-dapr-auth'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+  const probe = (load) => `${load}
+const check = createDaprTokenCheck({ token: process.env.TOKEN, logRejections: false });
+const ok = (method, url, headers) => check.verifyRequest({ method, url, headers }).ok;
+let nest = 'absent';
+try { await import('@nestjs/common'); nest = 'present'; } catch {}
+let main = 'loads';
+try { await import('nestjs-dapr-auth'); } catch { main = 'needs Nest'; }
+console.log(JSON.stringify({ nest, main, right: ok('POST', '/orders', { 'dapr-api-token': process.env.TOKEN }), none: ok('POST', '/orders', {}), probe: ok('GET', '/healthz?x', {}) }));
+await check.close();
+`;
+  writeFileSync(join(dir, 'esm.mjs'), probe("import { createDaprTokenCheck } from 'nestjs-dapr-auth/standalone';"));
+  writeFileSync(join(dir, 'cjs.cjs'), `(async () => {\n${probe("const { createDaprTokenCheck } = require('nestjs-dapr-auth/standalone');")}})();\n`);
+  for (const file of ['esm.mjs', 'cjs.cjs']) {
+    const out = execFileSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', env: { ...process.env, TOKEN } })
+      .trim()
+      .split('\n')
+      .pop();
+    check(
+      out === JSON.stringify({ nest: 'absent', main: 'needs Nest', right: true, none: false, probe: true }),
+      `${file}: loads and decides without any Nest package (the main entry needs Nest: hence the subpath): ${out}`,
+    );
+  }
+  // Its types need no Nest either, strictly, as an ES module and as CommonJS.
+  writeFileSync(
+    join(dir, 'app.ts'),
+    "import { createServer } from 'node:http';\nimport { createDaprTokenCheck, type DaprTokenCheckOptions } from 'nestjs-dapr-auth/standalone';\n" +
+      "const options: DaprTokenCheckOptions = { logRejections: 'warn' };\nconst check = createDaprTokenCheck(options);\n" +
+      "createServer((req, res) => {\n  const verdict = check.verifyRequest(req);\n  if (!verdict.ok) res.writeHead(verdict.status, { 'content-type': verdict.contentType }).end(verdict.body);\n});\n",
+  );
+  for (const flags of [
+    ['--module', 'nodenext', '--moduleResolution', 'nodenext'],
+    ['--module', 'commonjs', '--moduleResolution', 'node10', '--ignoreDeprecations', '6.0'],
+  ]) {
+    const compiled = spawnSync(
+      process.execPath,
+      [
+        join(root, 'node_modules/typescript/bin/tsc'),
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        'false',
+        '--typeRoots',
+        join(root, 'node_modules/@types'),
+        '--types',
+        'node',
+        ...flags,
+        'app.ts',
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    check(compiled.status === 0, `its .d.ts compile without Nest (${flags[1]}, skipLibCheck off)${compiled.status === 0 ? '' : `:\n${compiled.stdout}`}`);
+  }
 }
 
 // ---------------------------------------------------------------- fresh apps

@@ -29,8 +29,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   cli: ['foundation', 'tokens', 'jwt', 'options'],
   // nestjs-dapr-auth/testing, its own entry point (never loaded by index.ts)
   testing: ['foundation', 'options'],
+  // the check without Nest (nestjs-dapr-auth/standalone, also in index.ts): nothing that needs Nest at run time
+  standalone: ['foundation', 'tokens', 'options', 'observe'],
   decorators: ['foundation', 'transports', 'jwt', 'callers', 'access', 'spine'],
-  spine: ['foundation', 'transports', 'tokens', 'jwt', 'callers', 'options', 'access', 'observe', 'integrations', 'decorators'],
+  spine: ['foundation', 'transports', 'tokens', 'jwt', 'callers', 'options', 'access', 'observe', 'integrations', 'decorators', 'standalone'],
 };
 
 function floorOf(file: string): string {
@@ -103,5 +105,31 @@ describe('the library layout: arrows run one way', () => {
       'transports/http.adapter.ts (transports) -> options/dapr-auth.options.ts (options)',
     ]);
     expect(violations([arrow('dapr-auth.guard.ts', 'tokens/token-set.ts'), arrow('tokens/token-set.ts', 'option-checks.ts')])).toEqual([]);
+  });
+
+  it('the standalone entry loads no Nest package: no file it reaches imports one at run time', () => {
+    // What a file imports at run time: `import type` and imports of types only are erased.
+    const runtimeImports = (file: string) =>
+      [...readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(import|export)\s([^'";]*?)from\s*'([^']+)'|import\(\s*'([^']+)'\s*\)/g)]
+        .filter(([, , clause]) => clause === undefined || !/^type\s|^\{(\s*type\s+\w+\s*,?)+\}\s*$/.test(clause.trim()))
+        .map((match) => match[3] ?? match[4]);
+    const reached = new Set<string>();
+    const nest: string[] = [];
+    const visit = (file: string) => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const specifier of runtimeImports(file)) {
+        if (specifier.startsWith('.')) visit(normalize(join(dirname(file), specifier.replace(/\.js$/, '.ts'))));
+        else if (specifier.startsWith('@nestjs/')) nest.push(`${relative(SRC, file)} -> ${specifier}`);
+      }
+    };
+    visit(join(SRC, 'standalone/index.ts'));
+    expect(reached).toContain(join(SRC, 'tokens/file-token-source.ts'));
+    expect(reached).toContain(join(SRC, 'options/resolve-dapr-auth-options.ts'));
+    expect(nest).toEqual([]);
+    // The walk can fail: the guard imports Nest.
+    const guardImports = runtimeImports(join(SRC, 'dapr-auth.guard.ts'));
+    expect(guardImports).toContain('@nestjs/common');
+    expect(guardImports).not.toContain('./options/dapr-auth.options.js'); // a type-only import, erased
   });
 });

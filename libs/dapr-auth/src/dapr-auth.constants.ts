@@ -49,6 +49,12 @@ export const DAPR_TOKENLESS_GRPC_METHODS: ReadonlySet<string> = new Set([
 /** The one message every rejection carries, whatever the reason: reasons go to the log only. */
 export const REJECTION_MESSAGE = 'Unauthorized';
 
+/**
+ * The HTTP rejection's body as bytes on the wire: what Nest sends for the guard's 401
+ * (`{"message":"Unauthorized","statusCode":401}`), sent as is by the check without Nest.
+ */
+export const REJECTION_HTTP_BODY = JSON.stringify({ message: REJECTION_MESSAGE, statusCode: 401 });
+
 /** gRPC status code 16, UNAUTHENTICATED. */
 export const GRPC_STATUS_UNAUTHENTICATED = 16;
 

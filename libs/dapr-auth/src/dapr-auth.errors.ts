@@ -4,8 +4,9 @@
  * or Node for a rejected `listen()`, prints it as one clear error rather than as a crash.
  */
 export class DaprAuthConfigError extends Error {
-  constructor(problem: string) {
-    super(`DaprAuthModule: ${problem}`);
+  /** @param source what was configured: `DaprAuthModule`, or `createDaprTokenCheck` (the check without Nest) */
+  constructor(problem: string, source = 'DaprAuthModule') {
+    super(`${source}: ${problem}`);
     this.name = 'DaprAuthConfigError';
     this.stack = `${this.name}: ${this.message}`;
   }

@@ -20,6 +20,7 @@ export {
   FORBIDDEN_MESSAGE,
   GRPC_STATUS_PERMISSION_DENIED,
   GRPC_STATUS_UNAUTHENTICATED,
+  REJECTION_HTTP_BODY,
   REJECTION_MESSAGE,
 } from './dapr-auth.constants.js';
 export { DaprAuthGuard, type RejectionReason } from './dapr-auth.guard.js';
@@ -55,3 +56,5 @@ export type { DaprTokenSource } from './tokens/dapr-token-source.js';
 export { FileTokenSource, type FileTokenSourceOptions } from './tokens/file-token-source.js';
 export { StaticTokenSource } from './tokens/static-token-source.js';
 export type { TransportAdapter } from './transports/transport-adapter.js';
+// The check without Nest (also nestjs-dapr-auth/standalone): createDaprTokenCheck, daprAuthExpressMiddleware, daprAuthFastifyHook, their types.
+export * from './standalone/index.js';

@@ -18,3 +18,23 @@ export async function importOptional<T>(specifier: string): Promise<T> {
   }
   return (await import(specifier)) as T;
 }
+
+/** Where a part logs that runs with or without Nest. */
+export interface LineLogger {
+  log(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * Nest's `Logger` for `context`, loaded at the first line (a microtask late, in order), so that a
+ * part that must load without Nest (a token file under `nestjs-dapr-auth/standalone`) imports none.
+ */
+export function nestLoggerOnFirstLine(context: string): LineLogger {
+  type Nest = { Logger?: new (context: string) => LineLogger; default?: Nest };
+  let logger: Promise<LineLogger> | undefined;
+  const write = (level: keyof LineLogger, message: string): void => {
+    logger ??= importOptional<Nest>('@nestjs/common').then((nest) => new (nest.Logger ?? nest.default!.Logger!)(context));
+    logger.then((loaded) => loaded[level](message)).catch(() => undefined);
+  };
+  return { log: (message) => write('log', message), error: (message) => write('error', message) };
+}

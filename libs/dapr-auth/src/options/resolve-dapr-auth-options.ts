@@ -9,6 +9,7 @@ import { DaprAuthConfigError } from '../dapr-auth.errors.js';
 import { type AllowedCaller, parseAllowedCallers } from '../callers/caller-rule.js';
 import { resolveJwtOptions } from '../jwt/resolve-jwt-options.js';
 import { OptionChecks, shownEnvName, shownPath } from '../option-checks.js';
+import type { LineLogger } from '../optional-import.js';
 import { FileTokenSource } from '../tokens/file-token-source.js';
 import { StaticTokenSource } from '../tokens/static-token-source.js';
 import { checkConfiguredToken, describeMissingToken, toList, tokensFromOptions } from './configured-tokens.js';
@@ -47,9 +48,14 @@ const MAX_TOKEN_LENGTH_LIMIT = 65_536;
 /**
  * Validates the options and applies the defaults: ALL start-up validation lives here.
  *
+ * @param tokenFileLogger where a `tokenFile` logs its changes (default: Nest's `Logger`)
  * @throws DaprAuthConfigError with a message naming the problem and the fix (never a token).
  */
-export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedDaprAuthOptions {
+export function resolveDaprAuthOptions(
+  options: DaprAuthModuleOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+  tokenFileLogger?: LineLogger,
+): ResolvedDaprAuthOptions {
   if (options === null || typeof options !== 'object') {
     throw new DaprAuthConfigError('options must be an object.');
   }
@@ -150,6 +156,7 @@ export function resolveDaprAuthOptions(options: DaprAuthModuleOptions = {}, env:
       pollInterval: tokenFilePollInterval,
       gracePeriod: tokenFileGracePeriod,
       maxTokenLength,
+      logger: tokenFileLogger,
     });
     checkConfiguredToken(fileSource.getTokens()[0], `token file ${shownPath(options.tokenFile)}`, maxTokenLength, warnings);
     tokenSource = fileSource;

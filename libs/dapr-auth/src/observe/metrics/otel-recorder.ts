@@ -71,7 +71,7 @@ export async function createOtelRecorder(
   if (lost) {
     warn(
       'option `metrics` is on, but no OpenTelemetry MeterProvider is registered: every measurement is lost. Register one before ' +
-        'creating the Nest app (metrics.setGlobalMeterProvider(new MeterProvider({ readers: [...] })) from @opentelemetry/sdk-metrics), ' +
+        'creating the Nest app or the check (metrics.setGlobalMeterProvider(new MeterProvider({ readers: [...] })) from @opentelemetry/sdk-metrics), ' +
         'or pass metrics: { meterProvider }.',
     );
   }
