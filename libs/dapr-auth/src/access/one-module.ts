@@ -52,7 +52,7 @@ export function injectedTokensOf(provider: ProviderLike): unknown[] {
   if (typeof provider !== 'object' || provider === null) return [];
   const { inject, useClass } = provider as { inject?: unknown[]; useClass?: unknown };
   return [
-    ...(inject ?? []).map((item) => (typeof item === 'object' && item !== null && 'token' in item ? (item).token : item)),
+    ...(inject ?? []).map((item) => (typeof item === 'object' && item !== null && 'token' in item ? item.token : item)),
     ...(useClass ? injectedTokensOf(useClass) : []),
   ];
 }
