@@ -18,10 +18,10 @@
 // 3 minutes from an empty one.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheDir, DEFAULT_DAPR_VERSION } from './install-daprd.mjs';
+import { cacheDir, DEFAULT_DAPR_VERSION, isExecutable } from './install-daprd.mjs';
 import { wiringProblems } from './kubernetes-wiring.mjs';
 
 /**
@@ -44,15 +44,6 @@ export function cachedInjectorCheckDir() {
   const hash = createHash('sha256');
   for (const file of Object.values(goSources)) hash.update(readFileSync(file));
   return join(cacheDir(), `injector-check-${INJECTOR_DAPR_VERSION}-${hash.digest('hex').slice(0, 12)}`);
-}
-
-function isExecutable(path) {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Returns the path of the check's program, building it first when it is not cached. */

@@ -70,7 +70,8 @@ export function cachedDaprdPath() {
   return join(cachedBuildDir(), 'daprd');
 }
 
-function isExecutable(path) {
+/** Whether `path` is a file this process may run (a cached build is reused only then). */
+export function isExecutable(path) {
   try {
     accessSync(path, constants.X_OK);
     return true;

@@ -20,11 +20,11 @@
 // module sources downloaded), 3 to 5 s with it warm.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, cpSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { cacheDir } from './install-daprd.mjs';
+import { cacheDir, isExecutable } from './install-daprd.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The Go module's files: copied to main.go, go.mod and go.sum of a scratch directory. */
@@ -43,15 +43,6 @@ export function cachedSecretVolumeDir() {
   const hash = createHash('sha256');
   for (const file of Object.values(goSources)) hash.update(readFileSync(file));
   return join(cacheDir(), `${COMMAND}-${KUBERNETES_VERSION}-${hash.digest('hex').slice(0, 12)}`);
-}
-
-function isExecutable(path) {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Returns the path of the writer's program, building it first when it is not cached. */
