@@ -121,5 +121,8 @@ export const DAPR_AUTH_GLOBAL_GUARD = 'DAPR_AUTH:GLOBAL_GUARD';
 
 /** Injection token of the start-up index of every handler's access (handler-access.ts). */
 export const DAPR_HANDLER_ACCESS_INDEX = 'DAPR_AUTH:HANDLER_ACCESS_INDEX';
+
+/** Injection token: the module's own DaprAuthGuard, as the check without its refusal that DaprAuthRules runs (`verifyDaprCall`). */
+export const DAPR_CALL_VERIFIER = 'DAPR_AUTH:CALL_VERIFIER';
 /** Injection token: Nest's `RoutePathFactory` class from the app's `@nestjs/core` (or undefined), loaded once. */
 export const DAPR_ROUTE_PATH_FACTORY = 'DAPR_AUTH:ROUTE_PATH_FACTORY';

@@ -11,7 +11,7 @@ import {
   DAPR_TRANSPORT_ADAPTERS,
 } from './dapr-auth.constants.js';
 import type { ResolvedDaprAuthOptions } from './options/dapr-auth.options.js';
-import { type CallerRejection, type DaprCallerIdentity, isAllowed, malformedCallerDetail, readCaller } from './callers/caller-rule.js';
+import { type AllowedCaller, type CallerRejection, type DaprCallerIdentity, isAllowed, malformedCallerDetail, readCaller } from './callers/caller-rule.js';
 import { rememberCaller } from './callers/verified-caller.js';
 import { SidecarApiCheck, type SidecarApiRejection } from './callers/sidecar-api-check.js';
 import type { PresentedToken, RejectionKind, TokenRejection } from './pipeline.types.js';
@@ -19,6 +19,7 @@ import { DAPR_AUTH_GUARD_MARK, type HandlerAccess, HandlerAccessIndex } from './
 import { JWT_FAILURE_TEXT, type JwtOutcome, type JwtVerifier } from './jwt/jwt-verifier.js';
 import type { JwtFailure } from './jwt/jwt-rejection.js';
 import { rememberClaims } from './jwt/verified-claims.js';
+import { rememberVerifiedDaprCall } from './access/verified-dapr-call.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { type DecisionRecorder, NO_RECORDER, type TokenGeneration } from './observe/metrics/decision-recorder.js';
 import { RejectionLog } from './observe/rejection-log.js';
@@ -56,6 +57,8 @@ export class DaprAuthGuard implements CanActivate {
   protected readonly logger = new Logger('DaprAuthGuard');
   protected readonly verifier: TokenVerifier;
   private readonly hasTokenSource: boolean;
+  /** Whether there is anything to verify against (false only with `allowUnconfigured` and no token). */
+  private readonly verifies: boolean;
   /** What decides instead: a test's replacement (`overrideGuard` / `overrideProvider`), or a refusal of everything; the module sets it. */
   private standIn: CanActivate | undefined;
 
@@ -80,6 +83,8 @@ export class DaprAuthGuard implements CanActivate {
     const reasonsSeenByAll = options.metrics !== undefined || this.logRejection !== DaprAuthGuard.prototype.logRejection;
     this.verifier = new TokenVerifier(tokenSource ?? undefined, options.maxTokenLength, jwt !== null, reasonsSeenByAll);
     this.hasTokenSource = tokenSource !== null && tokenSource !== undefined;
+    // Without a token source and JWT (allowUnconfigured) the guard lets everything through: nothing is verified then.
+    this.verifies = this.hasTokenSource || jwt !== null;
     this.recorder ??= NO_RECORDER;
     // Without the module's shared one (a guard built by hand), a limit of its own.
     this.rejectionLog ??= new RejectionLog(this.logger, options.logRejections, options.rejectionLogLimit);
@@ -151,21 +156,96 @@ export class DaprAuthGuard implements CanActivate {
     const allowed = access.callers ?? this.options.callers;
     if (allowed === undefined) {
       if (access.wantsCaller) rememberCaller(context, adapter);
-      return this.accept(adapter, generation, kid);
+      return this.accept(context, adapter, generation, kid);
     }
     const caller = readCaller(adapter.readCaller(context));
     if (typeof caller === 'string') return refused(this.reject(context, adapter, caller, 'forbidden'));
     // Remembered before the verdict: in report-only mode the handler runs and can see who called.
     rememberCaller(context, caller);
-    if (!isAllowed(caller, allowed)) return refused(this.reject(context, adapter, 'caller-not-allowed', 'forbidden', caller));
+    const refusal = this.callerRefusal(caller, allowed);
+    if (refusal !== undefined) return refused(this.reject(context, adapter, refusal, 'forbidden', caller));
+    return this.accept(context, adapter, generation, kid);
+  }
+
+  /** Why a well-formed caller is refused, if it is: not listed, or the rules are held shut. */
+  private callerRefusal(caller: DaprCallerIdentity, allowed: readonly AllowedCaller[]): 'caller-not-allowed' | SidecarApiRejection | undefined {
+    if (!isAllowed(caller, allowed)) return 'caller-not-allowed';
     // A listed caller is only as good as daprd's API is closed: where the app knows its daprd, the
     // sidecar check holds every rule shut until it has proven that API requires DAPR_API_TOKEN (one
     // field read; absent from a guard built without the module, and without DAPR_HTTP_PORT false).
     if (this.sidecarApi?.refusesCallers) {
       this.sidecarApi.resumeIfStopped(); // served again after a shutdown: prove it again
-      return refused(this.reject(context, adapter, 'sidecar-api-unverified', 'forbidden', caller));
+      return 'sidecar-api-unverified';
     }
-    return this.accept(adapter, generation, kid);
+    return undefined;
+  }
+
+  /**
+   * The check without its refusal, for a `@DaprOrAppGuard()` handler (what a guard made by
+   * `daprOr()` runs first, through `DaprAuthRules.verifyDaprCall`): `true` when the request is a
+   * verified Dapr call (the token, JWT and caller rule all pass, exactly as {@link canActivate}
+   * would accept it: recorded `accepted` and remembered for `isVerifiedDaprCall`), else `false`,
+   * recorded `deferred` with the reason and logged at debug level only, never as a rejection: the
+   * app's own guard decides next. Report-only mode changes nothing here (a request that fails is
+   * never let through by it). daprd's token-less health probe passes, as it does everywhere, on the
+   * handler start-up found it reaches, without being remembered as verified.
+   */
+  verifyDaprCall(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.standIn !== undefined) return this.standIn.canActivate(context) as boolean | Promise<boolean>;
+    const adapter = this.adapterFor(context);
+    const access = this.handlerAccess(context);
+    // daprd's token-less probe on a handler start-up found it reaches (a class-level @DaprOrAppGuard():
+    // on the method, start-up refuses it): let through as everywhere, never remembered as verified.
+    if (access.tokenless && adapter.isTokenlessDaprCall(context)) return this.exempt(adapter, access);
+    // allowUnconfigured without a token: the guard would let everything through, so nothing here is verified.
+    if (!this.verifies) return this.defer(context, adapter, 'missing');
+    const presented = this.extractToken(context, adapter);
+    const reason = this.verifier.verify(presented);
+    if (reason !== undefined) return this.defer(context, adapter, reason);
+    if (this.jwt === null) return this.verifiedCaller(context, adapter, this.verifier.lastMatch > 0 ? 'previous' : 'current', undefined, access);
+    const jwt = this.jwt;
+    const generation: TokenGeneration = this.hasTokenSource ? (this.verifier.lastMatch > 0 ? 'previous' : 'current') : 'jwt';
+    const token = (Array.isArray(presented) ? presented[0] : presented) as string;
+    const cached = jwt.cached(token);
+    if (cached !== undefined) {
+      rememberClaims(context, cached.claims);
+      return this.verifiedCaller(context, adapter, generation, cached.kid, access);
+    }
+    return jwt.verify(token).then((outcome: JwtOutcome) => {
+      if (!outcome.ok) return this.defer(context, adapter, `jwt:${outcome.failure}`);
+      rememberClaims(context, outcome.verified.claims);
+      return this.verifiedCaller(context, adapter, generation, outcome.verified.kid, access);
+    });
+  }
+
+  /** {@link checkCaller} without its refusal: the caller is remembered only when it passes. */
+  private verifiedCaller(
+    context: ExecutionContext,
+    adapter: TransportAdapter,
+    generation: TokenGeneration,
+    kid: string | undefined,
+    access: HandlerAccess,
+  ): boolean {
+    const allowed = access.callers ?? this.options.callers;
+    if (allowed === undefined) {
+      if (access.wantsCaller) rememberCaller(context, adapter);
+      return this.accept(context, adapter, generation, kid);
+    }
+    const caller = readCaller(adapter.readCaller(context));
+    if (typeof caller === 'string') return this.defer(context, adapter, caller);
+    const refusal = this.callerRefusal(caller, allowed);
+    if (refusal !== undefined) return this.defer(context, adapter, refusal);
+    rememberCaller(context, caller);
+    return this.accept(context, adapter, generation, kid);
+  }
+
+  /** A `@DaprOrAppGuard()` request that is not a verified Dapr call: recorded `deferred`, left to the app's guard. */
+  private defer(context: ExecutionContext, adapter: TransportAdapter, reason: RejectionReason): false {
+    this.recorder.decision(adapter.transport, 'deferred', reason);
+    if (Logger.isLevelEnabled('debug')) {
+      this.logger.debug(`Left to the app's own guard (not a verified Dapr call: ${reason}): ${adapter.transport} ${adapter.describeTarget(context)}`);
+    }
+    return false;
   }
 
   /**
@@ -182,8 +262,9 @@ export class DaprAuthGuard implements CanActivate {
     this.standIn = { canActivate: (context) => refused(this.adapterFor(context).reject(context, 'unauthenticated')) };
   }
 
-  /** The one place a request is accepted: recorded (metrics), then let through. */
-  private accept(adapter: TransportAdapter, generation: TokenGeneration, kid: string | undefined): true {
+  /** The one place a request is accepted: remembered (DaprAuthRules.isVerifiedDaprCall), recorded (metrics), then let through. */
+  private accept(context: ExecutionContext, adapter: TransportAdapter, generation: TokenGeneration, kid: string | undefined): true {
+    if (this.verifies) rememberVerifiedDaprCall(context);
     this.recorder.decision(adapter.transport, 'accepted');
     this.recorder.tokenAccepted(generation, kid);
     return true;
@@ -217,11 +298,12 @@ export class DaprAuthGuard implements CanActivate {
   }
 
   /**
-   * Whether this guard leaves the handler to another DaprAuthGuard: never for this one. The global
-   * guard (`global: true`) leaves route-guarded handlers to their route guard.
+   * Whether this guard leaves the handler to another guard: a `@DaprOrAppGuard()` handler, which a
+   * guard made by `daprOr()` decides (start-up refuses such a handler that none covers). The global
+   * guard (`global: true`) also leaves route-guarded handlers to their route guard.
    */
-  protected leavesToRouteGuard(_access: HandlerAccess): boolean {
-    return false;
+  protected leavesToRouteGuard(access: HandlerAccess): boolean {
+    return access.access === 'dapr-or-app-guard';
   }
 
   /** The presented token value(s). Override to read it from somewhere else. */

@@ -15,6 +15,7 @@ import {
   DAPR_AUTH_GLOBAL_GUARD,
   DAPR_AUTH_MODULE_OPTIONS,
   DAPR_AUTH_RESOLVED_OPTIONS,
+  DAPR_CALL_VERIFIER,
   DAPR_JWT_VERIFIER,
   DAPR_DECISION_RECORDER,
   DAPR_HANDLER_ACCESS_INDEX,
@@ -34,11 +35,12 @@ import { JwtVerifier } from './jwt/jwt-verifier.js';
 import type { DaprTokenSource } from './tokens/dapr-token-source.js';
 import { createTransportAdapters } from './transports/create-transport-adapters.js';
 import { checkCallerTrust } from './callers/caller-trust.js';
-import { daprAuthAppGuard } from './access/app-guard.js';
+import { daprAuthAppGuard, daprOrAppGuard } from './access/app-guard.js';
+import { DaprAuthRules } from './access/dapr-auth-rules.js';
 import { HandlerAccessIndex } from './access/handler-access.js';
 import { type HandlerEntry, listHandlers } from './access/handler-inventory.js';
 import { loadNestClassResolver, runtimeClassOf } from './access/nest-class.js';
-import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers } from './access/start-up-coverage.js';
+import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers, refuseUncoveredDaprOr } from './access/start-up-coverage.js';
 import { type AppRoutingConfig, loadRoutePathFactory, servedRoutes } from './access/served-routes.js';
 import type { MessageHandlerGate } from './access/message-handler-guard.js';
 import { decideProbeHandlers, onlyHttp, refuseRulesOnTokenlessHandlers, tokenlessGrpcHandlers } from './access/tokenless-handlers.js';
@@ -215,6 +217,9 @@ function appRoutingConfig(moduleRef: ModuleRef): AppRoutingConfig | undefined {
       useFactory: async () => new HandlerAccessIndex(await loadNestClassResolver()),
     },
     DaprAuthGuard,
+    // The check without its refusal, for DaprAuthRules (and the guards daprOr() makes): the module's own guard.
+    { provide: DAPR_CALL_VERIFIER, useExisting: DaprAuthGuard },
+    DaprAuthRules,
     DaprAuthGuardSlot,
     // A provider of its own that needs nothing request-scoped, so it always runs at start-up (the
     // module class itself would be request-scoped too, and never built, with such options).
@@ -235,6 +240,8 @@ function appRoutingConfig(moduleRef: ModuleRef): AppRoutingConfig | undefined {
     // A DaprAuthGuard built in another module (@UseGuards) reads it for its caller rules.
     SidecarApiCheck,
     DaprAuthGuard,
+    // What an app's own guard asks (directly, or through daprOr()) to run beside this module.
+    DaprAuthRules,
   ],
 })
 export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationShutdown {
@@ -288,6 +295,8 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     accessOf = accessIndex.register(handlers); // again: the handlers the gate took now say so (the global guard leaves them)
     // A DaprAuthGuard the app registered as APP_GUARD itself (without `global`) covers its HTTP routes.
     this.appGuard = isGlobalGuard ? undefined : daprAuthAppGuard(modules);
+    // @DaprOrAppGuard() handlers are left to a guard made by daprOr(): one must run on each, or it would be open.
+    refuseUncoveredDaprOr(handlers, accessOf, daprOrAppGuard(modules));
     // What is open among message handlers stops the app here (a hybrid app serves them before
     // onModuleInit); the whole audit, HTTP routes with the full paths Nest serves, is in onModuleInit.
     auditCoverage(messageHandlers, accessOf, options, isGlobalGuard, logger, this.appGuard, [], true);
@@ -320,6 +329,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
       DaprAuthGlobalGuard,
       APP_GUARD,
       DaprAuthGuard,
+      DaprAuthRules,
       ...injectedByGuards(),
     ]);
     return super.forRootAsync(options);

@@ -42,11 +42,14 @@ export {
   type ResolvedDaprAuthOptions,
 } from './options/dapr-auth.options.js';
 export type { HandlerAccess } from './access/handler-access.js';
+export { DaprAuthRules, type DaprAuthRule, type DaprCallVerifier } from './access/dapr-auth-rules.js';
+export { daprOr } from './access/dapr-or.js';
 export type { PresentedCaller, PresentedToken, RejectionKind, TokenRejection } from './pipeline.types.js';
 export type { AllowedCaller, CallerRejection, DaprCallerIdentity } from './callers/caller-rule.js';
 export { DaprCaller } from './decorators/dapr-caller.decorator.js';
 export { DaprCallers } from './decorators/dapr-callers.decorator.js';
 export { DaprClaims } from './decorators/dapr-claims.decorator.js';
+export { DaprOrAppGuard } from './decorators/dapr-or-app-guard.decorator.js';
 export { DaprProtected } from './decorators/dapr-protected.decorator.js';
 export { DaprPublic } from './decorators/dapr-public.decorator.js';
 export { redactDaprTokenInMessage, redactDaprTokensInGrpcJsLogs, type GrpcJsLogging, type GrpcLogSink } from './observe/grpc-js-logs.js';

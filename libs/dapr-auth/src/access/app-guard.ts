@@ -1,5 +1,5 @@
 import { APP_GUARD, type ModulesContainer } from '@nestjs/core';
-import { isDaprAuthGuard } from './handler-access.js';
+import { isDaprAuthGuard, isDaprOrGuard } from './handler-access.js';
 
 /** What Nest keeps of a provider (InstanceWrapper, the same in Nest 11 and 12). */
 interface ProviderRecord {
@@ -31,12 +31,25 @@ function registeredGuard(record: ProviderRecord): unknown {
  * runs, and the audit may warn once too often but must never count a guard that is not there.
  */
 export function daprAuthAppGuard(modules: ModulesContainer): { name: string } | undefined {
+  return appGuardWhere(modules, isDaprAuthGuard);
+}
+
+/**
+ * A guard made by `daprOr()` that the app registered as `APP_GUARD` (read the same way as
+ * {@link daprAuthAppGuard}; a `useFactory` is not counted), so that start-up knows its
+ * `@DaprOrAppGuard()` HTTP routes are covered; `undefined` when there is none.
+ */
+export function daprOrAppGuard(modules: ModulesContainer): { name: string } | undefined {
+  return appGuardWhere(modules, isDaprOrGuard);
+}
+
+function appGuardWhere(modules: ModulesContainer, matches: (guard: unknown) => boolean): { name: string } | undefined {
   for (const moduleRef of modules.values()) {
     for (const records of [moduleRef.providers, moduleRef.injectables] as ReadonlyMap<unknown, ProviderRecord>[]) {
       for (const [token, record] of records) {
         if (typeof token !== 'string' || !token.startsWith(`${APP_GUARD} (`)) continue;
         const guard = registeredGuard(record);
-        if (isDaprAuthGuard(guard)) return { name: typeof guard === 'function' ? guard.name : (guard as object).constructor.name };
+        if (matches(guard)) return { name: typeof guard === 'function' ? guard.name : (guard as object).constructor.name };
       }
     }
   }

@@ -1,2 +1,6 @@
-/** The value `@DaprPublic()` / `@DaprProtected()` store; the one nearest the handler wins. */
-export type DaprAccess = 'public' | 'protected';
+/**
+ * The value `@DaprPublic()` / `@DaprProtected()` / `@DaprOrAppGuard()` store; the one nearest the
+ * handler wins. `'dapr-or-app-guard'`: a verified Dapr call, or else the app's own guard composed
+ * with `daprOr()`, decides (docs/beside-user-auth.md).
+ */
+export type DaprAccess = 'public' | 'protected' | 'dapr-or-app-guard';

@@ -10,13 +10,19 @@ import { type ClassRef, type NestClassResolver, runtimeClassOf } from './nest-cl
 /** Marks DaprAuthGuard and its subclasses, so this file needs no import of the guard (no cycle). */
 export const DAPR_AUTH_GUARD_MARK = Symbol.for('nestjs-dapr-auth:guard');
 
+/** Marks the guards `daprOr()` makes (an app's own guard composed with the Dapr check), so start-up can tell where they are. */
+export const DAPR_OR_GUARD_MARK = Symbol.for('nestjs-dapr-auth:dapr-or-guard');
+
 /** How one handler is covered, read from its decorators and its class's. */
 export interface HandlerAccess {
   /**
    * `'public'`: `@DaprPublic()` is nearest. `'protected'`: `@DaprProtected()` or
-   * `@UseGuards(DaprAuthGuard)` is nearest. `undefined`: none of them, on the method or the class.
+   * `@UseGuards(DaprAuthGuard)` is nearest. `'dapr-or-app-guard'`: `@DaprOrAppGuard()` is nearest.
+   * `undefined`: none of them, on the method or the class.
    */
   readonly access: DaprAccess | undefined;
+  /** A guard made by `daprOr()` is in `@UseGuards` of the method or the class (it runs whatever the app-level config). */
+  readonly orGuarded: boolean;
   /** A DaprAuthGuard is in `@UseGuards` of the method or the class: it runs whatever the app-level config. */
   readonly routeGuarded: boolean;
   /**
@@ -53,10 +59,20 @@ function hasCallerParameter(handler: object, controller: object): boolean {
   });
 }
 
+/** Whether `guard` (a class or an instance, as `@UseGuards` takes them) carries `mark` on its class. */
+function isMarked(guard: unknown, mark: symbol): boolean {
+  if (typeof guard === 'function') return (guard as unknown as Record<symbol, unknown>)[mark] === true;
+  return typeof guard === 'object' && guard !== null && (guard.constructor as unknown as Record<symbol, unknown>)[mark] === true;
+}
+
 /** Whether `guard` (a class or an instance, as `@UseGuards` takes them) is DaprAuthGuard or a subclass. */
 export function isDaprAuthGuard(guard: unknown): boolean {
-  if (typeof guard === 'function') return (guard as { [DAPR_AUTH_GUARD_MARK]?: true })[DAPR_AUTH_GUARD_MARK] === true;
-  return typeof guard === 'object' && guard !== null && (guard.constructor as { [DAPR_AUTH_GUARD_MARK]?: true })[DAPR_AUTH_GUARD_MARK] === true;
+  return isMarked(guard, DAPR_AUTH_GUARD_MARK);
+}
+
+/** Whether `guard` (a class or an instance) is one `daprOr()` made (or a subclass of one). */
+export function isDaprOrGuard(guard: unknown): boolean {
+  return isMarked(guard, DAPR_OR_GUARD_MARK);
 }
 
 /**
@@ -64,11 +80,14 @@ export function isDaprAuthGuard(guard: unknown): boolean {
  * nearest metadata, so a class inherits its parent's. Naming the guard wins over `@DaprPublic()`
  * on the same level (fail closed).
  */
-function levelAccess(target: object): { access: DaprAccess | undefined; guarded: boolean; conflicting: boolean } {
+function levelAccess(target: object): { access: DaprAccess | undefined; guarded: boolean; orGuarded: boolean; conflicting: boolean } {
   const marked = Reflect.getMetadata(DAPR_AUTH_ACCESS_METADATA, target) as DaprAccess | undefined;
-  const guarded = (Reflect.getMetadata(NEST_GUARDS_METADATA, target) as unknown[] | undefined)?.some((guard) => isDaprAuthGuard(guard)) ?? false;
-  if (guarded) return { access: 'protected', guarded, conflicting: marked === 'public' };
-  return { access: marked, guarded, conflicting: false };
+  const guards = Reflect.getMetadata(NEST_GUARDS_METADATA, target) as unknown[] | undefined;
+  const guarded = guards?.some((guard) => isDaprAuthGuard(guard)) ?? false;
+  const orGuarded = guards?.some((guard) => isDaprOrGuard(guard)) ?? false;
+  // Naming DaprAuthGuard demands the token: it beats @DaprPublic() (warned as a contradiction) and @DaprOrAppGuard() (Dapr-only then) on the same level.
+  if (guarded) return { access: 'protected', guarded, orGuarded, conflicting: marked === 'public' };
+  return { access: marked, guarded, orGuarded, conflicting: false };
 }
 
 /**
@@ -83,12 +102,17 @@ export function readHandlerAccess(handler: object, controller: object): HandlerA
   return {
     access: method.access ?? classLevel.access,
     routeGuarded: method.guarded || classLevel.guarded,
+    orGuarded: method.orGuarded || classLevel.orGuarded,
     messageGuarded: guards?.includes(DaprAuthMessageHandlerGuard) ?? false,
     conflicting: method.conflicting || (method.access === undefined && classLevel.conflicting),
     callers: (Reflect.getMetadata(DAPR_CALLERS_METADATA, handler) ?? Reflect.getMetadata(DAPR_CALLERS_METADATA, controller)) as
       readonly AllowedCaller[] | undefined,
     wantsCaller: hasCallerParameter(handler, controller),
-    explicitRule: method.guarded || method.access === 'protected' || Reflect.getOwnMetadata(DAPR_CALLERS_METADATA, handler) !== undefined,
+    explicitRule:
+      method.guarded ||
+      method.access === 'protected' ||
+      method.access === 'dapr-or-app-guard' ||
+      Reflect.getOwnMetadata(DAPR_CALLERS_METADATA, handler) !== undefined,
     tokenless: false,
   };
 }
@@ -98,6 +122,7 @@ function sameAccess(a: HandlerAccess, b: HandlerAccess): boolean {
   return (
     a.access === b.access &&
     a.routeGuarded === b.routeGuarded &&
+    a.orGuarded === b.orGuarded &&
     a.messageGuarded === b.messageGuarded &&
     a.conflicting === b.conflicting &&
     a.wantsCaller === b.wantsCaller &&
@@ -110,7 +135,7 @@ function hasOwnRule(target: object): boolean {
   return (
     Reflect.getOwnMetadata(DAPR_AUTH_ACCESS_METADATA, target) !== undefined ||
     Reflect.getOwnMetadata(DAPR_CALLERS_METADATA, target) !== undefined ||
-    ((Reflect.getOwnMetadata(NEST_GUARDS_METADATA, target) as unknown[] | undefined)?.some(isDaprAuthGuard) ?? false)
+    ((Reflect.getOwnMetadata(NEST_GUARDS_METADATA, target) as unknown[] | undefined)?.some((guard) => isDaprAuthGuard(guard) || isDaprOrGuard(guard)) ?? false)
   );
 }
 

@@ -113,6 +113,8 @@ export function auditCoverage(
       continue;
     }
     if (routeGuarded || isGlobal) continue;
+    // @DaprOrAppGuard(): refused earlier (refuseUncoveredDaprOr) unless a guard made by daprOr() runs on it.
+    if (access === 'dapr-or-app-guard') continue;
     // The app's own APP_GUARD runs for every HTTP route and gateway; for a connected microservice's handlers only with inheritAppConfig.
     if (appGuard !== undefined && entry.kind !== 'rpc') continue;
     // Start-up decided daprd calls it without a token (its probe, gRPC health and discovery): open by design.
@@ -166,5 +168,33 @@ function openMessage(open: readonly string[], appGuard: { name: string } | undef
       ? ''
       : `\nYour APP_GUARD ${appGuard.name} covers the HTTP routes; Nest applies an APP_GUARD to the handlers of a microservice ` +
         'connected with app.connectMicroservice() only with { inheritAppConfig: true } (global: true covers them either way).')
+  );
+}
+
+/**
+ * Refuses start-up while a `@DaprOrAppGuard()` handler has no guard made by `daprOr()` running on
+ * it: the Dapr check leaves such a handler to that guard, so without it the handler would be open.
+ * A `daprOr()` guard counts where Nest runs it for sure: in `@UseGuards` of the method or its class
+ * (read from the class Nest reads), or, for HTTP routes and gateways, as an `APP_GUARD` of the app
+ * (Nest applies an `APP_GUARD` to a connected microservice only with `inheritAppConfig: true`,
+ * which start-up cannot see, so message and gRPC handlers need it in `@UseGuards`).
+ *
+ * @throws DaprAuthConfigError listing every such handler, with the fix.
+ */
+export function refuseUncoveredDaprOr(
+  handlers: readonly HandlerEntry[],
+  accessOf: ReadonlyMap<HandlerEntry, HandlerAccess>,
+  appOrGuard: { name: string } | undefined,
+): void {
+  const uncovered = handlers.filter((entry) => {
+    const access = accessOf.get(entry);
+    if (access?.access !== 'dapr-or-app-guard' || access.orGuarded) return false;
+    return appOrGuard === undefined || entry.kind === 'rpc';
+  });
+  if (uncovered.length === 0) return;
+  throw new DaprAuthConfigError(
+    `@DaprOrAppGuard() on handler(s) that no guard made by daprOr() covers, so nothing would check them:${listed(uncovered.map((entry) => entry.target))}\n` +
+      'Fix: register your own guard composed with the Dapr check, `{ provide: APP_GUARD, useClass: daprOr(JwtAuthGuard) }` (HTTP routes), or ' +
+      'put `@UseGuards(daprOr(JwtAuthGuard))` on the handlers or their controllers (required for message and gRPC handlers); see docs/beside-user-auth.md.',
   );
 }

@@ -97,7 +97,7 @@ export function refuseRulesOnTokenlessHandlers(
   ];
   if (contradictions.length === 0) return;
   throw new DaprAuthConfigError(
-    `@DaprProtected(), @UseGuards(DaprAuthGuard) or @DaprCallers() on ${what}, which daprd calls WITHOUT a token: daprd's call would be ` +
+    `@DaprProtected(), @UseGuards(DaprAuthGuard), @DaprOrAppGuard() or @DaprCallers() on ${what}, which daprd calls WITHOUT a token: daprd's call would be ` +
       `refused.${contradictions.join('')}\nFix: remove the decorator from the method (the handler passes without a token; keep it free ` +
       'of secrets), or serve the probe elsewhere (healthCheckPath and --app-health-check-path), or set exemptTokenlessDaprCalls: false.',
   );

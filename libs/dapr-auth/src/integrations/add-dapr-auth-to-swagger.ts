@@ -45,7 +45,8 @@ export function addDaprAuthToSwagger<T extends OpenApiDocumentLike>(document: T,
     const method = entry.http!.method.toLowerCase();
     // Start-up decided which handler daprd's probe reaches, from the full paths Nest serves.
     const healthProbe = tokenless && (method === 'get' || method === 'head');
-    const isProtected = access !== 'public' && !healthProbe && (routeGuarded || isGlobal || access === 'protected');
+    // @DaprOrAppGuard(): the app's own guard's scheme applies as well, so the Dapr token is not documented as required.
+    const isProtected = access !== 'public' && access !== 'dapr-or-app-guard' && !healthProbe && (routeGuarded || isGlobal || access === 'protected');
     const methodName = (entry.handler as { name?: string }).name;
     if (methodName) protectedByOperationId.set(`${entry.controller.name}_${methodName}`, isProtected);
     protectedByRoute.push({ method, path: openApiPath(entry.http!.path), protected: isProtected });

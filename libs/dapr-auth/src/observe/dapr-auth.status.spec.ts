@@ -39,6 +39,6 @@ describe('DaprAuthStatus: a rotation you can see finish', () => {
     expect(lines).toEqual([]);
     expect(status.rotationInProgress).toBe(false);
     expect(status.rotationCanComplete).toBe(false);
-    expect(status.decisions).toEqual({ accepted: 1, rejected: 1, exempt: 0, public: 0 });
+    expect(status.decisions).toEqual({ accepted: 1, rejected: 1, exempt: 0, public: 0, deferred: 0 });
   });
 });

@@ -24,6 +24,7 @@ export class DaprAuthStatus implements DecisionRecorder {
   private rejected = 0;
   private exempt = 0;
   private public = 0;
+  private deferred = 0;
   private timer: NodeJS.Timeout | undefined;
 
   /** @internal The module builds it. */
@@ -87,7 +88,7 @@ export class DaprAuthStatus implements DecisionRecorder {
 
   /** Decisions since start-up, by outcome. */
   get decisions(): Readonly<Record<DecisionOutcome, number>> {
-    return { accepted: this.accepted, rejected: this.rejected, exempt: this.exempt, public: this.public };
+    return { accepted: this.accepted, rejected: this.rejected, exempt: this.exempt, public: this.public, deferred: this.deferred };
   }
 
   /** Seconds the previous token of a token file stays accepted (undefined for other sources). */
@@ -100,6 +101,7 @@ export class DaprAuthStatus implements DecisionRecorder {
     if (outcome === 'accepted') this.accepted++;
     else if (outcome === 'rejected') this.rejected++;
     else if (outcome === 'exempt') this.exempt++;
+    else if (outcome === 'deferred') this.deferred++;
     else this.public++;
   }
 

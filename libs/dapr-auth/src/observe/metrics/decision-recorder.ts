@@ -1,5 +1,9 @@
-/** What the guard decided about one request. */
-export type DecisionOutcome = 'accepted' | 'rejected' | 'exempt' | 'public';
+/**
+ * What the guard decided about one request. `deferred`: a `@DaprOrAppGuard()` handler's request
+ * that was not a verified Dapr call, left to the app's own guard (composed with `daprOr()`), which
+ * then accepts or refuses it; counted with the reason the Dapr check gave (never a refusal here).
+ */
+export type DecisionOutcome = 'accepted' | 'rejected' | 'exempt' | 'public' | 'deferred';
 
 /** Which accepted token a request carried: the current one, a previous one (rotation), or a JWT. */
 export type TokenGeneration = 'current' | 'previous' | 'jwt';

@@ -136,8 +136,9 @@ export async function createOtelRecorder(
   return {
     target,
     decision(transport: string, outcome: DecisionOutcome, reason?: string): void {
-      // A rejection's reason never equals an outcome's name, so one key tells them apart.
-      tally(decisionCounts, transport, reason ?? outcome, () => ({
+      // A rejection's reason never equals an outcome's name, so one key tells them apart; a
+      // deferral carries the same reasons as a rejection, so its key is prefixed.
+      tally(decisionCounts, transport, outcome === 'deferred' ? `deferred:${reason ?? ''}` : (reason ?? outcome), () => ({
         'dapr.auth.transport': transport.toLowerCase(),
         'dapr.auth.outcome': outcome,
         ...(reason === undefined ? {} : { 'dapr.auth.reason': reason }),
