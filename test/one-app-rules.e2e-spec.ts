@@ -5,6 +5,10 @@ import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import {
   DAPR_AUTH_MODULE_OPTIONS,
   DAPR_AUTH_RESOLVED_OPTIONS,
+  DAPR_TOKEN_SOURCE,
+  DAPR_TOKENLESS_GRPC_METHODS,
+  resolveDaprAuthOptions,
+  StaticTokenSource,
   DaprAuthConfigError,
   DaprAuthGuard,
   DaprAuthModule,
@@ -292,5 +296,48 @@ describe('a method that is an HTTP route and a gRPC method at once (outside revi
     await expect(NestFactory.create(BothModule, { logger: testLogger([]), abortOnError: false })).rejects.toThrow(
       /- AppCallback\/OnInvoke \(BothController\.onInvoke\)/,
     );
+  });
+});
+
+describe('second re-check of the tarball (N1, N2, N4)', () => {
+  @DaprProtected()
+  @Controller('orders')
+  class FeatureOrdersController {
+    @Get()
+    list() {
+      return ['orders'];
+    }
+  }
+
+  it.each([
+    ['a token source', DAPR_TOKEN_SOURCE, new StaticTokenSource(['feature-token-0123456789abcdefghijklmno'])],
+    ['the resolved options', DAPR_AUTH_RESOLVED_OPTIONS, {}],
+  ])('a feature module that provides %s of its own refuses start-up (its route guards would use it)', async (_what, token, value) => {
+    @Module({ controllers: [FeatureOrdersController], providers: [{ provide: token as string, useValue: value }] })
+    class FeatureModule {}
+    @Module({ imports: [DaprAuthModule.forRoot({ token: TOKEN, global: true }), FeatureModule] })
+    class RootModule {}
+    await expect(NestFactory.create(RootModule, { logger: testLogger([]), abortOnError: false })).rejects.toThrow(
+      /FeatureModule provides DAPR_AUTH:\w+: only DaprAuthModule provides it/,
+    );
+  });
+
+  it('an unknown option key shaped like a token is not echoed, and the message is bounded', () => {
+    const key = `APP_API_TOKEN=${TOKEN}`;
+    let message = '';
+    try {
+      DaprAuthModule.forRoot({ token: TOKEN, [key]: 1, ['k'.repeat(5000)]: 1 } as never);
+      resolveDaprAuthOptions({ token: TOKEN, [key]: 1, ['k'.repeat(5000)]: 1 } as never);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('(a key not shown');
+    expect(message).not.toContain(TOKEN.slice(0, 8));
+    expect(message.length).toBeLessThan(2000);
+  });
+
+  it('the exported list of token-less gRPC methods cannot be widened', () => {
+    expect(() => (DAPR_TOKENLESS_GRPC_METHODS as Set<string>).add('/dapr.proto.runtime.v1.AppCallback/OnInvoke')).toThrow(TypeError);
+    expect(DAPR_TOKENLESS_GRPC_METHODS.has('/dapr.proto.runtime.v1.AppCallback/OnInvoke')).toBe(false);
   });
 });

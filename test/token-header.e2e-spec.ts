@@ -168,6 +168,12 @@ describe('tokenHeader is checked at start-up', () => {
     expect(() => resolveDaprAuthOptions({ token: TOKEN, tokenHeader: value as string }, {})).toThrow(/option `tokenHeader` must be a header name/);
   });
 
+  it('refuses a name shaped like a token (a hex token is a valid header name, and the name is logged), without echoing it', () => {
+    const hex = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+    registerSecret(hex);
+    expect(() => resolveDaprAuthOptions({ token: TOKEN, tokenHeader: hex }, {})).toThrow(/has a part of more than 20 characters between '-' \(not shown/);
+  });
+
   it('never echoes an odd value: only the listed name or prefix it matched', async () => {
     const pasted = 'Tk9_pasted-Token-In-Place-Of-A-Header-0123';
     const prefixed = 'dapr-tk9pasted0123456789abcdefghijklmnopq';

@@ -40,11 +40,23 @@ export const RECOMMENDED_MIN_TOKEN_LENGTH = 16;
  * gRPC methods daprd calls WITHOUT the token (dapr/dapr, pkg/channel/grpc). Demanding a token on
  * them marks the app unhealthy or leaves it without subscriptions and bindings.
  */
-export const DAPR_TOKENLESS_GRPC_METHODS: ReadonlySet<string> = new Set([
+export const DAPR_TOKENLESS_GRPC_METHODS: ReadonlySet<string> = frozenSet([
   '/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck',
   '/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions',
   '/dapr.proto.runtime.v1.AppCallback/ListInputBindings',
 ]);
+
+/**
+ * A Set whose add, delete and clear throw: an exported list of what passes without a token must
+ * not be widened at run time by any code in the process (`ReadonlySet` is a type, not a lock).
+ */
+function frozenSet<T>(values: readonly T[]): ReadonlySet<T> {
+  const set = new Set(values);
+  const refuse = () => {
+    throw new TypeError('nestjs-dapr-auth: this set is read-only');
+  };
+  return Object.freeze(Object.defineProperties(set, { add: { value: refuse }, delete: { value: refuse }, clear: { value: refuse } }));
+}
 
 /** The one message every rejection carries, whatever the reason: reasons go to the log only. */
 export const REJECTION_MESSAGE = 'Unauthorized';

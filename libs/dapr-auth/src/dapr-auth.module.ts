@@ -44,7 +44,7 @@ import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers, refu
 import { type AppRoutingConfig, loadRoutePathFactory, servedRoutes } from './access/served-routes.js';
 import type { MessageHandlerGate } from './access/message-handler-guard.js';
 import { decideProbeHandlers, onlyHttp, refuseRulesOnTokenlessHandlers, tokenlessGrpcHandlers } from './access/tokenless-handlers.js';
-import { DAPR_AUTH_MODULE_MARK, injectedTokensOf, refuseSecondModule, refuseOwnTokensFrom } from './access/one-module.js';
+import { DAPR_AUTH_MODULE_MARK, injectedTokensOf, refuseForeignProviders, refuseSecondModule, refuseOwnTokensFrom } from './access/one-module.js';
 import { DaprAuthHealthIndicator } from './integrations/dapr-auth.health.js';
 import { combineRecorders, DaprAuthStatus } from './observe/dapr-auth.status.js';
 import { RejectionLog } from './observe/rejection-log.js';
@@ -277,6 +277,19 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     // (which only app.init() / listen() runs); so every rule that concerns them, and every fatal
     // one, runs before any server can serve a call.
     refuseSecondModule(modules);
+    refuseForeignProviders(modules, [
+      DAPR_AUTH_MODULE_OPTIONS,
+      DAPR_AUTH_RESOLVED_OPTIONS,
+      DAPR_TOKEN_SOURCE,
+      DAPR_TRANSPORT_ADAPTERS,
+      DAPR_JWT_VERIFIER,
+      DAPR_REPORT_ONLY_MONITOR,
+      DAPR_REJECTION_LOG,
+      DAPR_DECISION_RECORDER,
+      DAPR_HANDLER_ACCESS_INDEX,
+      DAPR_ROUTE_PATH_FACTORY,
+      SidecarApiCheck,
+    ]);
     const handlers = listHandlers(discovery, scanner);
     this.handlers = handlers;
     addStreamCallRejectionFilter(handlers);

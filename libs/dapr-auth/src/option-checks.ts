@@ -39,6 +39,11 @@ export function shownEnvName(name: unknown): string {
     : '(name not shown: it does not look like an environment variable name; a token put there?)';
 }
 
+/** An option name for a message: shown only when shaped like one (camelCase, short); a key may be a token pasted in the wrong place. */
+export function shownOptionName(name: string): string {
+  return /^[a-z][A-Za-z0-9]{0,39}$/.test(name) ? `\`${name}\`` : '(a key not shown: it does not look like an option name)';
+}
+
 /** A value meant to be a file path, for a message: shown only when written as a path (see {@link shownEnvName}). */
 export function shownPath(path: unknown): string {
   return typeof path === 'string' && PATH_SHAPE.test(path) ? path : '(path not shown: write it as /absolute/path or ./relative/path)';

@@ -86,3 +86,27 @@ export function refuseOwnTokensFrom(providers: readonly ProviderLike[] | undefin
       'Test.createTestingModule(...).overrideGuard(DaprAuthGuard) or nestjs-dapr-auth/testing.',
   );
 }
+
+/**
+ * A guard on a route (`@DaprProtected()`, `@UseGuards(DaprAuthGuard)`) is built in the module of
+ * its controller, from what that module sees: a feature module that provides one of this module's
+ * tokens itself (a token source, the resolved options...) would decide, for its own routes, which
+ * token is accepted or which callers pass. Refused at start-up: the module alone provides them.
+ *
+ * @throws DaprAuthConfigError naming the modules and tokens (never a value).
+ */
+export function refuseForeignProviders(modules: ModulesContainer, ownTokens: readonly unknown[]): void {
+  const found: string[] = [];
+  for (const moduleRef of modules.values()) {
+    if (isDaprAuthModule(moduleRef.metatype)) continue;
+    for (const token of ownTokens) {
+      if (moduleRef.providers.has(token as string))
+        found.push(`${moduleRef.metatype?.name ?? '(anonymous module)'} provides ${typeof token === 'function' ? token.name : String(token)}`);
+    }
+  }
+  if (found.length === 0) return;
+  throw new DaprAuthConfigError(
+    `${found.join('; ')}: only DaprAuthModule provides it (a guard on a route of that module would use that one instead). ` +
+      'Remove the provider; configure the module through forRoot() / forRootAsync(), and in tests use overrideProvider() or nestjs-dapr-auth/testing.',
+  );
+}

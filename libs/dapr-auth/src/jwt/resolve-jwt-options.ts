@@ -1,6 +1,6 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
-import { OptionChecks } from '../option-checks.js';
+import { OptionChecks, shownOptionName } from '../option-checks.js';
 import type { DaprJwk, DaprJwtOptions, ResolvedJwtOptions, ResolvedKeySource } from './dapr-jwt.options.js';
 import { timeSpanSeconds } from './time-span.js';
 
@@ -141,7 +141,7 @@ function publicKeyFrom(value: string | DaprJwk): KeyObject {
 export function resolveJwtOptions(jwt: DaprJwtOptions): ResolvedJwtOptions {
   if (jwt === null || typeof jwt !== 'object') fail('must be an object: { algorithms, and one of secret, publicKey, jwks, jwksUri }.');
   const unknown = Object.keys(jwt).filter((key) => !KNOWN.has(key));
-  if (unknown.length) fail(`unknown option(s) ${unknown.map((key) => `\`${key}\``).join(', ')}. Known: ${[...KNOWN].join(', ')}.`);
+  if (unknown.length) fail(`unknown option(s) ${unknown.slice(0, 10).map(shownOptionName).join(', ')}. Known: ${[...KNOWN].join(', ')}.`);
   const sources = (['secret', 'publicKey', 'jwks', 'jwksUri'] as const).filter((key) => jwt[key] !== undefined);
   if (sources.length !== 1) {
     fail(

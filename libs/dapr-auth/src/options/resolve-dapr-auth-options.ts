@@ -8,7 +8,7 @@ import {
 import { DaprAuthConfigError } from '../dapr-auth.errors.js';
 import { type AllowedCaller, parseAllowedCallers } from '../callers/caller-rule.js';
 import { resolveJwtOptions } from '../jwt/resolve-jwt-options.js';
-import { OptionChecks, shownEnvName, shownPath } from '../option-checks.js';
+import { OptionChecks, shownEnvName, shownOptionName, shownPath } from '../option-checks.js';
 import type { LineLogger } from '../optional-import.js';
 import { FileTokenSource } from '../tokens/file-token-source.js';
 import { StaticTokenSource } from '../tokens/static-token-source.js';
@@ -62,7 +62,7 @@ export function resolveDaprAuthOptions(
   const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key));
   if (unknown.length > 0) {
     throw new DaprAuthConfigError(
-      `unknown option(s) ${unknown.map((k) => `\`${k}\``).join(', ')}. Known options: ${[...KNOWN_OPTIONS].join(', ')}` +
+      `unknown option(s) ${unknown.slice(0, 10).map(shownOptionName).join(', ')}. Known options: ${[...KNOWN_OPTIONS].join(', ')}` +
         ` (and \`global\` on forRoot/forRootAsync).`,
     );
   }

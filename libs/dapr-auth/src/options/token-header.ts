@@ -11,6 +11,11 @@ import { OptionChecks } from '../option-checks.js';
 
 /** Lower case (Node delivers header names so), at most 64 characters, no `:` (HTTP/2 pseudo-headers). */
 const HEADER_NAME_SHAPE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/**
+ * A header name is words joined by '-': a part of more than 20 characters is more likely a token
+ * typed in the wrong place (a hex token is a valid header name), and the name is logged.
+ */
+const LOOKS_LIKE_A_SECRET = /[a-z0-9_.]{21,}/;
 
 /** A group of names the token must not travel in, and why: the reason goes into the start-up error. */
 interface ReservedHeaders {
@@ -154,6 +159,11 @@ export function resolveTokenHeader(value: unknown): string {
   if (reserved !== undefined) {
     throw new DaprAuthConfigError(
       `option \`tokenHeader\` must be a header name nothing else gives a meaning to, got ${reserved.shown}: ${reserved.why}. ${FIX}`,
+    );
+  }
+  if (LOOKS_LIKE_A_SECRET.test(tokenHeader)) {
+    throw new DaprAuthConfigError(
+      `option \`tokenHeader\` has a part of more than 20 characters between '-' (not shown: it looks like a token, and the header name is logged). ${FIX}`,
     );
   }
   return tokenHeader;
