@@ -86,6 +86,24 @@ function refuseRequestScopedOptions(moduleRef: ModuleRef): true {
 }
 
 /**
+ * What a guard built in another module reads (a `@UseGuards(DaprAuthGuard)` there builds its own
+ * guard from these; `daprOr()` reads DaprAuthRules): exported, and refused when another module
+ * provides one itself (one-module.ts), since that module's guards would then decide with it.
+ */
+const READ_BY_GUARDS_ELSEWHERE = [
+  DAPR_AUTH_RESOLVED_OPTIONS,
+  DAPR_TOKEN_SOURCE,
+  DAPR_TRANSPORT_ADAPTERS,
+  DAPR_JWT_VERIFIER,
+  DAPR_REPORT_ONLY_MONITOR,
+  DAPR_REJECTION_LOG,
+  DAPR_DECISION_RECORDER,
+  DAPR_HANDLER_ACCESS_INDEX,
+  SidecarApiCheck,
+  DaprAuthRules,
+];
+
+/**
  * Holds `@UseGuards(DaprAuthGuard)` so that DaprAuthGuard is an injectable of this module too: the
  * one place `Test.createTestingModule(...).overrideGuard(DaprAuthGuard)` can reach for an app that
  * protects everything with `global: true` (Nest replaces injectables, not providers or APP_GUARD).
@@ -225,24 +243,7 @@ function appRoutingConfig(moduleRef: ModuleRef): AppRoutingConfig | undefined {
     // module class itself would be request-scoped too, and never built, with such options).
     { provide: 'DAPR_AUTH:SCOPE_CHECK', inject: [ModuleRef], useFactory: refuseRequestScopedOptions },
   ],
-  // Exported: a @UseGuards(DaprAuthGuard) in another module builds its own guard from these.
-  exports: [
-    DAPR_AUTH_RESOLVED_OPTIONS,
-    DAPR_TOKEN_SOURCE,
-    DAPR_TRANSPORT_ADAPTERS,
-    DAPR_JWT_VERIFIER,
-    DAPR_REPORT_ONLY_MONITOR,
-    DAPR_REJECTION_LOG,
-    DAPR_DECISION_RECORDER,
-    DAPR_HANDLER_ACCESS_INDEX,
-    DaprAuthStatus,
-    DaprAuthHealthIndicator,
-    // A DaprAuthGuard built in another module (@UseGuards) reads it for its caller rules.
-    SidecarApiCheck,
-    DaprAuthGuard,
-    // What an app's own guard asks (directly, or through daprOr()) to run beside this module.
-    DaprAuthRules,
-  ],
+  exports: [...READ_BY_GUARDS_ELSEWHERE, DaprAuthStatus, DaprAuthHealthIndicator, DaprAuthGuard],
 })
 export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationShutdown {
   /** Lets start-up find every DaprAuthModule of an app, subclasses and the other build included (one-module.ts). */
@@ -277,19 +278,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     // (which only app.init() / listen() runs); so every rule that concerns them, and every fatal
     // one, runs before any server can serve a call.
     refuseSecondModule(modules);
-    refuseForeignProviders(modules, [
-      DAPR_AUTH_MODULE_OPTIONS,
-      DAPR_AUTH_RESOLVED_OPTIONS,
-      DAPR_TOKEN_SOURCE,
-      DAPR_TRANSPORT_ADAPTERS,
-      DAPR_JWT_VERIFIER,
-      DAPR_REPORT_ONLY_MONITOR,
-      DAPR_REJECTION_LOG,
-      DAPR_DECISION_RECORDER,
-      DAPR_HANDLER_ACCESS_INDEX,
-      DAPR_ROUTE_PATH_FACTORY,
-      SidecarApiCheck,
-    ]);
+    refuseForeignProviders(modules, [DAPR_AUTH_MODULE_OPTIONS, DAPR_ROUTE_PATH_FACTORY, ...READ_BY_GUARDS_ELSEWHERE]);
     const handlers = listHandlers(discovery, scanner);
     this.handlers = handlers;
     addStreamCallRejectionFilter(handlers);
