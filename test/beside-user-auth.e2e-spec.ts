@@ -256,6 +256,39 @@ describe('start-up', () => {
     await expect(NestFactory.create(UncoveredModule, { logger: testLogger([]), abortOnError: false })).rejects.toThrow(/daprOr\(/);
   });
 
+  it("daprOr() as APP_GUARD: unprotected: 'error' starts (every HTTP route is checked by one or the other), and daprd's probe passes it", async () => {
+    @Controller()
+    class UserAppController {
+      @Get('healthz')
+      health() {
+        return { status: 'up' };
+      }
+      @Get('me')
+      me() {
+        return { user: true };
+      }
+    }
+    @Module({
+      imports: [DaprAuthModule.forRoot({ token: TOKEN, unprotected: 'error' }), PassportModule],
+      controllers: [UserAppController],
+      providers: [jwtStrategy(), { provide: APP_GUARD, useClass: ComposedJwtGuard }],
+    })
+    class UserAppModule {}
+    for (const [, platform] of HTTP_PLATFORMS) {
+      const { app, baseUrl } = await startHttpApp(UserAppModule, platform);
+      try {
+        // daprd's token-less probe: the Dapr check lets it through, so the composed guard steps aside too.
+        expect((await send(baseUrl, '/healthz')).status).toBe(200);
+        expect((await send(baseUrl, '/healthz', { method: 'POST' })).status).not.toBe(200);
+        expect((await send(baseUrl, '/me')).status).toBe(401);
+        expect((await send(baseUrl, '/me', { headers: headers('right', 'none') })).status).toBe(401);
+        expect((await send(baseUrl, '/me', { headers: headers('none', 'good') })).status).toBe(200);
+      } finally {
+        await app.close();
+      }
+    }
+  });
+
   it('in report-only mode a daprOr() guard does not step aside on Dapr-only handlers (nothing opens)', async () => {
     @Controller('d')
     class DaprOnlyController {

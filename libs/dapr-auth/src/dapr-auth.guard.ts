@@ -218,6 +218,11 @@ export class DaprAuthGuard implements CanActivate {
     });
   }
 
+  /** Whether the request is one daprd makes without a token, on a handler start-up found it reaches (see {@link isExempt}). */
+  isTokenlessDaprCall(context: ExecutionContext): boolean {
+    return this.handlerAccess(context).tokenless && this.adapterFor(context).isTokenlessDaprCall(context);
+  }
+
   /** {@link checkCaller} without its refusal: the caller is remembered only when it passes. */
   private verifiedCaller(
     context: ExecutionContext,

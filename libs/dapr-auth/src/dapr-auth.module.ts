@@ -251,6 +251,8 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
   private readonly handlers: readonly HandlerEntry[];
   private readonly grpcTokenless: ReadonlySet<object>;
   private readonly appGuard: { name: string } | undefined;
+  /** {@link appGuard}, or an APP_GUARD made by daprOr(): what the audit counts as covering every HTTP route. */
+  private readonly auditedAppGuard: { name: string } | undefined;
   /** This app's gate on every message and gRPC handler (message-handler-guard.ts). */
   private readonly messageGate: MessageHandlerGate;
 
@@ -297,11 +299,15 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     accessOf = accessIndex.register(handlers); // again: the handlers the gate took now say so (the global guard leaves them)
     // A DaprAuthGuard the app registered as APP_GUARD itself (without `global`) covers its HTTP routes.
     this.appGuard = isGlobalGuard ? undefined : daprAuthAppGuard(modules);
+    const orAppGuard = daprOrAppGuard(modules);
+    // What the audit counts as covering every HTTP route: that guard, or one made by daprOr() (the
+    // app's own guard, or the Dapr check, decides every route: none is open to anyone).
+    this.auditedAppGuard = this.appGuard ?? (isGlobalGuard ? undefined : orAppGuard);
     // @DaprOrAppGuard() handlers are left to a guard made by daprOr(): one must run on each, or it would be open.
-    refuseUncoveredDaprOr(handlers, accessOf, daprOrAppGuard(modules));
+    refuseUncoveredDaprOr(handlers, accessOf, orAppGuard);
     // What is open among message handlers stops the app here (a hybrid app serves them before
     // onModuleInit); the whole audit, HTTP routes with the full paths Nest serves, is in onModuleInit.
-    auditCoverage(messageHandlers, accessOf, options, isGlobalGuard, logger, this.appGuard, [], true);
+    auditCoverage(messageHandlers, accessOf, options, isGlobalGuard, logger, this.auditedAppGuard, [], true);
     const ruleSites = [
       ...(options.callers ? ['option `callers`'] : []),
       ...handlers.filter((entry) => accessOf.get(entry)?.callers).map((entry) => entry.target),
@@ -381,7 +387,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     const served = routes?.map(({ entry, method, path }) => ({ ...entry, target: `${method} ${path}`, http: { method, path } })) ?? httpEntries;
     const audited = [...served, ...this.handlers.filter((entry) => entry.kind !== 'http')];
     const auditedAccess = new Map(audited.map((entry) => [entry, this.accessIndex.read(entry.handler, runtimeClassOf(entry.controller))]));
-    auditCoverage(audited, auditedAccess, this.options, this.isGlobalGuard, logger, this.appGuard, probe.unserved);
+    auditCoverage(audited, auditedAccess, this.options, this.isGlobalGuard, logger, this.auditedAppGuard, probe.unserved);
     logger.log(
       describeSetup(
         this.options,

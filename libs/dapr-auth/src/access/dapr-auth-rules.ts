@@ -18,6 +18,7 @@ export type DaprAuthRule = 'public' | 'dapr' | 'dapr-or-app-guard';
 /** What {@link DaprAuthRules} needs of the module's DaprAuthGuard: its check without the refusal. */
 export interface DaprCallVerifier {
   verifyDaprCall(context: ExecutionContext): boolean | Promise<boolean>;
+  isTokenlessDaprCall(context: ExecutionContext): boolean;
 }
 
 /**
@@ -74,6 +75,16 @@ export class DaprAuthRules {
    * metrics and never logged as a rejection. What a guard made by {@link daprOr} runs first on a
    * `@DaprOrAppGuard()` handler.
    */
+  /**
+   * Whether this request is one daprd makes WITHOUT a token on the handler start-up found it reaches
+   * (its health probe, gRPC health check and discovery): the Dapr check lets it through, and your
+   * guard must too, or daprd marks the app unhealthy. Decided per handler at start-up, never from the URL.
+   */
+  isTokenlessDaprCall(context: ExecutionContext): boolean {
+    const verifier = this.verifier as Partial<DaprCallVerifier>;
+    return typeof verifier.isTokenlessDaprCall === 'function' && verifier.isTokenlessDaprCall(context);
+  }
+
   verifyDaprCall(context: ExecutionContext): boolean | Promise<boolean> {
     const verifier = this.verifier as Partial<DaprCallVerifier> & Partial<CanActivate>;
     if (typeof verifier.verifyDaprCall === 'function') return verifier.verifyDaprCall(context);

@@ -46,6 +46,8 @@ export function daprOr<T extends Type<CanActivate>>(guard: T): Type<CanActivate>
         return verified.then((ok) => (ok ? true : settle(super.canActivate(context))));
       }
       if (rule === 'dapr' && rules.decidedByDapr(context)) return true;
+      // daprd's health probe and token-less discovery calls: the Dapr check lets them through, so must your guard.
+      if (rules.isTokenlessDaprCall(context)) return true;
       return super.canActivate(context);
     }
   }
