@@ -38,7 +38,8 @@ const UNAUTHORIZED_BODY = { message: 'Unauthorized', statusCode: 401 };
 const PUBSUB_ROUTE = '/pubsub--orders--default';
 const requireHere = createRequire(import.meta.url);
 type ExpressFactory = () => Express;
-const express4 = requireHere('express') as ExpressFactory;
+// Express 4 (what @dapr/dapr ships), installed as the alias express4 beside the Express 5 of the GraphQL suite.
+const express4 = requireHere('express4') as ExpressFactory;
 // Express 5: the one @nestjs/platform-express 12 brings.
 const requireFromNestExpress = createRequire(requireHere.resolve('@nestjs/platform-express'));
 const express5 = requireFromNestExpress('express') as ExpressFactory;

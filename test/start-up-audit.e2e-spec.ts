@@ -227,7 +227,7 @@ describe('start-up summary', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(' LOG ');
     expect(lines[0]).toContain(
-      'Checking dapr-api-token: 2 accepted tokens from option `token`; global: every route and message handler that is not @DaprPublic(); ' +
+      'Checking dapr-api-token: 2 accepted tokens from option `token`; global: every route, message handler and resolver that is not @DaprPublic(); ' +
         '2 HTTP route(s), 2 gRPC / message handler(s); passing without a token: GET/HEAD /healthz (no route serves it without a token: see the warning) and gRPC HealthCheck, ListTopicSubscriptions, ListInputBindings; daprd API requiring DAPR_API_TOKEN: not checked (DAPR_HTTP_PORT not set); metrics: off.',
     );
   });

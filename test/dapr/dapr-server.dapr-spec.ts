@@ -23,7 +23,8 @@ import { DaprFleet, eventually, type SeenRequest } from './harness.js';
 
 const fleet = new DaprFleet();
 const withDaprdLogs = (body: () => Promise<void>) => fleet.withLogs(body);
-const express = createRequire(import.meta.url)('express') as () => Express;
+// Express 4, what @dapr/dapr ships (installed as the alias express4).
+const express = createRequire(import.meta.url)('express4') as () => Express;
 const APP_ID = 'daprsrv';
 const UNAUTHORIZED_BODY = { message: 'Unauthorized', statusCode: 401 };
 

@@ -39,6 +39,7 @@ import { daprAuthAppGuard, daprOrAppGuard } from './access/app-guard.js';
 import { DaprAuthRules } from './access/dapr-auth-rules.js';
 import { HandlerAccessIndex } from './access/handler-access.js';
 import { type HandlerEntry, listHandlers } from './access/handler-inventory.js';
+import { runsGuardsOnFieldResolvers } from './access/graphql-options.js';
 import { loadNestClassResolver, runtimeClassOf } from './access/nest-class.js';
 import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers, refuseUncoveredDaprOr } from './access/start-up-coverage.js';
 import { type AppRoutingConfig, loadRoutePathFactory, servedRoutes } from './access/served-routes.js';
@@ -307,7 +308,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     refuseUncoveredDaprOr(handlers, accessOf, orAppGuard);
     // What is open among message handlers stops the app here (a hybrid app serves them before
     // onModuleInit); the whole audit, HTTP routes with the full paths Nest serves, is in onModuleInit.
-    auditCoverage(messageHandlers, accessOf, options, isGlobalGuard, logger, this.auditedAppGuard, [], true);
+    auditCoverage(messageHandlers, accessOf, options, isGlobalGuard, logger, { appGuard: this.auditedAppGuard, fatalOnly: true });
     const ruleSites = [
       ...(options.callers ? ['option `callers`'] : []),
       ...handlers.filter((entry) => accessOf.get(entry)?.callers).map((entry) => entry.target),
@@ -387,7 +388,11 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     const served = routes?.map(({ entry, method, path }) => ({ ...entry, target: `${method} ${path}`, http: { method, path } })) ?? httpEntries;
     const audited = [...served, ...this.handlers.filter((entry) => entry.kind !== 'http')];
     const auditedAccess = new Map(audited.map((entry) => [entry, this.accessIndex.read(entry.handler, runtimeClassOf(entry.controller))]));
-    auditCoverage(audited, auditedAccess, this.options, this.isGlobalGuard, logger, this.auditedAppGuard, probe.unserved);
+    auditCoverage(audited, auditedAccess, this.options, this.isGlobalGuard, logger, {
+      appGuard: this.auditedAppGuard,
+      probeUnserved: probe.unserved,
+      fieldResolverGuards: runsGuardsOnFieldResolvers(this.modules),
+    });
     logger.log(
       describeSetup(
         this.options,

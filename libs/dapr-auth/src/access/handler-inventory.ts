@@ -14,6 +14,13 @@ const WS_GATEWAY_METADATA = 'websockets:is_gateway';
 const WS_MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
 const WS_MESSAGE_METADATA = 'message';
 
+/** What `@nestjs/graphql` (an optional peer: not imported) records on resolvers (graphql.constants). */
+const GQL_RESOLVER_TYPE_METADATA = 'graphql:resolver_type';
+const GQL_RESOLVER_NAME_METADATA = 'graphql:resolver_name';
+const GQL_RESOLVER_PROPERTY_METADATA = 'graphql:resolve_property';
+const GQL_RESOLVER_REFERENCE_METADATA = 'graphql:resolve_reference';
+const GQL_ROOT_TYPES: ReadonlySet<string> = new Set(['Query', 'Mutation', 'Subscription']);
+
 /** `GrpcMethodStreamingType.PT_STREAMING` of `@nestjs/microservices`: a `@GrpcStreamCall` handler. */
 const GRPC_STREAM_CALL = 'pt_stream';
 
@@ -22,7 +29,7 @@ export interface HandlerEntry {
   readonly controller: Type;
   /** The method as decorators saw it (the prototype's), which is what Nest registers and reflects on. */
   readonly handler: object;
-  readonly kind: 'http' | 'rpc' | 'ws';
+  readonly kind: 'http' | 'rpc' | 'ws' | 'graphql';
   /** The modules of this app that host the controller (Nest resolves a handler's guards in its host module). */
   readonly hosts: readonly HostModuleLike[];
   /** `GET /dapr/subscribe`, `AppCallback/OnInvoke`, `{"cmd":"sum"}`... for start-up messages. */
@@ -31,6 +38,12 @@ export interface HandlerEntry {
   readonly http?: { readonly method: string; readonly path: string };
   /** RPC only: gRPC `{ service, rpc }` of each pattern (empty for other transports). */
   readonly grpc?: ReadonlyArray<{ readonly service: string; readonly rpc: string; readonly streaming?: string }>;
+  /**
+   * GraphQL only: the type and field a resolver resolves. `fieldResolver`: a `@ResolveField()` (or
+   * federation reference) resolver, which Nest runs guards on only with the GraphQL module's
+   * `fieldResolverEnhancers: ['guards']`; the others are `Query`, `Mutation` and `Subscription` fields.
+   */
+  readonly graphql?: { readonly type: string; readonly field: string; readonly fieldResolver: boolean };
 }
 
 function paths(value: unknown): string[] {
@@ -78,9 +91,55 @@ function listGatewayHandlers(discovery: DiscoveryService, scanner: MetadataScann
   return entries;
 }
 
+/** The resolver type a class or method names (`@Resolver(() => Order)` records the type's name, or a function). */
+function resolverTypeName(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'function') return (value as { name?: string }).name;
+  return undefined;
+}
+
 /**
- * Every HTTP route, every message / gRPC handler of the app's controllers, and every WebSocket
- * gateway message handler. Start-up only: it walks the metadata of every class once.
+ * The resolvers of the app's `@Resolver()` providers, chosen as `@nestjs/graphql` chooses them
+ * (its `extractMetadata`): a method with a resolver type of its own or of its class, that is a
+ * root field (`Query`, `Mutation`, `Subscription`), a `@ResolveField()` or a reference resolver.
+ */
+function listResolvers(discovery: DiscoveryService, scanner: MetadataScanner): HandlerEntry[] {
+  const entries: HandlerEntry[] = [];
+  // A factory provider's metatype is its function, which may have no prototype.
+  const isResolverClass = (metatype: Type) => {
+    const prototype = metatype.prototype as Record<string, object> | undefined;
+    if (typeof prototype !== 'object') return false;
+    if (Reflect.getMetadata(GQL_RESOLVER_TYPE_METADATA, metatype) !== undefined) return true;
+    return scanner.getAllMethodNames(prototype).some((name) => Reflect.getMetadata(GQL_RESOLVER_TYPE_METADATA, prototype[name]) !== undefined);
+  };
+  for (const [resolver, hosts] of byClass(discovery.getProviders(), isResolverClass)) {
+    const prototype = resolver.prototype as Record<string, object>;
+    for (const name of scanner.getAllMethodNames(prototype)) {
+      const handler = prototype[name];
+      const declared: unknown = Reflect.getMetadata(GQL_RESOLVER_TYPE_METADATA, handler) ?? Reflect.getMetadata(GQL_RESOLVER_TYPE_METADATA, resolver);
+      const type = resolverTypeName(declared);
+      if (type === undefined) continue;
+      const fieldResolver = Reflect.getMetadata(GQL_RESOLVER_PROPERTY_METADATA, handler) === true;
+      const reference = Reflect.getMetadata(GQL_RESOLVER_REFERENCE_METADATA, handler) === true;
+      if (!fieldResolver && !reference && !GQL_ROOT_TYPES.has(type)) continue;
+      const field = reference ? '__resolveReference' : String(Reflect.getMetadata(GQL_RESOLVER_NAME_METADATA, handler) ?? name);
+      const kind = fieldResolver || reference ? 'GraphQL field' : 'GraphQL';
+      entries.push({
+        controller: resolver,
+        handler,
+        hosts,
+        kind: 'graphql',
+        target: `${kind} ${type}.${field} (${resolver.name}.${name})`,
+        graphql: { type, field, fieldResolver: fieldResolver || reference },
+      });
+    }
+  }
+  return entries;
+}
+
+/**
+ * Every HTTP route, every message / gRPC handler of the app's controllers, every WebSocket
+ * gateway message handler, and every GraphQL resolver. Start-up only: it walks the metadata of every class once.
  */
 export function listHandlers(discovery: DiscoveryService, scanner: MetadataScanner): HandlerEntry[] {
   const entries: HandlerEntry[] = [];
@@ -106,7 +165,7 @@ export function listHandlers(discovery: DiscoveryService, scanner: MetadataScann
       entries.push({ controller, handler, hosts, kind: 'rpc', target: `${target} (${controller.name}.${name})`, grpc });
     }
   }
-  return [...entries, ...listGatewayHandlers(discovery, scanner)];
+  return [...entries, ...listGatewayHandlers(discovery, scanner), ...listResolvers(discovery, scanner)];
 }
 
 /** Whether every pattern of the handler is one of the gRPC calls daprd makes without a token (the pattern may lack the package). */

@@ -65,14 +65,23 @@ function listed(targets: readonly string[]): string {
   return targets.map((target) => `\n  - ${target}`).join('');
 }
 
+/** What the audit knows of the app beyond its handlers. */
+export interface AuditContext {
+  /** A DaprAuthGuard (or one made by daprOr()) the app registered as APP_GUARD itself: it covers HTTP routes, gateways and resolvers. */
+  readonly appGuard?: { name: string };
+  /** Why no route serves daprd's health probe without a token (tokenless-handlers.ts). */
+  readonly probeUnserved?: readonly string[];
+  /** Only refuse what is open with `unprotected: 'error'` (the module's constructor, before any server serves). */
+  readonly fatalOnly?: boolean;
+  /** Whether Nest runs guards on GraphQL field resolvers (`fieldResolverEnhancers: ['guards']`); undefined: no GraphQL module seen. */
+  readonly fieldResolverGuards?: boolean;
+}
+
 /**
  * The start-up audit: every HTTP route and message / gRPC handler that nothing protects and that
  * is not `@DaprPublic()` (fatal with `unprotected: 'error'`), and the `@DaprPublic()` ones daprd
  * itself calls with the token. Runs before any server serves: for message handlers when the
  * module is created, for HTTP routes once Nest has built their full paths (`handlers` then carry them).
- *
- * @param probeUnserved why no route serves daprd's health probe without a token (tokenless-handlers.ts).
- * @param fatalOnly only refuse what is open with `unprotected: 'error'` (the module's constructor, before any server serves).
  *
  * @throws DaprAuthConfigError with `unprotected: 'error'` when a handler is left open.
  */
@@ -82,9 +91,7 @@ export function auditCoverage(
   options: ResolvedDaprAuthOptions,
   isGlobal: boolean,
   logger: Logger,
-  appGuard?: { name: string },
-  probeUnserved: readonly string[] = [],
-  fatalOnly = false,
+  { appGuard, probeUnserved = [], fatalOnly = false, fieldResolverGuards }: AuditContext = {},
 ): void {
   if (fatalOnly && options.unprotected !== 'error') return;
   if (probeUnserved.length > 0) {
@@ -102,9 +109,16 @@ export function auditCoverage(
   const namespacedOverGrpc: string[] = [];
   const publicDaprCalls: string[] = [];
   const publicPosts: string[] = [];
+  const fieldRulesNotRun: string[] = [];
   for (const entry of handlers) {
-    const { access, routeGuarded, conflicting: contradictory, callers } = accessOf.get(entry)!;
+    const { access, routeGuarded, conflicting: contradictory, callers, explicitRule } = accessOf.get(entry)!;
     if (contradictory) conflicting.push(entry.target);
+    if (entry.graphql?.fieldResolver) {
+      // Not a way in of its own: it resolves a field of what a Query or Mutation returned, which
+      // is checked. A rule on the method itself runs only where Nest runs guards on field resolvers.
+      if (explicitRule && fieldResolverGuards !== true) fieldRulesNotRun.push(entry.target);
+      continue;
+    }
     if (callers && carriesNoCaller(entry)) callersNeverCalled.push(entry.target);
     if (entry.kind === 'rpc' && (callers ?? options.callers)?.some((allowed) => allowed.namespace !== undefined)) namespacedOverGrpc.push(entry.target);
     if (access === 'public') {
@@ -125,6 +139,13 @@ export function auditCoverage(
     // Before any server serves (the module's constructor): only what must stop the app now.
     if (open.length > 0) throw new DaprAuthConfigError(openMessage(open, appGuard));
     return;
+  }
+  if (fieldRulesNotRun.length > 0) {
+    const message =
+      `Guards on GraphQL field resolvers that Nest never runs (they resolve without any check):${listed(fieldRulesNotRun)}\n` +
+      "Fix: pass `fieldResolverEnhancers: ['guards']` to GraphQLModule.forRoot(), or move the rule to the Query / Mutation that returns the type.";
+    if (options.unprotected === 'error') throw new DaprAuthConfigError(message);
+    logger.warn(message);
   }
   if (callersNeverCalled.length > 0) {
     logger.warn(

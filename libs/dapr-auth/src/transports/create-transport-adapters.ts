@@ -3,6 +3,7 @@ import { importOptional } from '../optional-import.js';
 import type { TokenExtractor } from '../pipeline.types.js';
 import { FallbackTransportAdapter } from './fallback.adapter.js';
 import { GrpcStreamCallTransportAdapter } from './grpc-stream-call.adapter.js';
+import { GraphqlTransportAdapter } from './graphql.adapter.js';
 import { GrpcTransportAdapter, type RpcExceptionClass } from './grpc.adapter.js';
 import { HttpTransportAdapter } from './http.adapter.js';
 import type { TransportAdapter } from './transport-adapter.js';
@@ -31,6 +32,7 @@ export async function createTransportAdapters(options: TransportAdapterOptions, 
   return Object.freeze([
     new HttpTransportAdapter(options.tokenHeader),
     ...(RpcException ? [new GrpcTransportAdapter(RpcException, options.tokenHeader), new GrpcStreamCallTransportAdapter(options.tokenHeader)] : []),
+    new GraphqlTransportAdapter(options.tokenHeader),
     new FallbackTransportAdapter(options.extractToken, logger),
   ]);
 }
