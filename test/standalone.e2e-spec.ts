@@ -224,7 +224,7 @@ describe('the check without Nest is published from both entry points', () => {
   });
 
   it('uses Express 4 and 5 as labelled', () => {
-    expect((requireHere('express/package.json') as { version: string }).version).toMatch(/^4\./);
+    expect((requireHere('express4/package.json') as { version: string }).version).toMatch(/^4\./);
     expect((requireFromNestExpress('express/package.json') as { version: string }).version).toMatch(/^5\./);
   });
 });
