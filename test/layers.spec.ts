@@ -23,8 +23,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   callers: ['foundation', 'transports'],
   options: ['foundation', 'tokens', 'jwt', 'callers'],
   access: ['foundation', 'transports', 'callers', 'options'],
-  observe: ['foundation', 'tokens', 'jwt', 'callers', 'options', 'access'],
-  integrations: ['foundation', 'transports', 'tokens', 'jwt', 'callers', 'options', 'access', 'observe'],
+  // what daprd's metadata says of how it calls the app, against what the app serves (read through the sidecar API check)
+  wiring: ['foundation', 'callers'],
+  observe: ['foundation', 'tokens', 'jwt', 'callers', 'options', 'access', 'wiring'],
+  integrations: ['foundation', 'transports', 'tokens', 'jwt', 'callers', 'options', 'access', 'wiring', 'observe'],
   // options: `compare` reads the accepted token with the module's own start-up code, for the module's verdict
   cli: ['foundation', 'tokens', 'jwt', 'options'],
   // nestjs-dapr-auth/testing, its own entry point (never loaded by index.ts)
@@ -32,7 +34,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // the check without Nest (nestjs-dapr-auth/standalone, also in index.ts): nothing that needs Nest at run time
   standalone: ['foundation', 'tokens', 'options', 'observe'],
   decorators: ['foundation', 'transports', 'jwt', 'callers', 'access', 'spine'],
-  spine: ['foundation', 'transports', 'tokens', 'jwt', 'callers', 'options', 'access', 'observe', 'integrations', 'decorators', 'standalone'],
+  spine: ['foundation', 'transports', 'tokens', 'jwt', 'callers', 'options', 'access', 'wiring', 'observe', 'integrations', 'decorators', 'standalone'],
 };
 
 function floorOf(file: string): string {

@@ -157,8 +157,9 @@ describe('the sidecar API check (DAPR_HTTP_PORT)', () => {
     await eventually(() => status.sidecarApi.state === 'requires-token', 'the check to settle');
     expect(status.sidecarApi).toEqual({ state: 'requires-token', address: `http://127.0.0.1:${port}`, statusCode: 401 });
     expect(status.callerRulesRefused).toBe(false);
-    expect(app.get(DaprAuthHealthIndicator).isHealthy()['dapr-auth']).toEqual({ status: 'up', acceptedTokens: 1, sidecarApi: 'requires-token' });
-    expect(api.requests.map((request) => request.url)).toEqual(['/v1.0/metadata', '/v1.0/metadata']);
+    expect(app.get(DaprAuthHealthIndicator).isHealthy()['dapr-auth']).toMatchObject({ status: 'up', acceptedTokens: 1, sidecarApi: 'requires-token' });
+    // The check's two questions; then the wiring check may read the metadata once more (with the same token).
+    expect(api.requests.map((request) => request.url).slice(0, 2)).toEqual(['/v1.0/metadata', '/v1.0/metadata']);
     expect(tokenHeaders(api.requests[0].headers)).toEqual([]);
     expect(tokenHeaders(api.requests[1].headers)).toEqual(['dapr-api-token']);
     expect(api.requests[1].headers['dapr-api-token']).toBe(DAPR_API_TOKEN);
@@ -172,7 +173,7 @@ describe('the sidecar API check (DAPR_HTTP_PORT)', () => {
     const status = app.get(DaprAuthStatus);
     await eventually(() => status.sidecarApi.state === 'open', 'the check to settle');
     // No caller rule in this app: nothing refused for it.
-    expect(app.get(DaprAuthHealthIndicator).isHealthy()['dapr-auth']).toEqual({ status: 'degraded', acceptedTokens: 1, sidecarApi: 'open' });
+    expect(app.get(DaprAuthHealthIndicator).isHealthy()['dapr-auth']).toMatchObject({ status: 'degraded', acceptedTokens: 1, sidecarApi: 'open' });
     const output = capturedOutput().slice(before);
     expect(output).toMatch(/ERROR[^\n]*daprd's API at http:\/\/127\.0\.0\.1:\d+ answers without DAPR_API_TOKEN[^\n]*dapr\.io\/api-token-secret/);
     expect(api.requests.every((request) => request.headers['dapr-api-token'] === undefined)).toBe(true);
@@ -300,7 +301,9 @@ describe.each(HTTP_PLATFORMS)('caller rules wait for the sidecar check (HTTP on 
     let unavailable = 2;
     const { api, cancel, state } = await start((headers, res) => (unavailable-- > 0 ? answers.unavailable(headers, res) : answers.daprd(headers, res)));
     await state('requires-token');
-    expect(api.requests.length).toBe(4);
+    // Two 503s, then the two questions; the wiring check may have read the metadata once more since.
+    expect(api.requests.length).toBeGreaterThanOrEqual(4);
+    expect(api.requests.length).toBeLessThanOrEqual(5);
     expect((await cancel()).status).toBe(201);
   });
 

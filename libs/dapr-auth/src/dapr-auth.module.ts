@@ -10,7 +10,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { APP_GUARD, DiscoveryModule, DiscoveryService, MetadataScanner, ModuleRef, ModulesContainer } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, ModuleRef, ModulesContainer } from '@nestjs/core';
 import {
   DAPR_AUTH_GLOBAL_GUARD,
   DAPR_AUTH_MODULE_OPTIONS,
@@ -51,6 +51,8 @@ import { combineRecorders, DaprAuthStatus } from './observe/dapr-auth.status.js'
 import { RejectionLog } from './observe/rejection-log.js';
 import { ReportOnlyMonitor } from './observe/report-only-monitor.js';
 import { SidecarApiCheck } from './callers/sidecar-api-check.js';
+import { SidecarWiringCheck } from './wiring/sidecar-wiring-check.js';
+import type { ServedApp } from './wiring/compare-wiring.js';
 import type { DecisionRecorder } from './observe/metrics/decision-recorder.js';
 import { describeSetup } from './observe/start-up-summary.js';
 
@@ -192,16 +194,22 @@ function appRoutingConfig(moduleRef: ModuleRef): AppRoutingConfig | undefined {
       useFactory: (options: ResolvedDaprAuthOptions) => new SidecarApiCheck(process.env, options.sidecarApiCheck, logger, options.allowForgeableCallers),
     },
     {
+      provide: SidecarWiringCheck,
+      inject: [SidecarApiCheck],
+      // Compares daprd's metadata with what the app serves, each time the API check settles; only logs.
+      useFactory: (sidecar: SidecarApiCheck) => new SidecarWiringCheck(sidecar, logger),
+    },
+    {
       provide: DaprAuthHealthIndicator,
-      inject: [DAPR_TOKEN_SOURCE, DAPR_JWT_VERIFIER, SidecarApiCheck],
-      useFactory: (tokenSource: DaprTokenSource | null, jwt: JwtVerifier | null, sidecar: SidecarApiCheck) =>
-        new DaprAuthHealthIndicator(tokenSource, jwt, sidecar),
+      inject: [DAPR_TOKEN_SOURCE, DAPR_JWT_VERIFIER, SidecarApiCheck, SidecarWiringCheck],
+      useFactory: (tokenSource: DaprTokenSource | null, jwt: JwtVerifier | null, sidecar: SidecarApiCheck, wiring: SidecarWiringCheck) =>
+        new DaprAuthHealthIndicator(tokenSource, jwt, sidecar, wiring),
     },
     {
       provide: DaprAuthStatus,
-      inject: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, SidecarApiCheck],
-      useFactory: (options: ResolvedDaprAuthOptions, tokenSource: DaprTokenSource | null, sidecar: SidecarApiCheck) =>
-        new DaprAuthStatus(tokenSource, options.rotationQuietPeriod, logger, undefined, sidecar),
+      inject: [DAPR_AUTH_RESOLVED_OPTIONS, DAPR_TOKEN_SOURCE, SidecarApiCheck, SidecarWiringCheck],
+      useFactory: (options: ResolvedDaprAuthOptions, tokenSource: DaprTokenSource | null, sidecar: SidecarApiCheck, wiring: SidecarWiringCheck) =>
+        new DaprAuthStatus(tokenSource, options.rotationQuietPeriod, logger, undefined, sidecar, wiring),
     },
     {
       provide: DAPR_DECISION_RECORDER,
@@ -256,6 +264,8 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
   private readonly auditedAppGuard: { name: string } | undefined;
   /** This app's gate on every message and gRPC handler (message-handler-guard.ts). */
   private readonly messageGate: MessageHandlerGate;
+  /** The HTTP routes as Nest serves them, and whether each is @DaprPublic(), for the wiring check (set in onModuleInit). */
+  private servedHttpRoutes: ServedApp['routes'] = [];
 
   constructor(
     @Inject(DAPR_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedDaprAuthOptions,
@@ -274,6 +284,8 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     private readonly modules: ModulesContainer,
     private readonly moduleRef: ModuleRef,
     @Optional() @Inject(DaprAuthGlobalGuard) private readonly globalGuard: DaprAuthGlobalGuard | null,
+    private readonly wiringCheck: SidecarWiringCheck,
+    @Optional() @Inject(HttpAdapterHost) private readonly httpAdapterHost: HttpAdapterHost | null,
   ) {
     super();
     // Here, not in a lifecycle hook: app.connectMicroservice() registers its handlers (and reads
@@ -365,7 +377,21 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     this.reportOnly?.start();
     this.status.start();
     // In the background, with retries while daprd comes up: never delays start-up.
+    this.wiringCheck.start(() => this.servedApp());
     this.sidecarApiCheck.start();
+  }
+
+  /** What the app serves, for the wiring check: read at each look (the HTTP port is known only once the app listens). */
+  private servedApp(): ServedApp {
+    const adapter = this.httpAdapterHost?.httpAdapter as { getHttpServer?(): { address?(): unknown } | undefined } | undefined;
+    const address = adapter?.getHttpServer?.()?.address?.();
+    return {
+      httpServer: adapter !== undefined,
+      httpPort: typeof address === 'object' && address !== null ? (address as { port?: number }).port : undefined,
+      appCallback: this.handlers.some((entry) => entry.grpc?.some(({ service }) => /^AppCallback(Alpha)?$/.test(service.split('.').pop()!))),
+      routes: this.servedHttpRoutes,
+      healthCheckPath: this.options.healthCheckPath,
+    };
   }
 
   /**
@@ -388,6 +414,12 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     const served = routes?.map(({ entry, method, path }) => ({ ...entry, target: `${method} ${path}`, http: { method, path } })) ?? httpEntries;
     const audited = [...served, ...this.handlers.filter((entry) => entry.kind !== 'http')];
     const auditedAccess = new Map(audited.map((entry) => [entry, this.accessIndex.read(entry.handler, runtimeClassOf(entry.controller))]));
+    this.servedHttpRoutes = served.map((entry) => ({
+      method: entry.http!.method,
+      path: entry.http!.path,
+      public: auditedAccess.get(entry)?.access === 'public',
+      target: entry.target,
+    }));
     auditCoverage(audited, auditedAccess, this.options, this.isGlobalGuard, logger, {
       appGuard: this.auditedAppGuard,
       probeUnserved: probe.unserved,
@@ -422,6 +454,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
 
   async onApplicationShutdown(): Promise<void> {
     this.sidecarApiCheck.stop();
+    this.wiringCheck.stop();
     this.reportOnly?.stop();
     this.rejectionLog.flush();
     this.status.stop();

@@ -27,6 +27,8 @@ export { DaprAuthGuard, type RejectionReason } from './dapr-auth.guard.js';
 export { DaprAuthStatus } from './observe/dapr-auth.status.js';
 export { DaprAuthHealthIndicator, type DaprAuthHealthResult } from './integrations/dapr-auth.health.js';
 export type { SidecarApiRejection, SidecarApiState, SidecarApiStatus } from './callers/sidecar-api-check.js';
+export type { SidecarWiringState, SidecarWiringStatus } from './wiring/sidecar-wiring-check.js';
+export type { SidecarWiringFinding } from './wiring/compare-wiring.js';
 export { addDaprAuthToSwagger, DAPR_SWAGGER_SECURITY_SCHEME, type OpenApiDocumentLike } from './integrations/add-dapr-auth-to-swagger.js';
 export type { DecisionOutcome, TokenGeneration } from './observe/metrics/decision-recorder.js';
 export { DaprAuthModule } from './dapr-auth.module.js';

@@ -93,6 +93,8 @@ export class SidecarApiCheck {
   private started = false;
   /** `DAPR_HTTP_PORT` is set to something that is not a port number (1-65535). */
   private readonly invalidPort: boolean;
+  /** Told each time a round settles (the wiring check reads daprd's metadata then). */
+  private readonly settledListeners: Array<(state: SidecarApiState) => void> = [];
   /** The last transient problem of the current round, for the `unreachable` line. */
   private lastProblem: string | undefined;
   private lastProblemStatus: number | undefined;
@@ -186,6 +188,34 @@ export class SidecarApiCheck {
     clearTimeout(this.boundTimer);
     this.settle(answer.state, answer.statusCode);
     this.schedule(() => this.beginRound(), this.timing.recheckMs);
+    for (const listener of this.settledListeners) listener(answer.state);
+  }
+
+  /** @internal Calls `listener` each time a round settles (after start-up, and at every re-check). */
+  onSettled(listener: (state: SidecarApiState) => void): void {
+    this.settledListeners.push(listener);
+  }
+
+  /**
+   * @internal daprd's `GET /v1.0/metadata`, parsed, with this app's `DAPR_API_TOKEN` where it has
+   * one; or why not (a status, a failure's code: never a header value). No redirect is followed.
+   */
+  async readMetadata(): Promise<{ body: unknown } | { failure: string }> {
+    if (this.address === undefined) return { failure: 'DAPR_HTTP_PORT not set' };
+    try {
+      const response = await fetch(`${this.address}/v1.0/metadata`, {
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timing.requestTimeoutMs),
+        headers: this.daprApiToken === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'dapr-api-token': this.daprApiToken },
+      });
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        return { failure: `HTTP ${response.status}` };
+      }
+      return { body: await response.json() };
+    } catch (error) {
+      return { failure: error instanceof SyntaxError ? 'not JSON' : describeFailure(error, this.timing.requestTimeoutMs) };
+    }
   }
 
   private schedule(next: () => void, ms: number): void {

@@ -1,5 +1,6 @@
 import type { JwtVerifier } from '../jwt/jwt-verifier.js';
 import type { SidecarApiCheck } from '../callers/sidecar-api-check.js';
+import type { SidecarWiringCheck } from '../wiring/sidecar-wiring-check.js';
 import type { DaprTokenSource } from '../tokens/dapr-token-source.js';
 import { FileTokenSource } from '../tokens/file-token-source.js';
 
@@ -14,7 +15,9 @@ export type DaprAuthHealthResult = Record<string, { status: 'up' | 'degraded' | 
  * (`down`: every JWT is rejected); the sidecar check (`sidecarApi`, see `sidecarApiCheck`): the
  * app's own daprd API found `open` to clients without `DAPR_API_TOKEN`, or not proven to require
  * it (`token-refused`, `unproven`, `unexpected`, `unreachable`) is `degraded`, with
- * `callerRulesRefused: true` while caller rules refuse every call for it. Never a token. Terminus
+ * `callerRulesRefused: true` while caller rules refuse every call for it; the wiring check
+ * (`sidecarWiring`: its state and how many errors and warnings it found): an error (a
+ * `@DaprPublic()` handler serving a subscription route) is `degraded`. Never a token. Terminus
  * itself is not imported.
  *
  * Keep daprd's own health probe (`--app-health-check-path`) on the plain, exempt route: a probe
@@ -27,6 +30,7 @@ export class DaprAuthHealthIndicator {
     private readonly tokenSource: DaprTokenSource | null,
     private readonly jwt: JwtVerifier | null,
     private readonly sidecarApiCheck: SidecarApiCheck | null = null,
+    private readonly wiringCheck: SidecarWiringCheck | null = null,
   ) {}
 
   isHealthy(key = 'dapr-auth'): DaprAuthHealthResult {
@@ -58,6 +62,13 @@ export class DaprAuthHealthIndicator {
       // Calls without a caller rule still work; what is wrong is who else can send them (and, where
       // the check holds them shut, that caller rules refuse every call). `checking` is start-up.
       if (sidecar.state !== 'requires-token' && sidecar.state !== 'checking') worsen('degraded');
+    }
+    const wiring = this.wiringCheck?.status();
+    if (wiring && wiring.state !== 'not-checked') {
+      const errors = wiring.findings.filter((finding) => finding.level === 'error').length;
+      details.sidecarWiring = { state: wiring.state, errors, warnings: wiring.findings.length - errors };
+      // An open subscription is something anyone can use; the warnings are about calls that fail.
+      if (errors > 0) worsen('degraded');
     }
     return { [key]: { status, ...details } };
   }

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { DecisionOutcome, DecisionRecorder, TokenGeneration } from './metrics/decision-recorder.js';
 import type { SidecarApiCheck, SidecarApiStatus } from '../callers/sidecar-api-check.js';
+import type { SidecarWiringCheck, SidecarWiringStatus } from '../wiring/sidecar-wiring-check.js';
 import type { DaprTokenSource } from '../tokens/dapr-token-source.js';
 import { FileTokenSource } from '../tokens/file-token-source.js';
 
@@ -34,7 +35,19 @@ export class DaprAuthStatus implements DecisionRecorder {
     private readonly logger: Pick<Logger, 'log' | 'warn'>,
     private readonly interval = ROTATION_REPORT_INTERVAL,
     private readonly sidecarApiCheck: SidecarApiCheck | null = null,
+    private readonly wiringCheck: SidecarWiringCheck | null = null,
   ) {}
+
+  /**
+   * How daprd calls the app compared with what the app serves (its `GET /v1.0/metadata`: app port
+   * and protocol, health probe path, subscription routes), read once daprd's API answers and again
+   * at each re-check: `findings` lists what disagrees (`error`: a `@DaprPublic()` handler serves a
+   * subscription route; `warn`: a route nothing serves, a port, protocol or probe path that misses).
+   * `not-checked` where the app does not know its daprd (see {@link sidecarApi}).
+   */
+  get sidecarWiring(): SidecarWiringStatus {
+    return this.wiringCheck?.status() ?? { state: 'not-checked', findings: [] };
+  }
 
   /**
    * Whether the app's own daprd refuses clients without `DAPR_API_TOKEN`, as checked after start

@@ -1,0 +1,115 @@
+import { compareWiring, readDaprdWiring, type ServedApp } from './compare-wiring.js';
+
+/** daprd 1.18.2's answer, as measured (test/dapr/sidecar-wiring.dapr-spec.ts reads a live one). */
+const METADATA = {
+  id: 'orders',
+  subscriptions: [
+    {
+      pubsubname: 'pubsub',
+      topic: 'declared',
+      rules: [{ match: 'event.type == "x"', path: '/declared/x' }, { path: '/declared' }],
+      deadLetterTopic: '',
+      type: 'DECLARATIVE',
+    },
+    { pubsubname: 'pubsub', topic: 'orders', rules: [{ path: '/orders' }], deadLetterTopic: '', type: 'PROGRAMMATIC' },
+  ],
+  appConnectionProperties: { port: 3000, protocol: 'http', channelAddress: '127.0.0.1', health: { healthCheckPath: '/healthz', healthProbeInterval: '5s' } },
+};
+
+const route = (method: string, path: string, isPublic = false) => ({ method, path, public: isPublic, target: `${method} ${path}` });
+
+function app(overrides: Partial<ServedApp> = {}): ServedApp {
+  return {
+    httpPort: 3000,
+    httpServer: true,
+    appCallback: false,
+    routes: [route('GET', '/healthz'), route('POST', '/orders'), route('POST', '/declared'), route('POST', '/declared/:kind')],
+    healthCheckPath: '/healthz',
+    ...overrides,
+  };
+}
+
+describe('readDaprdWiring', () => {
+  it("reads port, protocol, health path and every subscription's rule paths", () => {
+    expect(readDaprdWiring(METADATA)).toEqual({
+      appPort: 3000,
+      protocol: 'http',
+      healthCheckPath: '/healthz',
+      subscriptions: [
+        { pubsub: 'pubsub', topic: 'declared', type: 'DECLARATIVE', paths: ['/declared/x', '/declared'] },
+        { pubsub: 'pubsub', topic: 'orders', type: 'PROGRAMMATIC', paths: ['/orders'] },
+      ],
+    });
+  });
+
+  it.each([null, 'text', [], { appConnectionProperties: 'x', subscriptions: {} }, { subscriptions: [null, { rules: 'x' }] }])(
+    'leaves out what is missing or of another shape (%j), never throws',
+    (body) => {
+      const wiring = readDaprdWiring(body);
+      expect(wiring.appPort).toBeUndefined();
+      expect(wiring.subscriptions.every((subscription) => subscription.paths.length === 0)).toBe(true);
+    },
+  );
+});
+
+describe('compareWiring', () => {
+  it('finds nothing when daprd calls what the app serves', () => {
+    expect(compareWiring(readDaprdWiring(METADATA), app())).toEqual([]);
+  });
+
+  it('a subscription route a @DaprPublic() handler serves is an error, listed first', () => {
+    const findings = compareWiring(
+      readDaprdWiring(METADATA),
+      app({ routes: [route('POST', '/orders', true), route('POST', '/declared/:kind'), route('POST', '/declared')] }),
+    );
+    expect(findings).toEqual([expect.objectContaining({ level: 'error', kind: 'subscription-public' })]);
+    expect(findings[0].message).toContain('topic "orders" of pubsub (programmatic) by POST /orders, and @DaprPublic() POST /orders serves it');
+  });
+
+  it('a subscription route nothing serves is a warning (a GET route does not serve a delivery)', () => {
+    const findings = compareWiring(
+      readDaprdWiring(METADATA),
+      app({ routes: [route('GET', '/orders'), route('POST', '/declared'), route('ALL', '/declared/*path')] }),
+    );
+    expect(findings).toEqual([
+      expect.objectContaining({ level: 'warn', kind: 'subscription-unserved', message: expect.stringContaining('POST /orders, which no route') }),
+    ]);
+  });
+
+  it("matches Nest's route patterns: params, wildcards, a trailing slash, a route without a leading slash", () => {
+    const wiring = readDaprdWiring({
+      subscriptions: [{ pubsubname: 'p', topic: 't', type: 'PROGRAMMATIC', rules: [{ path: 'events/created/' }, { path: '/v1/orders/42' }] }],
+    });
+    expect(compareWiring(wiring, app({ routes: [route('POST', '/events/:kind'), route('POST', '/v1/{*rest}')] }))).toEqual([]);
+    expect(compareWiring(wiring, app({ routes: [route('POST', '/events/:kind/x')] })).map((finding) => finding.kind)).toEqual([
+      'subscription-unserved',
+      'subscription-unserved',
+    ]);
+  });
+
+  it('a streaming subscription is not a route', () => {
+    const wiring = readDaprdWiring({ subscriptions: [{ pubsubname: 'p', topic: 't', type: 'STREAMING', rules: [{ path: '/nowhere' }] }] });
+    expect(compareWiring(wiring, app())).toEqual([]);
+  });
+
+  it('daprd calling another port than the Nest app listens on (a DaprServer set-up) is a warning that names both', () => {
+    const findings = compareWiring(readDaprdWiring(METADATA), app({ httpPort: 3001 }));
+    expect(findings.map((finding) => finding.kind)).toEqual(['app-port']);
+    expect(findings[0].message).toMatch(/port 3000 .*listens on 3001/);
+  });
+
+  it('daprd over gRPC without an AppCallback handler, or over HTTP to an app without an HTTP server, is a warning', () => {
+    const grpc = readDaprdWiring({ ...METADATA, appConnectionProperties: { port: 50001, protocol: 'grpc' } });
+    expect(compareWiring(grpc, app()).map((finding) => finding.kind)).toEqual(['app-protocol']);
+    expect(compareWiring(grpc, app({ appCallback: true }))).toEqual([]);
+    expect(compareWiring(readDaprdWiring(METADATA), app({ httpServer: false, httpPort: undefined, routes: [] })).map((finding) => finding.kind)).toEqual(
+      expect.arrayContaining(['app-protocol']),
+    );
+  });
+
+  it('a probe path the module does not exempt is a warning with the option to set', () => {
+    const findings = compareWiring(readDaprdWiring(METADATA), app({ healthCheckPath: '/api/healthz' }));
+    expect(findings.map((finding) => finding.kind)).toEqual(['health-path']);
+    expect(findings[0].message).toContain("healthCheckPath: '/healthz'");
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * What daprd says of how it calls the app (`GET /v1.0/metadata`), compared with what the Nest app
+ * serves. Pure functions: the check (sidecar-wiring-check.ts) reads both sides.
+ */
+
+/** The parts of daprd's metadata the comparison reads (Dapr 1.12+; measured on 1.18). */
+export interface DaprdWiring {
+  /** `appConnectionProperties.port`: where daprd calls the app (`--app-port`, `dapr.io/app-port`); absent without one. */
+  readonly appPort?: number;
+  /** `appConnectionProperties.protocol`: `http`, `https`, `h2c`, `grpc` or `grpcs`. */
+  readonly protocol?: string;
+  /** `appConnectionProperties.health.healthCheckPath`: only with app health checks on (HTTP apps). */
+  readonly healthCheckPath?: string;
+  /** Every subscription's topic, kind (`DECLARATIVE`, `PROGRAMMATIC`, `STREAMING`) and rule paths. */
+  readonly subscriptions: ReadonlyArray<{ readonly pubsub: string; readonly topic: string; readonly type: string; readonly paths: readonly string[] }>;
+}
+
+/** What the Nest app serves, as start-up decided it (and, for the port, as it listens now). */
+export interface ServedApp {
+  /** The port the app's HTTP server listens on; undefined when it has none or does not listen (yet). */
+  readonly httpPort: number | undefined;
+  /** Whether the app has an HTTP server at all (not a microservice-only app). */
+  readonly httpServer: boolean;
+  /** Whether a handler serves Dapr's gRPC `AppCallback` service (what daprd calls over gRPC). */
+  readonly appCallback: boolean;
+  /** The HTTP routes, with the full paths Nest serves them at; `public`: `@DaprPublic()` decides it. */
+  readonly routes: ReadonlyArray<{ readonly method: string; readonly path: string; readonly public: boolean; readonly target: string }>;
+  /** The path the module lets daprd's probe reach without a token (option `healthCheckPath`). */
+  readonly healthCheckPath: string;
+}
+
+/** One way the sidecar's wiring and the app disagree. `error`: something is open; `warn`: calls fail or miss the guard. */
+export interface SidecarWiringFinding {
+  readonly level: 'error' | 'warn';
+  readonly kind: 'app-port' | 'app-protocol' | 'health-path' | 'subscription-unserved' | 'subscription-public';
+  /** One line, with the fix; never a token. */
+  readonly message: string;
+}
+
+/** Reads daprd's answer defensively: what is missing or of another shape is left out, never guessed. */
+export function readDaprdWiring(body: unknown): DaprdWiring {
+  const root = isObject(body) ? body : {};
+  const connection = isObject(root.appConnectionProperties) ? root.appConnectionProperties : {};
+  const health = isObject(connection.health) ? connection.health : {};
+  const subscriptions = Array.isArray(root.subscriptions) ? root.subscriptions.filter(isObject) : [];
+  return {
+    appPort: typeof connection.port === 'number' && connection.port > 0 ? connection.port : undefined,
+    protocol: typeof connection.protocol === 'string' ? connection.protocol : undefined,
+    healthCheckPath: typeof health.healthCheckPath === 'string' && health.healthCheckPath !== '' ? health.healthCheckPath : undefined,
+    subscriptions: subscriptions.map((subscription) => ({
+      pubsub: text(subscription.pubsubname),
+      topic: text(subscription.topic),
+      type: text(subscription.type),
+      paths: (Array.isArray(subscription.rules) ? subscription.rules.filter(isObject) : [])
+        .map((rule) => rule.path)
+        .filter((path): path is string => typeof path === 'string' && path !== ''),
+    })),
+  };
+}
+
+/** Every disagreement between daprd's wiring and the app, most serious first. */
+export function compareWiring(daprd: DaprdWiring, app: ServedApp): SidecarWiringFinding[] {
+  const findings: SidecarWiringFinding[] = [];
+  const grpc = daprd.protocol === 'grpc' || daprd.protocol === 'grpcs';
+  if (!grpc) findings.push(...subscriptionFindings(daprd, app));
+  if (grpc && !app.appCallback) {
+    findings.push({
+      level: 'warn',
+      kind: 'app-protocol',
+      message:
+        `daprd calls the app over gRPC (--app-protocol ${daprd.protocol}), but no handler of this app serves Dapr's AppCallback service: ` +
+        "daprd's calls do not reach this app's handlers (nor its guard). Fix: serve AppCallback (docs/grpc-and-hybrid.md), or run daprd with --app-protocol http.",
+    });
+  }
+  if (!grpc && daprd.appPort !== undefined && !app.httpServer) {
+    findings.push({
+      level: 'warn',
+      kind: 'app-protocol',
+      message: `daprd calls the app over ${daprd.protocol ?? 'http'} on port ${daprd.appPort}, but this app has no HTTP server: what answers there is not guarded by this module.`,
+    });
+  }
+  if (!grpc && daprd.appPort !== undefined && app.httpPort !== undefined && daprd.appPort !== app.httpPort) {
+    findings.push({
+      level: 'warn',
+      kind: 'app-port',
+      message:
+        `daprd calls the app on port ${daprd.appPort} (--app-port, dapr.io/app-port), but this Nest app's HTTP server listens on ${app.httpPort}: daprd's ` +
+        'calls reach another server (a DaprServer of @dapr/dapr?), where this guard never runs. Fix: point --app-port at the Nest app, or put the ' +
+        'standalone check in front of that server (docs/dapr-server.md).',
+    });
+  }
+  if (!grpc && daprd.healthCheckPath !== undefined && stripQuery(daprd.healthCheckPath) !== app.healthCheckPath) {
+    findings.push({
+      level: 'warn',
+      kind: 'health-path',
+      message:
+        `daprd probes GET ${daprd.healthCheckPath} (--app-health-check-path), but the module lets daprd's probe through without a token only at ` +
+        `${app.healthCheckPath}: the probe gets 401 (or 404), daprd marks the app unhealthy and stops calling it. Fix: healthCheckPath: '${stripQuery(daprd.healthCheckPath)}', or the same path for daprd.`,
+    });
+  }
+  return findings.sort((a, b) => (a.level === b.level ? 0 : a.level === 'error' ? -1 : 1));
+}
+
+/** Each subscription route against the POST routes: served by a `@DaprPublic()` handler (open), or by none. */
+function subscriptionFindings(daprd: DaprdWiring, app: ServedApp): SidecarWiringFinding[] {
+  const findings: SidecarWiringFinding[] = [];
+  const deliveries = app.routes
+    .filter((route) => route.method === 'POST' || route.method === 'ALL')
+    .map((route) => ({ ...route, matches: routeMatcher(route.path) }));
+  for (const subscription of daprd.subscriptions) {
+    if (subscription.type === 'STREAMING') continue; // delivered over the app's own stream to daprd, not to a route
+    for (const path of new Set(subscription.paths.map(normalisePath))) {
+      const served = deliveries.filter((route) => route.matches(path));
+      const name = `topic "${subscription.topic}" of ${subscription.pubsub} (${subscription.type.toLowerCase() || 'subscription'})`;
+      if (served.length === 0) {
+        findings.push({
+          level: 'warn',
+          kind: 'subscription-unserved',
+          message: `daprd delivers ${name} by POST ${path}, which no route of this app serves: every delivery gets 404 and is retried or dropped.`,
+        });
+        continue;
+      }
+      const open = served.filter((route) => route.public);
+      if (open.length > 0) {
+        findings.push({
+          level: 'error',
+          kind: 'subscription-public',
+          message:
+            `daprd delivers ${name} by POST ${path}, and @DaprPublic() ${open.map((route) => route.target).join(', ')} serves it: anyone who reaches ` +
+            "the app's port can post events daprd never sent. Fix: remove @DaprPublic() (daprd delivers with the token).",
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+/** A matcher for a route path as Nest serves it (`:param`, `*`, `{*splat}`, `(.*)`), tolerant of a trailing slash. */
+function routeMatcher(pattern: string): (path: string) => boolean {
+  const source = normalisePath(pattern)
+    .split(/(\{\*[^}]*\}|\*[A-Za-z0-9_]*|:[A-Za-z0-9_]+\??|\(\.\*\))/)
+    .map((part, index) => {
+      if (index % 2 === 0) return part.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+      return part.startsWith(':') ? `[^/]+${part.endsWith('?') ? '?' : ''}` : '.*';
+    })
+    .join('');
+  const expression = new RegExp(`^${source}/?$`);
+  return (path) => expression.test(path);
+}
+
+/** `/orders` for `orders`, `/orders/` and `/orders?x`: what daprd posts to. */
+function normalisePath(path: string): string {
+  const bare = stripQuery(path);
+  const slashed = bare.startsWith('/') ? bare : `/${bare}`;
+  return slashed.length > 1 ? slashed.replace(/\/+$/, '') : slashed;
+}
+
+function stripQuery(path: string): string {
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
+}
+
+/** A string field, or '' for anything else (never an object's stringification). */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
