@@ -1,15 +1,46 @@
-import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { Query, Resolver } from '@nestjs/graphql';
+import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException, type INestApplication } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { GqlExecutionContext, Query, Resolver } from '@nestjs/graphql';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DaprAuthConfigError, DaprProtected, type DaprAuthModuleForRootOptions } from 'nestjs-dapr-auth';
+import { DaprAuthConfigError, daprOr, DaprOrAppGuard, DaprProtected, type DaprAuthModuleForRootOptions } from 'nestjs-dapr-auth';
 import { daprAuthExpressMiddleware, daprAuthFastifyHook } from 'nestjs-dapr-auth/standalone';
 import { errorCodes, GRAPHQL_STACKS, graphqlTestModule, OrdersResolver, postGraphql, type GraphqlStack } from './support/graphql-test-app.js';
 import { testLogger } from './support/http.js';
 import { AUDIENCE, ISSUER, signingKey } from './support/jwt.js';
 import { capturedOutput } from './support/secrets.js';
 import { PREVIOUS_TOKEN, TOKEN, WRONG_TOKEN } from './support/tokens.js';
+
+/** An app's own user guard as GraphQL apps write one: it reads the request through GqlExecutionContext (a user is `x-user: alice`). */
+@Injectable()
+class GqlUserGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = GqlExecutionContext.create(context).getContext<{ req: { headers: Record<string, string | undefined> } }>().req;
+    if (request.headers['x-user'] === 'alice') return true;
+    throw new UnauthorizedException('no user');
+  }
+}
+
+/** Resolvers beside the app's own guard: one Dapr-only, one daprd or a user, one users only. */
+@Resolver()
+class MixedResolver {
+  @DaprProtected()
+  @Query(() => String, { nullable: true })
+  daprOnly(): string {
+    return 'dapr';
+  }
+
+  @DaprOrAppGuard()
+  @Query(() => String, { nullable: true })
+  daprOrUser(): string {
+    return 'either';
+  }
+
+  @Query(() => String, { nullable: true })
+  usersOnly(): string {
+    return 'user';
+  }
+}
 
 /**
  * GraphQL resolvers behind DaprAuthGuard, on every driver and platform pair: daprd invokes method
@@ -193,6 +224,34 @@ describe.each(GRAPHQL_STACKS)('GraphQL: %s', (_stack, platform, driver) => {
     expect(introspection.status).toBe(401);
     expect(introspection.json).toEqual({ message: 'Unauthorized', statusCode: 401 });
     expect((await postGraphql(baseUrl, '{ plain }', { 'dapr-api-token': TOKEN })).json).toEqual({ data: { plain: 'plain' } });
+  });
+
+  it("beside the app's own guard (daprOr(GqlUserGuard) as APP_GUARD): each resolver's rule decides who passes, nothing passes that neither accepts", async () => {
+    const baseUrl = await start({ token: TOKEN }, { resolvers: [MixedResolver], providers: [{ provide: APP_GUARD, useClass: daprOr(GqlUserGuard) }] });
+    // The field's value, or whose refusal it was: the Dapr check's ("Unauthorized") or the app's guard's ("no user").
+    const ask = async (field: string, headers: Record<string, string>) => {
+      const outcome = await postGraphql(baseUrl, `{ ${field} }`, headers);
+      return outcome.json.data?.[field] ?? outcome.json.errors?.[0].message;
+    };
+    const dapr = { 'dapr-api-token': TOKEN };
+    const user = { 'x-user': 'alice' };
+    const wrong = { 'dapr-api-token': WRONG_TOKEN };
+    // Dapr-only: the Dapr check alone decides (daprOr() steps aside; a user is refused).
+    expect([await ask('daprOnly', {}), await ask('daprOnly', dapr), await ask('daprOnly', user), await ask('daprOnly', wrong)]).toEqual([
+      'Unauthorized',
+      'dapr',
+      'Unauthorized',
+      'Unauthorized',
+    ]);
+    // daprd or a user: a verified Dapr call, else the app's guard, whose refusal stands.
+    expect([await ask('daprOrUser', {}), await ask('daprOrUser', dapr), await ask('daprOrUser', user), await ask('daprOrUser', wrong)]).toEqual([
+      'no user',
+      'either',
+      'either',
+      'no user',
+    ]);
+    // No rule of ours: the app's guard alone (a Dapr token is nothing to it).
+    expect([await ask('usersOnly', {}), await ask('usersOnly', dapr), await ask('usersOnly', user)]).toEqual(['no user', 'no user', 'user']);
   });
 });
 

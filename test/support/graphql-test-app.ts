@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Args, Field, GraphQLModule, Mutation, ObjectType, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
@@ -101,9 +101,9 @@ export function graphqlModule(driver: GraphqlStack[2], fieldGuards = false): Dyn
 export function graphqlTestModule(
   driver: GraphqlStack[2],
   options: DaprAuthModuleForRootOptions,
-  { resolvers = [OrdersResolver], fieldGuards = false }: { resolvers?: Type[]; fieldGuards?: boolean } = {},
+  { resolvers = [OrdersResolver], fieldGuards = false, providers = [] }: { resolvers?: Type[]; fieldGuards?: boolean; providers?: Provider[] } = {},
 ): Type {
-  @Module({ imports: [graphqlModule(driver, fieldGuards), DaprAuthModule.forRoot(options)], providers: resolvers })
+  @Module({ imports: [graphqlModule(driver, fieldGuards), DaprAuthModule.forRoot(options)], providers: [...resolvers, ...providers] })
   class GraphqlTestModule {}
   return GraphqlTestModule;
 }
