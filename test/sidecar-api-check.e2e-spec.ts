@@ -179,6 +179,18 @@ describe('the sidecar API check (DAPR_HTTP_PORT)', () => {
     expect(api.requests.every((request) => request.headers['dapr-api-token'] === undefined)).toBe(true);
   });
 
+  it("an API found open: the wiring check reads its metadata without the app's DAPR_API_TOKEN (what answered may not be daprd)", async () => {
+    process.env.DAPR_API_TOKEN = DAPR_API_TOKEN;
+    ({ api } = await fakeDaprd(answers.open));
+    const { app: started } = await startHttp(DaprAuthModule.forRoot({ token: TOKEN, global: true }), HTTP_PLATFORMS[0][1]);
+    app = started;
+    const status = app.get(DaprAuthStatus);
+    await eventually(() => status.sidecarWiring.state === 'checked', 'the wiring check to read the metadata');
+    // The API check's one question and the wiring check's read, none with a token.
+    expect(api.requests.length).toBeGreaterThanOrEqual(2);
+    expect(api.requests.flatMap((request) => tokenHeaders(request.headers))).toEqual([]);
+  });
+
   it('a daprd not up yet: start-up does not wait; the check retries until daprd answers', async () => {
     process.env.DAPR_API_TOKEN = DAPR_API_TOKEN;
     let port: number;

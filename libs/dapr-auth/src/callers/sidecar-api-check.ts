@@ -197,16 +197,19 @@ export class SidecarApiCheck {
   }
 
   /**
-   * @internal daprd's `GET /v1.0/metadata`, parsed, with this app's `DAPR_API_TOKEN` where it has
-   * one; or why not (a status, a failure's code: never a header value). No redirect is followed.
+   * @internal daprd's `GET /v1.0/metadata`, parsed; or why not (a status, a failure's code: never a
+   * header value). No redirect is followed. This app's `DAPR_API_TOKEN` is sent only while the
+   * check has proven that a daprd requiring it answers there (`requires-token`): an API found open
+   * answered without it, and may not be daprd at all.
    */
   async readMetadata(): Promise<{ body: unknown } | { failure: string }> {
     if (this.address === undefined) return { failure: 'DAPR_HTTP_PORT not set' };
+    const token = this.current.state === 'requires-token' ? this.daprApiToken : undefined;
     try {
       const response = await fetch(`${this.address}/v1.0/metadata`, {
         redirect: 'manual',
         signal: AbortSignal.timeout(this.timing.requestTimeoutMs),
-        headers: this.daprApiToken === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'dapr-api-token': this.daprApiToken },
+        headers: token === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'dapr-api-token': token },
       });
       if (response.status !== 200) {
         await response.body?.cancel();
