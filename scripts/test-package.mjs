@@ -73,7 +73,8 @@ check(
 // tokenHeader list, bounded reads in the token tool and token files); issue 30's check without
 // Nest (nestjs-dapr-auth/standalone, in both builds) took 7 kB of what was left; issue 30's running beside the
 // app's own guard (daprOr, DaprAuthRules, @DaprOrAppGuard, the guard's verifyDaprCall) took it to 176.4 kB,
-// hence 180 kB. A budget, not a target: it catches shipped sources, maps or a third build, each of which adds
+// hence 180 kB; GraphQL and the wiring check took it to 191 kB, and the .js files lost their comments
+// (the .d.ts keep the TSDoc): about 152 kB. A budget, not a target: it catches shipped sources, maps or a third build, each of which adds
 // far more than the room left here.
 check(packed.size < 180 * 1024, `the tarball is small (${(packed.size / 1024).toFixed(1)} kB < 180 kB)`);
 
@@ -293,6 +294,7 @@ void main();
 const BESIDE_USER_AUTH_SOURCE = `import 'reflect-metadata';
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
 import jwt from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
@@ -339,7 +341,11 @@ class BesideController {
 class BesideModule {}
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create(BesideModule, { logger: ['error'] });
+  // PLATFORM=fastify: the same app on Fastify (passport reads Fastify's request through Nest's adapter).
+  const app =
+    process.env.PLATFORM === 'fastify'
+      ? await NestFactory.create(BesideModule, new FastifyAdapter(), { logger: ['error'] })
+      : await NestFactory.create(BesideModule, { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   const user = { authorization: \`Bearer \${jwt.sign({ sub: 'alice' }, SECRET, { algorithm: 'HS256' })}\` };
@@ -581,11 +587,112 @@ function exerciseJest(variant, dir) {
     `${variant.name}: Jest (${variant.esm ? 'ES modules' : 'CommonJS'}) runs docs/testing.md's ${expected} examples against the app: ${report?.numPassedTests ?? 0} tests passed`,
   );
 }
+/**
+ * docs/graphql.md's set-up as an app writes it, on Apollo (Express) and Mercurius (Fastify):
+ * \`global: true\`, a resolver without a decorator, a @DaprPublic() one and a @DaprCallers() one.
+ * Prints per stack: a query with the token, without, with a wrong one; the public field without;
+ * the caller rule with another and with the listed caller; the start-up line's resolver count.
+ */
+const GRAPHQL_SOURCE = `import 'reflect-metadata';
+import { ConsoleLogger, Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { DaprAuthModule, DaprCallers, DaprPublic } from 'nestjs-dapr-auth';
+
+@Resolver()
+class OrdersResolver {
+  @Query(() => String, { nullable: true })
+  plain(): string {
+    return 'plain';
+  }
+  @DaprPublic()
+  @Query(() => String, { nullable: true })
+  open(): string {
+    return 'public';
+  }
+  @DaprCallers('checkout')
+  @Query(() => String, { nullable: true })
+  fromCheckout(): string {
+    return 'checkout';
+  }
+}
+
+function appModule(graphql: DynamicModule) {
+  @Module({
+    imports: [graphql, DaprAuthModule.forRoot({ global: true, unprotected: 'error', allowForgeableCallers: true })],
+    providers: [OrdersResolver],
+  })
+  class GraphqlAppModule {}
+  return GraphqlAppModule;
+}
+
+async function run(stack: string): Promise<void> {
+  const lines: string[] = [];
+  const logger = new (class extends ConsoleLogger {
+    log(message: unknown) {
+      lines.push(String(message));
+    }
+  })();
+  const app =
+    stack === 'apollo-express'
+      ? await NestFactory.create(appModule(GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true })), { logger })
+      : await NestFactory.create(appModule(GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, autoSchemaFile: true })), new FastifyAdapter(), {
+          logger,
+        });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as { port: number };
+  const ask = async (field: string, headers: Record<string, string>) => {
+    const response = await fetch(\`http://127.0.0.1:\${port}/graphql\`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query: \`{ \${field} }\` }),
+    });
+    const body = (await response.json()) as { data?: Record<string, string | null>; errors?: Array<{ extensions?: { code?: string } }> };
+    return body.data?.[field] ?? body.errors?.[0]?.extensions?.code ?? \`HTTP \${response.status}\`;
+  };
+  const token = { 'dapr-api-token': process.env.APP_API_TOKEN ?? '' };
+  const results = [
+    await ask('plain', token),
+    await ask('plain', {}),
+    await ask('plain', { 'dapr-api-token': 'not-the-token-0123456789' }),
+    await ask('open', {}),
+    await ask('fromCheckout', { ...token, 'dapr-caller-app-id': 'billing' }),
+    await ask('fromCheckout', { ...token, 'dapr-caller-app-id': 'checkout' }),
+    /(\\d+) GraphQL resolver\\(s\\)/.exec(lines.join('\\n'))?.[1] ?? 'none',
+  ];
+  console.log(\`GRAPHQL \${stack} \${results.join(' ')}\`);
+  await app.close();
+}
+
+async function main(): Promise<void> {
+  await run('apollo-express');
+  await run('mercurius-fastify');
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
 const VARIANTS = [
   // jest: the app's own tests, docs/testing.md's examples, run with Jest as a user runs them.
   // passport: docs/beside-user-auth.md's recipe with the real @nestjs/passport + passport-jwt (Nest 12 runs it in test/beside-user-auth.e2e-spec.ts).
-  { name: 'nest11-cjs', nest: '^11.0.0', esm: false, grpc: true, typescript: '~5.9.3', jest: true, passport: true },
-  { name: 'nest12-esm', nest: '^12.0.0', esm: true, grpc: true, typescript: rootPackage.devDependencies.typescript, jest: true },
+  // graphql: docs/graphql.md's set-up, Apollo on Express and Mercurius on Fastify (the @nestjs/graphql line of that Nest).
+  { name: 'nest11-cjs', nest: '^11.0.0', esm: false, grpc: true, typescript: '~5.9.3', jest: true, passport: true, graphql: '^13.0.0' },
+  {
+    name: 'nest12-esm',
+    nest: '^12.0.0',
+    esm: true,
+    grpc: true,
+    typescript: rootPackage.devDependencies.typescript,
+    jest: true,
+    passport: true,
+    graphql: '^14.0.0',
+  },
   // What a fresh `npm install typescript` gives today (TypeScript 7): users compile with it.
   { name: 'nest12-esm-http-only', nest: '^12.0.0', esm: true, grpc: false, typescript: '^7.0.2' },
 ];
@@ -601,6 +708,18 @@ function createApp(variant) {
     'reflect-metadata': '^0.2.2',
     rxjs: '^7.8.2',
     ...(variant.grpc ? { '@nestjs/microservices': variant.nest, '@grpc/grpc-js': '^1.14.0', '@grpc/proto-loader': '^0.8.0' } : {}),
+    ...(variant.passport || variant.graphql ? { '@nestjs/platform-fastify': variant.nest } : {}),
+    ...(variant.graphql
+      ? {
+          '@nestjs/graphql': variant.graphql,
+          '@nestjs/apollo': variant.graphql,
+          '@nestjs/mercurius': variant.graphql,
+          '@apollo/server': rootPackage.devDependencies['@apollo/server'],
+          '@as-integrations/express5': rootPackage.devDependencies['@as-integrations/express5'],
+          graphql: rootPackage.devDependencies.graphql,
+          mercurius: rootPackage.devDependencies.mercurius,
+        }
+      : {}),
     ...(variant.passport
       ? {
           '@nestjs/passport': variant.nest,
@@ -656,8 +775,8 @@ function createApp(variant) {
           outDir: 'dist',
         },
         include: ['src'],
-        // The app's own tests are compiled by ts-jest, not into dist/.
-        exclude: ['src/**/*.spec.ts'],
+        // The app's own tests are compiled by ts-jest, not into dist/; the GraphQL app by tsconfig.graphql.json.
+        exclude: ['src/**/*.spec.ts', 'src/graphql.ts'],
       },
       null,
       2,
@@ -667,6 +786,13 @@ function createApp(variant) {
   writeFileSync(join(dir, 'src/main.ts'), mainSource(variant));
   writeFileSync(join(dir, 'src/own-guard.ts'), OWN_GUARD_SOURCE);
   if (variant.passport) writeFileSync(join(dir, 'src/beside-user-auth.ts'), BESIDE_USER_AUTH_SOURCE);
+  if (variant.graphql) {
+    writeFileSync(join(dir, 'src/graphql.ts'), GRAPHQL_SOURCE);
+    writeFileSync(
+      join(dir, 'tsconfig.graphql.json'),
+      JSON.stringify({ extends: './tsconfig.json', compilerOptions: { skipLibCheck: true }, include: ['src/graphql.ts'], exclude: [] }, null, 2),
+    );
+  }
   writeFileSync(join(dir, 'src/one-app.ts'), oneAppSource(variant));
   if (variant.jest) writeJestSetup(variant, dir);
   if (variant.grpc) writeFileSync(join(dir, 'ping.proto'), PROTO);
@@ -755,18 +881,38 @@ function exerciseOwnAppGuard(variant, dir) {
 }
 
 function exerciseBesideUserAuth(variant, dir) {
-  const result = spawnSync(process.execPath, ['dist/beside-user-auth.js'], {
+  for (const platform of ['express', 'fastify']) {
+    const result = spawnSync(process.execPath, ['dist/beside-user-auth.js'], {
+      cwd: dir,
+      env: { ...process.env, APP_API_TOKEN: TOKEN, PLATFORM: platform },
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    const output = `${result.stdout}${result.stderr}`;
+    check(
+      result.status === 0 && output.includes('BESIDE 200 401 200 200 401 200 401'),
+      `${variant.name} on ${platform}: beside a global passport-jwt guard (daprOr): Dapr-only 200 / JWT 401; @DaprOrAppGuard() token 200 / JWT 200 / neither 401; @DaprPublic() JWT 200 / token 401`,
+    );
+    if (!output.includes('BESIDE 200 401 200 200 401 200 401')) console.log(output);
+  }
+}
+
+function exerciseGraphql(variant, dir) {
+  const result = spawnSync(process.execPath, ['dist/graphql.js'], {
     cwd: dir,
     env: { ...process.env, APP_API_TOKEN: TOKEN },
     encoding: 'utf8',
-    timeout: 20000,
+    timeout: 30000,
   });
   const output = `${result.stdout}${result.stderr}`;
-  check(
-    result.status === 0 && output.includes('BESIDE 200 401 200 200 401 200 401'),
-    `${variant.name}: beside a global passport-jwt guard (daprOr): Dapr-only 200 / JWT 401; @DaprOrAppGuard() token 200 / JWT 200 / neither 401; @DaprPublic() JWT 200 / token 401`,
-  );
-  if (!output.includes('BESIDE 200 401 200 200 401 200 401')) console.log(output);
+  for (const stack of ['apollo-express', 'mercurius-fastify']) {
+    const expected = `GRAPHQL ${stack} plain UNAUTHENTICATED UNAUTHENTICATED public FORBIDDEN checkout 3`;
+    check(
+      result.status === 0 && output.includes(expected),
+      `${variant.name}: GraphQL (${stack}) from docs/graphql.md: a resolver with the token / without / a wrong one, @DaprPublic() without, @DaprCallers() other / listed caller, 3 resolvers in the start-up line`,
+    );
+  }
+  if (result.status !== 0 || !output.includes('GRAPHQL mercurius-fastify')) console.log(output);
 }
 
 async function exerciseOneApp(variant, dir) {
@@ -871,6 +1017,8 @@ for (const variant of VARIANTS) {
   step(`${variant.name}: tsc (strict, skipLibCheck off)`);
   try {
     sh(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', '.'], dir);
+    // The GraphQL packages' own .d.ts name optional peers (@apollo/gateway, ts-morph, ws types): compiled on their own, their libraries unchecked.
+    if (variant.graphql) sh(process.execPath, [join(dir, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.graphql.json'], dir);
     check(true, `${variant.name}: compiles against the shipped .d.ts`);
   } catch (error) {
     console.log(`${error.stdout}${error.stderr}`);
@@ -899,6 +1047,7 @@ for (const variant of VARIANTS) {
     exerciseCallerTrust(variant, dir);
     exerciseOwnAppGuard(variant, dir);
     if (variant.passport) exerciseBesideUserAuth(variant, dir);
+    if (variant.graphql) exerciseGraphql(variant, dir);
     await exerciseOneApp(variant, dir);
     if (variant.jest) exerciseJest(variant, dir);
     await exerciseJwt(variant, dir);
