@@ -215,7 +215,9 @@ export class SidecarApiCheck {
         await response.body?.cancel();
         return { failure: `HTTP ${response.status}` };
       }
-      return { body: await response.json() };
+      const text = await readBounded(response, MAX_METADATA_BYTES);
+      if (text === undefined) return { failure: `larger than ${MAX_METADATA_BYTES / 1024 / 1024} MiB` };
+      return { body: JSON.parse(text) as unknown };
     } catch (error) {
       return { failure: error instanceof SyntaxError ? 'not JSON' : describeFailure(error, this.timing.requestTimeoutMs) };
     }
@@ -339,6 +341,29 @@ export class SidecarApiCheck {
 const FIX =
   "run daprd with DAPR_API_TOKEN and give this app the same value (Kubernetes: the pod annotation dapr.io/api-token-secret, and the app container's " +
   "DAPR_API_TOKEN from that Secret's key `token`; self-hosted: DAPR_API_TOKEN=<token> dapr run ...).";
+
+/** daprd's metadata is a few kB (tens with many components); whatever answers is read no further than this. */
+const MAX_METADATA_BYTES = 1024 * 1024;
+
+/** The body as text, or `undefined` once it passes `limit` bytes (the rest is not read). */
+async function readBounded(response: Response, limit: number): Promise<string | undefined> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const read = await reader.read();
+    if (read.done) break;
+    const value: Uint8Array = read.value;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** Whether fetch can send `value` as a header value (no control characters, no surrounding whitespace). */
 function isHeaderValue(value: string): boolean {

@@ -37,23 +37,27 @@ export interface SidecarWiringFinding {
   readonly message: string;
 }
 
+/** Subscriptions compared at most: an app has a handful; more is not daprd's answer for it. */
+const MAX_SUBSCRIPTIONS = 500;
+
 /** Reads daprd's answer defensively: what is missing or of another shape is left out, never guessed. */
 export function readDaprdWiring(body: unknown): DaprdWiring {
   const root = isObject(body) ? body : {};
   const connection = isObject(root.appConnectionProperties) ? root.appConnectionProperties : {};
   const health = isObject(connection.health) ? connection.health : {};
-  const subscriptions = Array.isArray(root.subscriptions) ? root.subscriptions.filter(isObject) : [];
+  // Bounded: what answers may not be daprd (an API found open), and each finding is a log line.
+  const subscriptions = Array.isArray(root.subscriptions) ? root.subscriptions.slice(0, MAX_SUBSCRIPTIONS).filter(isObject) : [];
   return {
     appPort: typeof connection.port === 'number' && connection.port > 0 ? connection.port : undefined,
-    protocol: typeof connection.protocol === 'string' ? connection.protocol : undefined,
-    healthCheckPath: typeof health.healthCheckPath === 'string' && health.healthCheckPath !== '' ? health.healthCheckPath : undefined,
+    protocol: text(connection.protocol) || undefined,
+    healthCheckPath: text(health.healthCheckPath) || undefined,
     subscriptions: subscriptions.map((subscription) => ({
       pubsub: text(subscription.pubsubname),
       topic: text(subscription.topic),
       type: text(subscription.type),
       paths: (Array.isArray(subscription.rules) ? subscription.rules.filter(isObject) : [])
-        .map((rule) => rule.path)
-        .filter((path): path is string => typeof path === 'string' && path !== ''),
+        .map((rule) => text(rule.path))
+        .filter((path) => path !== ''),
     })),
   };
 }
@@ -160,9 +164,11 @@ function stripQuery(path: string): string {
   return query === -1 ? path : path.slice(0, query);
 }
 
-/** A string field, or '' for anything else (never an object's stringification). */
+/** A string field fit for a log line (visible ASCII, at most 200 characters), or '' for anything else. */
 function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
+  if (typeof value !== 'string') return '';
+  const visible = value.replace(/[^\x20-\x7e]/g, '?');
+  return visible.length > 200 ? `${visible.slice(0, 200)}…` : visible;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

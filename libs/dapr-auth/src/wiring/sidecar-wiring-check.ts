@@ -118,13 +118,20 @@ export class SidecarWiringCheck {
     }
   }
 
-  /** Each line once: a finding that stays is not repeated at every look. */
+  /** Each line once: a finding that stays is not repeated at every look; past a bound, one line says the rest is in the status. */
   private logOnce(level: 'log' | 'warn' | 'error', line: string): void {
-    if (this.logged.has(line)) return;
+    if (this.logged.has(line) || this.logged.size > MAX_LOGGED_LINES) return;
     this.logged.add(line);
+    if (this.logged.size > MAX_LOGGED_LINES) {
+      this.logger.warn(`Sidecar wiring: more than ${MAX_LOGGED_LINES} findings; the rest are not logged (DaprAuthStatus.sidecarWiring lists them).`);
+      return;
+    }
     this.logger[level](line);
   }
 }
+
+/** Distinct lines the check logs at most over the app's life. */
+const MAX_LOGGED_LINES = 50;
 
 function summary(daprd: DaprdWiring): NonNullable<SidecarWiringStatus['daprd']> {
   return { appPort: daprd.appPort, protocol: daprd.protocol, healthCheckPath: daprd.healthCheckPath, subscriptions: daprd.subscriptions.length };
