@@ -1,7 +1,7 @@
 // Turns a benchmark run into BENCHMARKS.md and an SVG chart. Pure functions of the results.
 
 export type Target = 'express' | 'fastify' | 'grpc';
-export type VariantName = 'none' | 'noop' | 'dapr-valid' | 'floor-reject' | 'dapr-reject' | 'dapr-reject-logged' | 'passport';
+export type VariantName = 'none' | 'noop' | 'dapr-valid' | 'floor-reject' | 'dapr-reject' | 'dapr-reject-logged' | 'passport' | 'plain-check' | 'plain-dapr';
 
 /** One measured run of one variant on one target. */
 export interface Sample {
@@ -40,6 +40,12 @@ export interface Results {
   /** One entry per micro-benchmark process (older results: one tinybench table). */
   micro?: MicroRun[] | Array<{ name: string; nsPerCall: number; medianNs: number; rmePercent: number; opsPerSecond: number }>;
   memory?: { calls: number; before: MemoryReading; afterFirst: MemoryReading; afterSecond: MemoryReading };
+  startup?: StartupRun;
+}
+/** bench/startup.ts: start-up times (ms) of the same app with and without DaprAuthModule, pair by pair, per number of handlers. */
+export interface StartupRun {
+  reps: number;
+  sizes: Array<{ handlers: number; withModuleMs: number[]; withoutMs: number[] }>;
 }
 /** One micro-benchmark process (bench/micro.ts): medians over its rounds, and each goal's median per-round ratio. */
 export interface MicroRun {
@@ -67,7 +73,12 @@ const LABELS: Record<VariantName, string> = {
   'dapr-reject': 'DaprAuthGuard, wrong token (401 / 16)',
   'dapr-reject-logged': 'DaprAuthGuard, wrong token, default rejection log',
   passport: '@nestjs/passport + passport-headerapikey',
+  'plain-check': 'no Nest: a minimal inline check (timingSafeEqual, 401 otherwise)',
+  'plain-dapr': 'no Nest: nestjs-dapr-auth/standalone (middleware / onRequest hook)',
 };
+/** The variants served by a plain Express / Fastify app (plain-server.ts): compared with each other, not with Nest's. */
+const isPlain = (variant: VariantName) => variant === 'plain-check' || variant === 'plain-dapr';
+const STANDALONE_ENTRY: Partial<Record<Target, string>> = { express: 'daprAuthExpressMiddleware', fastify: 'daprAuthFastifyHook' };
 const TARGET_LABELS: Record<Target, string> = { express: 'HTTP, Express', fastify: 'HTTP, Fastify', grpc: 'gRPC unary (AppCallback/OnInvoke)' };
 
 const median = (values: number[]) => {
@@ -140,6 +151,8 @@ function comparisons(results: Results): Comparison[] {
       maxCpu: 1.03,
     });
     if (target !== 'grpc') rows.push({ target, what: 'accepting vs passport-headerapikey', a: 'dapr-valid', b: 'passport', minThroughput: 1 });
+    const entry = STANDALONE_ENTRY[target];
+    if (entry) rows.push({ target, what: `no Nest: ${entry} accepting vs a minimal inline check`, a: 'plain-dapr', b: 'plain-check', minThroughput: 0.97 });
   }
   return rows.filter((row) => roundRatios(results, row.target, row.a, row.b).length > 0);
 }
@@ -165,6 +178,100 @@ function microTargetRows(results: Results): string[] {
     });
 }
 
+/** The start-up growth goal: what the module adds per handler may grow no faster than linearly with the app. */
+const MAX_STARTUP_GROWTH = 1.5;
+
+/** Per app size: the medians of the start-ups with and without the module, and of what the module added in each pair. */
+function startupRows(startup: StartupRun) {
+  return startup.sizes.map(({ handlers, withModuleMs, withoutMs }) => {
+    const addedMs = median(withModuleMs.map((ms, pair) => ms - withoutMs[pair]));
+    return { handlers, withModuleMs: median(withModuleMs), withoutMs: median(withoutMs), addedMs, perHandlerUs: (addedMs * 1000) / handlers };
+  });
+}
+
+/**
+ * Added per handler at the largest app over the next smaller one: at most 1 when the cost is
+ * linear (the module's fixed part is spread over more handlers). undefined when the smaller app's
+ * added time is not positive (noise larger than the cost: nothing to divide by).
+ */
+function startupGrowth(startup: StartupRun): { goal: string; ratio: number | undefined } | undefined {
+  const rows = startupRows(startup);
+  if (rows.length < 2) return undefined;
+  const [smaller, larger] = rows.slice(-2);
+  return {
+    goal: `added per handler, ${int(larger.handlers)} handlers / ${int(smaller.handlers)}`,
+    ratio: smaller.perHandlerUs > 0 ? larger.perHandlerUs / smaller.perHandlerUs : undefined,
+  };
+}
+
+function startupTargetRows(results: Results): string[] {
+  const growth = results.startup && startupGrowth(results.startup);
+  if (!growth) return [];
+  const { goal, ratio } = growth;
+  const met = ratio === undefined ? '—' : ratio <= MAX_STARTUP_GROWTH ? 'yes' : '**no**';
+  return [`| start-up | ${goal} | ${ratio === undefined ? '—' : `${ratio.toFixed(2)}×`} | | ≤ ${MAX_STARTUP_GROWTH.toFixed(2)}× | ${met} |`];
+}
+
+function startupSection(startup: StartupRun): string[] {
+  const growth = startupGrowth(startup);
+  return [
+    '## Start-up: what DaprAuthModule adds, by number of handlers',
+    '',
+    '`NestFactory.create()` and `app.init()` (Express adapter, not listening) of an app of N generated controllers of one',
+    'GET route each, with `DaprAuthModule.forRoot({ global: true })` and without it (`bench/startup.ts`), in',
+    `${startup.reps} pair(s) per size measured back to back (the order alternated), every app from classes of its own. The module does`,
+    'part of its work in its constructor, which Nest runs in `create()`, and the rest in `onModuleInit`, in `init()`: both are',
+    'timed. Added: the median of the per-pair differences; per handler, that over N (at 10 handlers it is mostly the',
+    "module's fixed cost).",
+    '',
+    '| Handlers | Without the module | With it | Added | Added per handler |',
+    '|---:|---:|---:|---:|---:|',
+    ...startupRows(startup).map(
+      (row) => `| ${int(row.handlers)} | ${ms(row.withoutMs)} | ${ms(row.withModuleMs)} | ${ms(row.addedMs)} | ${row.perHandlerUs.toFixed(1)} µs |`,
+    ),
+    '',
+    ...(growth
+      ? [
+          `Growth, ${growth.goal}: ${growth.ratio === undefined ? '— (the smaller app added nothing measurable)' : `**${growth.ratio.toFixed(2)}×**`} (goal ≤ ${MAX_STARTUP_GROWTH.toFixed(2)}×: no faster than linear).`,
+          '',
+        ]
+      : []),
+  ];
+}
+
+/** One variant's row of a throughput table: median, range, spread, latencies, the ratios asked for, CPU. */
+function throughputRow(results: Results, target: Target, variant: VariantName, label: string, against: VariantName[]): string | undefined {
+  const samples = samplesOf(results, target, variant);
+  if (!samples.length) return undefined;
+  const rps = samples.map((sample) => sample.requestsPerSecond);
+  const mid = median(rps);
+  const ratios = against.map((other) => ` ${percent(pairedRatio(results, target, variant, other))} |`).join('');
+  return `| ${label} | ${int(mid)} | ${int(Math.min(...rps))} – ${int(Math.max(...rps))} | ±${(((Math.max(...rps) - Math.min(...rps)) / 2 / mid) * 100).toFixed(1)} % | ${ms(median(samples.map((s) => s.p50Ms)))} | ${ms(median(samples.map((s) => s.p99Ms)))} |${ratios} ${cpuCell(samples)} |`;
+}
+
+/** The plain Express / Fastify apps (no Nest): the standalone check against the minimal inline one. */
+function plainSection(results: Results): string[] {
+  const rows = results.settings.targets.flatMap((target) =>
+    (['plain-check', 'plain-dapr'] as const).flatMap((variant) => {
+      const label = `${TARGET_LABELS[target]}: ${variant === 'plain-dapr' ? STANDALONE_ENTRY[target] : 'minimal inline check (timingSafeEqual)'}`;
+      return throughputRow(results, target, variant, label, ['plain-check']) ?? [];
+    }),
+  );
+  if (!rows.length) return [];
+  return [
+    '### Without Nest: nestjs-dapr-auth/standalone',
+    '',
+    'A plain Express 5 or Fastify 5 app (`bench/plain-server.ts`, no Nest loaded) serving the same answer, with',
+    '`daprAuthExpressMiddleware` / `daprAuthFastifyHook` (`logRejections: false`) or with the check an app writes itself',
+    '(`crypto.timingSafeEqual` of the header against the token, 401 otherwise) in front of the route; right token.',
+    '',
+    '| App and check | Median req/s | Min – max | Spread | p50 | p99 | vs minimal check | Server CPU per request |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+  ];
+}
+
 export function renderMarkdown(results: Results, history: string): string {
   const { machine, settings } = results;
   const lines: string[] = [
@@ -183,7 +290,8 @@ export function renderMarkdown(results: Results, history: string): string {
     'wrong token" runs with `logRejections: false`; "default rejection log" with the defaults (`warn`,',
     "Nest's console logger, to a pipe the bench drains). Server CPU per request is the server process's",
     'own CPU time (from /proc) over the requests it answered: it does not depend on how fast the load',
-    'generator is.',
+    'generator is. Without Nest, `nestjs-dapr-auth/standalone` in a plain Express and Fastify app is compared with the',
+    'same app checking the header itself; "Start-up" is what `DaprAuthModule` adds to starting apps of 10 to 5,000 routes.',
     '',
     `- Run: ${results.date}, \`${results.command}\``,
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GiB, ${machine.platform}, Node ${machine.node}`,
@@ -201,6 +309,7 @@ export function renderMarkdown(results: Results, history: string): string {
     '|---|---|---:|---:|---|:---:|',
     ...comparisons(results).map((row) => comparisonRow(results, row)),
     ...microTargetRows(results),
+    ...startupTargetRows(results),
     '',
     results.problems.length
       ? `**Wrong answers or errors during the run:** ${results.problems.join('; ')}`
@@ -219,32 +328,35 @@ export function renderMarkdown(results: Results, history: string): string {
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const variant of settings.variants) {
-      const samples = samplesOf(results, target, variant);
-      if (!samples.length) continue;
-      const rps = samples.map((sample) => sample.requestsPerSecond);
-      const mid = median(rps);
-      lines.push(
-        `| ${LABELS[variant]} | ${int(mid)} | ${int(Math.min(...rps))} – ${int(Math.max(...rps))} | ±${(((Math.max(...rps) - Math.min(...rps)) / 2 / mid) * 100).toFixed(1)} % | ${ms(median(samples.map((s) => s.p50Ms)))} | ${ms(median(samples.map((s) => s.p99Ms)))} | ${percent(pairedRatio(results, target, variant, 'none'))} | ${percent(pairedRatio(results, target, variant, 'noop'))} | ${cpuCell(samples)} |`,
-      );
+      const row = isPlain(variant) ? undefined : throughputRow(results, target, variant, LABELS[variant], ['none', 'noop']);
+      if (row) lines.push(row);
     }
     lines.push('');
   }
+  lines.push(...plainSection(results));
   const runs = microRuns(results);
   if (runs) {
     const medianOf = (name: string) => runs.map((run) => run.tasks.find((task) => task.name === name)!.medianNs);
     lines.push(
       '## Micro: `canActivate` per path, against floors measured beside it',
       '',
-      `A real \`DaprAuthGuard\` from a Nest application context, called with a prepared HTTP execution context`,
-      `(\`bench/micro.ts\`), in ${runs.length} processes of ${runs[0].rounds} rounds; every round calls every task for a batch of`,
-      `${runs[0].batch} calls, in a rotated order, so a slow spell of the machine hits every task alike. Each task calls`,
-      '`canActivate` from code of its own, as a Nest app calls its guards from `tryActivate`: V8 inlines a guard into',
-      'its caller or not by what else that call site has seen. Floors: a no-op guard; the least a constant-time check',
-      'can do (read the header, check it is a string, compare every code unit and the length); a guard that throws a',
-      'ready-made 401 and returns on some calls, so that V8 optimises it; and, for information, the constant-time check',
-      "that throws on a mismatch. Tokens are flat strings, as Node's HTTP parser makes them. A goal is the median over",
-      'rounds of the per-round ratio; below, the median over processes and their range. Absolute ns differ 2-5× between',
-      'machines (and processes): they are information only. Where the rejecting ratios stand and why: bench/history.md.',
+      `A real \`DaprAuthGuard\` from a Nest application context, called with a prepared HTTP, GraphQL (a resolver's:`,
+      '`[root, args, gqlContext, info]`, the token in `gqlContext.req`) or gRPC execution context (`bench/micro.ts`), in',
+      `${runs.length} processes of ${runs[0].rounds} rounds; every round calls every task for a batch of ${runs[0].batch} calls, in a rotated order,`,
+      'so a slow spell of the machine hits every task alike. Each task calls `canActivate` from code of its own, as a Nest',
+      'app calls its guards from `tryActivate`: V8 inlines a guard into its caller or not by what else that call site has',
+      'seen. Floors: a no-op guard; the least a constant-time check can do (read the header, check it is a string, compare',
+      'every code unit and the length: a `charCodeAt` loop); the check an app writes itself, `crypto.timingSafeEqual` of',
+      'the header against the token; a guard that throws a ready-made 401 and returns on some calls, so that V8 optimises',
+      'it; and each constant-time check followed by that throw on a mismatch. A wrong token is held to the constant-time',
+      'guard that throws (`timingSafeEqual`), a missing token, which needs no compare, to the throw alone. The rows "a new',
+      'request object per call" give the guard a new request each call, as a server does: the guard marks each accepted',
+      'request (a property under a symbol of its own; a WeakSet cost ten times more), which a reused context already has. "Through the',
+      'message-handler gate": the guard class `global: true` puts on a gRPC handler, resolved as Nest resolves it, against',
+      "the DaprAuthGuard it hands the call to. Tokens are flat strings, as Node's HTTP parser makes them. A goal is the",
+      'median over rounds of the per-round ratio; below, the median over processes and their range. Absolute ns differ',
+      '2-5× between machines (and processes): they are information only. Where the rejecting ratios stand and why:',
+      'bench/history.md.',
       '',
       '| Ratio | Median (range over processes) | Goal |',
       '|---|---:|---|',
@@ -281,20 +393,22 @@ export function renderMarkdown(results: Results, history: string): string {
       '',
     );
   }
+  if (results.startup) lines.push(...startupSection(results.startup));
   lines.push(
     '## Running it',
     '',
     '```bash',
-    'npm run bench                                   # everything, about 12 minutes on 2 cores (fresh servers every round)',
+    'npm run bench                                   # everything, about 15 minutes on 2 cores (fresh servers every round)',
     'npm run bench -- --targets fastify --variants noop,dapr-valid --rounds 9 --duration 5',
     'npm run bench -- --help',
     '```',
     '',
     'Flags: `--duration <s>` (2), `--connections <n>` (32), `--rounds <n>` (7), `--variants` (of',
-    '`none,noop,dapr-valid,floor-reject,dapr-reject,dapr-reject-logged,passport`), `--targets` (of `express,fastify,grpc`),',
+    '`none,noop,dapr-valid,floor-reject,dapr-reject,dapr-reject-logged,passport,plain-check,plain-dapr`), `--targets` (of `express,fastify,grpc`),',
     '`--driver auto|wrk|autocannon` (HTTP load; auto: wrk when installed: `apt-get install wrk`; gRPC uses ghz when it is on the PATH or in `GHZ_BIN`),',
     '`--same-servers` (start the servers once, not every round: faster, but identical processes differ by 10–15 %),',
-    '`--micro-time <ms>`, `--memory-calls <n>`, `--no-micro`, `--no-memory`, `--no-write`, `--render` (only',
+    '`--micro-time <ms>`, `--memory-calls <n>`, `--startup-reps <n>` (as many as `--rounds`, at most 7), `--no-micro`,',
+    '`--no-memory`, `--no-startup`, `--no-write`, `--render` (only',
     'regenerate this file from `bench/results/latest.json`). Results go to',
     '`bench/results/<date>.json` and `latest.json`; this file and the chart are regenerated from them.',
     '',
@@ -313,6 +427,8 @@ export function renderSvg(results: Results): string {
     'dapr-reject': '#64b5f6',
     'dapr-reject-logged': '#90caf9',
     passport: '#ef6c00',
+    'plain-check': '#757575',
+    'plain-dapr': '#2e7d32',
   };
   const barHeight = 16;
   const groupGap = 28;
@@ -321,8 +437,9 @@ export function renderSvg(results: Results): string {
   const scaleWidth = width - left - 80;
   const groups = results.settings.targets.map((target) => ({
     target,
+    // Nest's variants only: the plain apps are another server, in a table of their own.
     bars: variants.flatMap((variant) => {
-      const samples = samplesOf(results, target, variant);
+      const samples = isPlain(variant) ? [] : samplesOf(results, target, variant);
       return samples.length ? [{ variant, rps: median(samples.map((s) => s.requestsPerSecond)), vsNone: pairedRatio(results, target, variant, 'none') }] : [];
     }),
   }));

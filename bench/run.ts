@@ -1,9 +1,11 @@
 // `npm run bench [-- flags]`: what DaprAuthGuard costs, measured against a no-guard baseline, a
 // no-op guard (the floor for accepting), a guard that throws a ready-made 401 / RpcException 16
 // (the floor for rejecting) and @nestjs/passport with passport-headerapikey, in one run on one
-// machine. HTTP load comes from wrk when it is installed (C, one thread: it saturates a Nest server
-// from one core, which autocannon cannot), else autocannon; gRPC load from ghz when it is on the
-// PATH (or GHZ_BIN), else a @grpc/grpc-js client in this process.
+// machine; nestjs-dapr-auth/standalone in plain Express and Fastify apps (no Nest) against a minimal
+// inline check; and what DaprAuthModule adds to start-up (bench/startup.ts). HTTP load comes from
+// wrk when it is installed (C, one thread: it saturates a Nest server from one core, which
+// autocannon cannot), else autocannon; gRPC load from ghz when it is on the PATH (or GHZ_BIN), else
+// a @grpc/grpc-js client in this process.
 // Writes bench/results/<date>.json (and latest.json), bench/results/throughput.svg and BENCHMARKS.md.
 import type { MicroRun } from './report.js';
 import { spawn, spawnSync, type ChildProcess, execFileSync } from 'node:child_process';
@@ -22,7 +24,17 @@ import { renderMarkdown, renderSvg, type Results, type Sample, type Target, type
 
 const here = dirname(fileURLToPath(import.meta.url)); // bench/dist/bench
 const repo = join(here, '../../..');
-const ALL_VARIANTS: VariantName[] = ['none', 'noop', 'dapr-valid', 'floor-reject', 'dapr-reject', 'dapr-reject-logged', 'passport'];
+const ALL_VARIANTS: VariantName[] = [
+  'none',
+  'noop',
+  'dapr-valid',
+  'floor-reject',
+  'dapr-reject',
+  'dapr-reject-logged',
+  'passport',
+  'plain-check',
+  'plain-dapr',
+];
 const ALL_TARGETS: Target[] = ['express', 'fastify', 'grpc'];
 
 const { values: flags } = parseArgs({
@@ -35,8 +47,10 @@ const { values: flags } = parseArgs({
     'micro-time': { type: 'string', default: '1500' },
     'micro-runs': { type: 'string', default: '5' },
     'memory-calls': { type: 'string', default: '1000000' },
+    'startup-reps': { type: 'string' },
     'no-micro': { type: 'boolean', default: false },
     'no-memory': { type: 'boolean', default: false },
+    'no-startup': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
     driver: { type: 'string', default: 'auto' },
@@ -49,15 +63,17 @@ if (flags.help) {
   --duration <s>        seconds per measured run (default 2)
   --connections <n>     concurrent connections / in-flight gRPC calls (default 32)
   --rounds <n>          interleaved rounds, medians taken over them (default 7; Express, the noisiest, needs 7 or more)
-  --variants <list>     of ${ALL_VARIANTS.join(',')} (gRPC has no passport variant)
+  --variants <list>     of ${ALL_VARIANTS.join(',')} (gRPC has no passport variant;
+                        plain-check and plain-dapr are plain Express / Fastify apps without Nest)
   --targets <list>      of ${ALL_TARGETS.join(',')}
   --micro-time <ms>     time per micro-benchmark task in each process (default 1500)
   --micro-runs <n>      micro-benchmark processes (default 5): one process can run slower for its whole life
   --memory-calls <n>    guard calls per memory phase (default 1000000)
+  --startup-reps <n>    start-ups of each app in the start-up benchmark (default: as many as --rounds, at most 7)
   --driver <name>       HTTP load generator: auto (wrk if installed, else autocannon), wrk or autocannon
   --same-servers        start the servers once, not afresh for every round (faster; two processes of the
                         same server can differ by 10 % for their whole life, which fresh ones average out)
-  --no-micro, --no-memory, --no-write   skip a part; --no-write prints without writing files
+  --no-micro, --no-memory, --no-startup, --no-write   skip a part; --no-write prints without writing files
   --render              only regenerate BENCHMARKS.md and the chart from bench/results/latest.json`);
   process.exit(0);
 }
@@ -124,11 +140,17 @@ function serverOf(variant: VariantName): { server: string; token?: string } {
     case 'floor-reject':
       return { server: 'throw', token: WRONG_TOKEN };
     case 'passport':
-      return { server: 'passport', token: BENCH_TOKEN };
+    case 'plain-check':
+    case 'plain-dapr':
+      return { server: variant, token: BENCH_TOKEN };
   }
 }
+/** The plain (no Nest) variants: HTTP only, served by plain-server.ts. */
+const isPlain = (server: string) => server.startsWith('plain-');
 const expectsRejection = (variant: VariantName) => variant === 'dapr-reject' || variant === 'dapr-reject-logged' || variant === 'floor-reject';
-const plan = targets.flatMap((target) => variants.filter((variant) => !(target === 'grpc' && variant === 'passport')).map((variant) => ({ target, variant })));
+const plan = targets.flatMap((target) =>
+  variants.filter((variant) => !(target === 'grpc' && (variant === 'passport' || isPlain(variant)))).map((variant) => ({ target, variant })),
+);
 
 // ---------------------------------------------------------------- servers
 const children: ChildProcess[] = [];
@@ -151,7 +173,7 @@ const pinning = (() => {
 
 async function startServer(target: Target, server: string): Promise<number> {
   const port = await freePort();
-  const args = [join(here, 'server.js'), target, server, String(port)];
+  const args = [join(here, isPlain(server) ? 'plain-server.js' : 'server.js'), target, server, String(port)];
   const child = pinning
     ? spawn('taskset', ['-c', pinning, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -431,6 +453,13 @@ if (!flags['no-memory']) {
   log(`memory: heap and RSS after ${flags['memory-calls']} and twice that many guard calls`);
   memory = runJson(['--expose-gc', join(here, 'memory.js'), '--calls', flags['memory-calls']]) as Results['memory'];
 }
+let startup: Results['startup'];
+if (!flags['no-startup']) {
+  // As many pairs as rounds: a short run (--rounds 1) stays a few seconds, 5,000 handlers included.
+  const reps = flags['startup-reps'] ?? String(Math.min(rounds, 7));
+  log(`start-up: apps of 10, 1,000 and 5,000 routes with and without DaprAuthModule (global: true), ${reps} pair(s) each`);
+  startup = runJson(['--expose-gc', join(here, 'startup.js'), '--reps', reps]) as Results['startup'];
+}
 
 // ---------------------------------------------------------------- report
 const versionOf = (name: string) => JSON.parse(readFileSync(join(repo, 'node_modules', name, 'package.json'), 'utf8')).version as string;
@@ -454,6 +483,8 @@ const results: Results = {
       '@nestjs/passport',
       'passport-headerapikey',
       'autocannon',
+      'express',
+      'fastify',
     ].map((name) => [name, versionOf(name)]),
   ),
   settings: { duration, connections, rounds, variants, targets, pinned: Boolean(pinning), drivers, freshServers: fresh },
@@ -461,6 +492,7 @@ const results: Results = {
   problems,
   micro,
   memory,
+  startup,
 };
 
 const markdown = renderMarkdown(results, existsSync(join(repo, 'bench/history.md')) ? readFileSync(join(repo, 'bench/history.md'), 'utf8') : '');
