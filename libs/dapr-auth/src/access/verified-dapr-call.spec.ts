@@ -16,7 +16,9 @@ describe('the mark of a verified Dapr call', () => {
   });
 
   it('cannot come from what a client sends: string keys, a parsed JSON body, a prototype-polluting key', () => {
-    const parsed = JSON.parse('{"headers":{},"nestjs-dapr-auth:verified-dapr-call":true,"Symbol(nestjs-dapr-auth:verified-dapr-call)":true,"__proto__":{"verified":true}}') as object;
+    const parsed = JSON.parse(
+      '{"headers":{},"nestjs-dapr-auth:verified-dapr-call":true,"Symbol(nestjs-dapr-auth:verified-dapr-call)":true,"__proto__":{"verified":true}}',
+    ) as object;
     expect(wasVerifiedDaprCall(httpContext(parsed))).toBe(false);
   });
 

@@ -55,9 +55,7 @@ export function readDaprdWiring(body: unknown): DaprdWiring {
       pubsub: text(subscription.pubsubname),
       topic: text(subscription.topic),
       type: text(subscription.type),
-      paths: (Array.isArray(subscription.rules) ? subscription.rules.filter(isObject) : [])
-        .map((rule) => text(rule.path))
-        .filter((path) => path !== ''),
+      paths: (Array.isArray(subscription.rules) ? subscription.rules.filter(isObject) : []).map((rule) => text(rule.path)).filter((path) => path !== ''),
     })),
   };
 }
