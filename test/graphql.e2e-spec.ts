@@ -179,6 +179,30 @@ describe.each(GRAPHQL_STACKS)('GraphQL: %s', (_stack, platform, driver) => {
     expect(message).not.toContain('Query.protectedInfo');
   });
 
+  describe("the app's own context function", () => {
+    it('a new object per request: the guard reads each request', async () => {
+      const services = { orders: 'db' };
+      const baseUrl = await start({ token: TOKEN, global: true }, { context: () => ({ services }) });
+      expect((await postGraphql(baseUrl, '{ plain }', { 'dapr-api-token': TOKEN })).json).toEqual({ data: { plain: 'plain' } });
+      expect(errorCodes(await postGraphql(baseUrl, '{ plain }'))).toEqual({ plain: 'UNAUTHENTICATED' });
+      expect((await postGraphql(baseUrl, '{ plain }', { 'dapr-api-token': TOKEN })).json).toEqual({ data: { plain: 'plain' } });
+    });
+
+    it("one object shared by every request (its req is the first request's): never lets a later request through on the first one's token", async () => {
+      const shared = { services: { orders: 'db' } };
+      const baseUrl = await start({ token: TOKEN, global: true, allowForgeableCallers: true }, { context: () => shared });
+      // daprd's call first, so that the shared context holds a request with the right token and caller...
+      await postGraphql(baseUrl, '{ plain }', { 'dapr-api-token': TOKEN, 'dapr-caller-app-id': 'checkout' });
+      // ...then a client with neither, which Mercurius answered with the first request's decision.
+      expect(errorCodes(await postGraphql(baseUrl, '{ plain }'))).toEqual({ plain: 'UNAUTHENTICATED' });
+      expect(errorCodes(await postGraphql(baseUrl, 'mutation { placeOrder(id: "x") }'))).toEqual({ placeOrder: 'UNAUTHENTICATED' });
+      expect(errorCodes(await postGraphql(baseUrl, '{ fromCheckout }', { 'dapr-api-token': WRONG_TOKEN }))).toEqual({ fromCheckout: 'UNAUTHENTICATED' });
+      const lines = capturedOutput().match(/The GraphQL context holds another request than the one being served/g) ?? [];
+      // Where a driver keeps one request for all (Mercurius), one error line names the fix; Apollo copies the context per request.
+      expect(lines.length).toBeLessThanOrEqual(1);
+    });
+  });
+
   describe('field resolvers', () => {
     it("a rule on a @ResolveField() that Nest never runs (no fieldResolverEnhancers: ['guards']) is a warning, the field resolves", async () => {
       const baseUrl = await start({ token: TOKEN, global: true });

@@ -90,8 +90,8 @@ export class OrdersResolver {
 }
 
 /** The GraphQL module for `driver`, with the driver-specific options typed for it. */
-export function graphqlModule(driver: GraphqlStack[2], fieldGuards = false): DynamicModule {
-  const shared = { autoSchemaFile: true, ...(fieldGuards ? { fieldResolverEnhancers: ['guards' as const] } : {}) };
+export function graphqlModule(driver: GraphqlStack[2], fieldGuards = false, context?: () => object): DynamicModule {
+  const shared = { autoSchemaFile: true, ...(fieldGuards ? { fieldResolverEnhancers: ['guards' as const] } : {}), ...(context ? { context } : {}) };
   return driver === MercuriusDriver
     ? GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, ...shared })
     : GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, ...shared });
@@ -101,9 +101,14 @@ export function graphqlModule(driver: GraphqlStack[2], fieldGuards = false): Dyn
 export function graphqlTestModule(
   driver: GraphqlStack[2],
   options: DaprAuthModuleForRootOptions,
-  { resolvers = [OrdersResolver], fieldGuards = false, providers = [] }: { resolvers?: Type[]; fieldGuards?: boolean; providers?: Provider[] } = {},
+  {
+    resolvers = [OrdersResolver],
+    fieldGuards = false,
+    providers = [],
+    context,
+  }: { resolvers?: Type[]; fieldGuards?: boolean; providers?: Provider[]; context?: () => object } = {},
 ): Type {
-  @Module({ imports: [graphqlModule(driver, fieldGuards), DaprAuthModule.forRoot(options)], providers: [...resolvers, ...providers] })
+  @Module({ imports: [graphqlModule(driver, fieldGuards, context), DaprAuthModule.forRoot(options)], providers: [...resolvers, ...providers] })
   class GraphqlTestModule {}
   return GraphqlTestModule;
 }

@@ -32,7 +32,7 @@ export async function createTransportAdapters(options: TransportAdapterOptions, 
   return Object.freeze([
     new HttpTransportAdapter(options.tokenHeader),
     ...(RpcException ? [new GrpcTransportAdapter(RpcException, options.tokenHeader), new GrpcStreamCallTransportAdapter(options.tokenHeader)] : []),
-    new GraphqlTransportAdapter(options.tokenHeader),
+    new GraphqlTransportAdapter(options.tokenHeader, logger),
     new FallbackTransportAdapter(options.extractToken, logger),
   ]);
 }

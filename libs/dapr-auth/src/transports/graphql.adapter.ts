@@ -1,4 +1,4 @@
-import { type ExecutionContext, ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { type ExecutionContext, ForbiddenException, type Logger, UnauthorizedException } from '@nestjs/common';
 import {
   DAPR_API_TOKEN_HEADER,
   DAPR_CALLER_APP_ID_HEADER,
@@ -10,9 +10,14 @@ import type { PresentedCaller, PresentedToken, RejectionKind } from '../pipeline
 import { rejectionMaker } from './stackless.js';
 import type { TransportAdapter } from './transport-adapter.js';
 
+type Headers = Record<string, string | string[] | undefined>;
+
 /** The GraphQL context object of `@nestjs/graphql` (Apollo and Mercurius drivers alike): the HTTP request is `req`. */
 interface GraphqlContextLike {
-  req?: { headers?: Record<string, string | string[] | undefined> };
+  /** The HTTP request (Express or Fastify): where the drivers put it, unless the app's `context` already has a `req`. */
+  req?: { headers?: Headers; res?: { writableEnded?: boolean } };
+  /** Mercurius: the Fastify reply of the request being served, assigned onto the context for every request. */
+  reply?: { request?: unknown };
 }
 
 /** What a resolver's `info` says of the field (graphql-js `GraphQLResolveInfo`). */
@@ -32,10 +37,28 @@ export function graphqlContextOf(context: ExecutionContext): GraphqlContextLike 
 }
 
 /**
+ * The headers of the request this call belongs to; `undefined` when the context holds none, or one
+ * that is not this call's: a context function that returns one shared object gets `req` assigned
+ * once, by the first request, and keeps it (both drivers leave an existing `req` alone). Mercurius
+ * then assigns each request's `reply` onto the same object, so a `reply` of another request than
+ * `req`'s gives it away; on Express, the first request's response has ended.
+ */
+function headersOf(gqlContext: GraphqlContextLike | undefined): Headers | typeof NOT_THIS_CALL | undefined {
+  const request = gqlContext?.req;
+  if (request === undefined) return undefined;
+  const replyRequest = gqlContext!.reply?.request;
+  if ((replyRequest !== undefined && replyRequest !== request) || request.res?.writableEnded === true) return NOT_THIS_CALL;
+  return request.headers;
+}
+const NOT_THIS_CALL = Symbol('not this call');
+
+/**
  * GraphQL resolvers (`@nestjs/graphql`, Apollo or Mercurius driver, on Express or Fastify). daprd
  * invokes method `graphql` as a plain HTTP POST, so the token and caller are the request's headers,
  * which both drivers put in the GraphQL context as `req` (where an app's own `context` function
- * keeps it). A subscription over WebSocket has no such request: it is refused (no token).
+ * keeps it). A subscription over WebSocket has no such request: it is refused (no token). Nor is a
+ * request in a context shared by every request (a context function returning one object): refused,
+ * with one error line that says so.
  *
  * Rejection: Nest's `UnauthorizedException` / `ForbiddenException` (what Nest apps' own guards
  * throw in resolvers), carrying `extensions.code` `UNAUTHENTICATED` / `FORBIDDEN`: the Apollo
@@ -45,8 +68,31 @@ export function graphqlContextOf(context: ExecutionContext): GraphqlContextLike 
 export class GraphqlTransportAdapter implements TransportAdapter {
   readonly transport = 'GraphQL';
 
-  /** @param tokenHeader the header of the token (option `tokenHeader`), lower case as Node delivers header names. */
-  constructor(private readonly tokenHeader: string = DAPR_API_TOKEN_HEADER) {}
+  private sharedContextExplained = false;
+
+  /**
+   * @param tokenHeader the header of the token (option `tokenHeader`), lower case as Node delivers header names.
+   * @param logger where a shared GraphQL context is reported (once).
+   */
+  constructor(
+    private readonly tokenHeader: string = DAPR_API_TOKEN_HEADER,
+    private readonly logger?: Pick<Logger, 'error'>,
+  ) {}
+
+  /** This call's request headers, or `undefined` (then refused as having no token and no caller). */
+  private headers(context: ExecutionContext): Headers | undefined {
+    const headers = headersOf(graphqlContextOf(context));
+    if (headers !== NOT_THIS_CALL) return headers;
+    if (!this.sharedContextExplained) {
+      this.sharedContextExplained = true;
+      this.logger?.error(
+        "The GraphQL context holds another request than the one being served: the GraphQL module's `context` function returns one " +
+          'object shared by every request, so the request the driver put in it is the first one. Every such call is refused (as having no ' +
+          'token). Fix: return a new object per request, e.g. `context: () => ({ services })` (docs/graphql.md).',
+      );
+    }
+    return undefined;
+  }
 
   supports(context: ExecutionContext): boolean {
     return context.getType<string>() === 'graphql';
@@ -58,11 +104,11 @@ export class GraphqlTransportAdapter implements TransportAdapter {
   }
 
   extractToken(context: ExecutionContext): PresentedToken {
-    return graphqlContextOf(context)?.req?.headers?.[this.tokenHeader];
+    return this.headers(context)?.[this.tokenHeader];
   }
 
   readCaller(context: ExecutionContext): PresentedCaller {
-    const headers = graphqlContextOf(context)?.req?.headers;
+    const headers = this.headers(context);
     // The same HTTP request daprd delivered as for a controller: the namespace is trusted as there.
     return { appId: headers?.[DAPR_CALLER_APP_ID_HEADER], namespace: headers?.[DAPR_CALLER_NAMESPACE_HEADER], namespaceTrusted: true };
   }
