@@ -39,7 +39,7 @@ import { daprAuthAppGuard, daprOrAppGuard } from './access/app-guard.js';
 import { DaprAuthRules } from './access/dapr-auth-rules.js';
 import { HandlerAccessIndex } from './access/handler-access.js';
 import { type HandlerEntry, listHandlers } from './access/handler-inventory.js';
-import { runsGuardsOnFieldResolvers } from './access/graphql-options.js';
+import { graphqlFacts } from './access/graphql-options.js';
 import { loadNestClassResolver, runtimeClassOf } from './access/nest-class.js';
 import { addStreamCallRejectionFilter, auditCoverage, guardMessageHandlers, refuseUncoveredDaprOr } from './access/start-up-coverage.js';
 import { type AppRoutingConfig, loadRoutePathFactory, servedRoutes } from './access/served-routes.js';
@@ -423,7 +423,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     auditCoverage(audited, auditedAccess, this.options, this.isGlobalGuard, logger, {
       appGuard: this.auditedAppGuard,
       probeUnserved: probe.unserved,
-      fieldResolverGuards: runsGuardsOnFieldResolvers(this.modules),
+      graphql: graphqlFacts(this.modules),
     });
     logger.log(
       describeSetup(

@@ -3,19 +3,54 @@ import type { ModulesContainer } from '@nestjs/core';
 /** `GRAPHQL_MODULE_OPTIONS` of `@nestjs/graphql` (an optional peer: not imported). */
 const GQL_MODULE_OPTIONS = 'GqlModuleOptions';
 
-/**
- * Whether the app's GraphQL module runs guards on field resolvers (its option
- * `fieldResolverEnhancers` includes `'guards'`); `undefined` when the app has no GraphQL module.
- * Read once the options exist (onModuleInit); an app with several GraphQL modules counts only if
- * every one does.
- */
-export function runsGuardsOnFieldResolvers(modules: ModulesContainer): boolean | undefined {
-  let found: boolean | undefined;
+/** What the audit needs to know of the app's GraphQL module(s), read once their options exist (onModuleInit). */
+export interface GraphqlFacts {
+  /** Nest runs guards on field resolvers (`fieldResolverEnhancers` includes `'guards'`), in every GraphQL module of the app. */
+  readonly fieldResolverGuards: boolean;
+  /** A federation subgraph (a federation driver, or `autoSchemaFile: { federation }`): `_entities` reaches types without any Query. */
+  readonly federated: boolean;
+  /** Root types a schema-first `schema { query: … }` names otherwise than Query / Mutation / Subscription (Nest runs no guard on them without the enhancer). */
+  readonly customRoots: ReadonlySet<string>;
+}
+
+interface GqlOptionsLike {
+  fieldResolverEnhancers?: unknown;
+  driver?: { name?: unknown };
+  autoSchemaFile?: unknown;
+  typeDefs?: unknown;
+}
+
+/** The app's GraphQL facts; `undefined` when it has no GraphQL module. */
+export function graphqlFacts(modules: ModulesContainer): GraphqlFacts | undefined {
+  const all: GqlOptionsLike[] = [];
   for (const moduleRef of modules.values()) {
-    const options = moduleRef.providers.get(GQL_MODULE_OPTIONS)?.instance as { fieldResolverEnhancers?: unknown } | undefined;
-    if (options === undefined || options === null) continue;
-    const guards = Array.isArray(options.fieldResolverEnhancers) && options.fieldResolverEnhancers.includes('guards');
-    found = (found ?? true) && guards;
+    const options = moduleRef.providers.get(GQL_MODULE_OPTIONS)?.instance as GqlOptionsLike | undefined | null;
+    if (options !== undefined && options !== null) all.push(options);
   }
-  return found;
+  if (all.length === 0) return undefined;
+  const customRoots = new Set<string>();
+  for (const options of all) for (const name of customRootNames(options.typeDefs)) customRoots.add(name);
+  return {
+    fieldResolverGuards: all.every((options) => Array.isArray(options.fieldResolverEnhancers) && options.fieldResolverEnhancers.includes('guards')),
+    federated: all.some(
+      (options) =>
+        (typeof options.driver?.name === 'string' && /Federation/.test(options.driver.name)) ||
+        (typeof options.autoSchemaFile === 'object' && options.autoSchemaFile !== null && 'federation' in options.autoSchemaFile),
+    ),
+    customRoots,
+  };
+}
+
+/** The root type names a `schema { query: X mutation: Y }` block of schema-first type definitions gives, other than the usual ones. */
+function customRootNames(typeDefs: unknown): string[] {
+  const sources = (Array.isArray(typeDefs) ? typeDefs : [typeDefs]).filter((source): source is string => typeof source === 'string');
+  const names: string[] = [];
+  for (const source of sources) {
+    for (const block of source.matchAll(/\bschema\b[^{]*\{([^}]*)\}/g)) {
+      for (const [, , name] of block[1].matchAll(/\b(query|mutation|subscription)\s*:\s*([A-Za-z_][A-Za-z0-9_]*)/g)) {
+        if (name !== 'Query' && name !== 'Mutation' && name !== 'Subscription') names.push(name);
+      }
+    }
+  }
+  return names;
 }

@@ -39,11 +39,12 @@ export interface HandlerEntry {
   /** RPC only: gRPC `{ service, rpc }` of each pattern (empty for other transports). */
   readonly grpc?: ReadonlyArray<{ readonly service: string; readonly rpc: string; readonly streaming?: string }>;
   /**
-   * GraphQL only: the type and field a resolver resolves. `fieldResolver`: a `@ResolveField()` (or
-   * federation reference) resolver, which Nest runs guards on only with the GraphQL module's
-   * `fieldResolverEnhancers: ['guards']`; the others are `Query`, `Mutation` and `Subscription` fields.
+   * GraphQL only: the type and field a resolver resolves. `fieldResolver`: what Nest treats as a
+   * property resolver, running guards on it only with the GraphQL module's `fieldResolverEnhancers:
+   * ['guards']`: every resolver of a type not named `Query`, `Mutation` or `Subscription` (as Nest
+   * decides, by name). `reference`: a federation `@ResolveReference()`, reached through `_entities`.
    */
-  readonly graphql?: { readonly type: string; readonly field: string; readonly fieldResolver: boolean };
+  readonly graphql?: { readonly type: string; readonly field: string; readonly fieldResolver: boolean; readonly reference: boolean };
 }
 
 function paths(value: unknown): string[] {
@@ -119,18 +120,19 @@ function listResolvers(discovery: DiscoveryService, scanner: MetadataScanner): H
       const declared: unknown = Reflect.getMetadata(GQL_RESOLVER_TYPE_METADATA, handler) ?? Reflect.getMetadata(GQL_RESOLVER_TYPE_METADATA, resolver);
       const type = resolverTypeName(declared);
       if (type === undefined) continue;
-      const fieldResolver = Reflect.getMetadata(GQL_RESOLVER_PROPERTY_METADATA, handler) === true;
+      const property = Reflect.getMetadata(GQL_RESOLVER_PROPERTY_METADATA, handler) === true;
       const reference = Reflect.getMetadata(GQL_RESOLVER_REFERENCE_METADATA, handler) === true;
-      if (!fieldResolver && !reference && !GQL_ROOT_TYPES.has(type)) continue;
+      const root = GQL_ROOT_TYPES.has(type);
+      if (!property && !reference && !root) continue;
       const field = reference ? '__resolveReference' : String(Reflect.getMetadata(GQL_RESOLVER_NAME_METADATA, handler) ?? name);
-      const kind = fieldResolver || reference ? 'GraphQL field' : 'GraphQL';
       entries.push({
         controller: resolver,
         handler,
         hosts,
         kind: 'graphql',
-        target: `${kind} ${type}.${field} (${resolver.name}.${name})`,
-        graphql: { type, field, fieldResolver: fieldResolver || reference },
+        target: `${root ? 'GraphQL' : 'GraphQL field'} ${type}.${field} (${resolver.name}.${name})`,
+        // Nest's rule (ResolversExplorerService): a property resolver is any resolver of a type not named Query, Mutation or Subscription.
+        graphql: { type, field, fieldResolver: !root, reference },
       });
     }
   }

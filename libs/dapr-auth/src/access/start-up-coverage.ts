@@ -5,6 +5,7 @@ import type { ResolvedDaprAuthOptions } from '../options/dapr-auth.options.js';
 import type { HandlerAccess } from './handler-access.js';
 import { DaprAuthMessageHandlerGuard, type HostModuleLike, MessageHandlerGate, provideMessageHandlerGuard } from './message-handler-guard.js';
 import { type HandlerEntry, isGrpcStreamCall } from './handler-inventory.js';
+import type { GraphqlFacts } from './graphql-options.js';
 import { STREAM_CALL_REJECTION_FILTER } from '../transports/stream-call-rejection.js';
 
 /** gRPC services of Dapr's whose methods daprd calls WITH the token (the token-less ones are exempt anyway). */
@@ -73,8 +74,19 @@ export interface AuditContext {
   readonly probeUnserved?: readonly string[];
   /** Only refuse what is open with `unprotected: 'error'` (the module's constructor, before any server serves). */
   readonly fatalOnly?: boolean;
-  /** Whether Nest runs guards on GraphQL field resolvers (`fieldResolverEnhancers: ['guards']`); undefined: no GraphQL module seen. */
-  readonly fieldResolverGuards?: boolean;
+  /** The app's GraphQL module(s): field resolver guards, federation, custom root types (graphql-options.ts); undefined: none seen. */
+  readonly graphql?: GraphqlFacts;
+}
+
+/**
+ * Whether a resolver Nest treats as a field resolver is a way in of its own, not only a field of
+ * what a checked Query or Mutation returned: a federation reference resolver or any resolver of a
+ * federated subgraph (`_entities` builds its parent from the client's representation), or a field
+ * of a root type a schema-first `schema { … }` names otherwise than Query / Mutation / Subscription.
+ */
+function isGraphqlWayIn(entry: HandlerEntry, graphql: GraphqlFacts | undefined): boolean {
+  const resolver = entry.graphql!;
+  return resolver.reference || graphql?.federated === true || graphql?.customRoots.has(resolver.type) === true;
 }
 
 /**
@@ -91,7 +103,7 @@ export function auditCoverage(
   options: ResolvedDaprAuthOptions,
   isGlobal: boolean,
   logger: Logger,
-  { appGuard, probeUnserved = [], fatalOnly = false, fieldResolverGuards }: AuditContext = {},
+  { appGuard, probeUnserved = [], fatalOnly = false, graphql }: AuditContext = {},
 ): void {
   if (fatalOnly && options.unprotected !== 'error') return;
   if (probeUnserved.length > 0) {
@@ -110,14 +122,24 @@ export function auditCoverage(
   const publicDaprCalls: string[] = [];
   const publicPosts: string[] = [];
   const fieldRulesNotRun: string[] = [];
+  const unguardedWaysIn: string[] = [];
+  const fieldResolverGuards = graphql?.fieldResolverGuards === true;
   for (const entry of handlers) {
     const { access, routeGuarded, conflicting: contradictory, callers, explicitRule } = accessOf.get(entry)!;
     if (contradictory) conflicting.push(entry.target);
     if (entry.graphql?.fieldResolver) {
-      // Not a way in of its own: it resolves a field of what a Query or Mutation returned, which
-      // is checked. A rule on the method itself runs only where Nest runs guards on field resolvers.
-      if (explicitRule && fieldResolverGuards !== true) fieldRulesNotRun.push(entry.target);
-      continue;
+      if (isGraphqlWayIn(entry, graphql)) {
+        // Reached without any Query: audited as a way in where Nest runs guards on it, else nothing can check it.
+        if (!fieldResolverGuards) {
+          if (access !== 'public') unguardedWaysIn.push(entry.target);
+          continue;
+        }
+      } else {
+        // Not a way in of its own: it resolves a field of what a Query or Mutation returned, which
+        // is checked. A rule on the method itself runs only where Nest runs guards on field resolvers.
+        if (explicitRule && !fieldResolverGuards) fieldRulesNotRun.push(entry.target);
+        continue;
+      }
     }
     if (callers && carriesNoCaller(entry)) callersNeverCalled.push(entry.target);
     if (entry.kind === 'rpc' && (callers ?? options.callers)?.some((allowed) => allowed.namespace !== undefined)) namespacedOverGrpc.push(entry.target);
@@ -139,6 +161,16 @@ export function auditCoverage(
     // Before any server serves (the module's constructor): only what must stop the app now.
     if (open.length > 0) throw new DaprAuthConfigError(openMessage(open, appGuard));
     return;
+  }
+  if (unguardedWaysIn.length > 0) {
+    const message =
+      `GraphQL resolvers reachable without any Query or Mutation, on which Nest runs no guard (global: true and @DaprProtected() included), ` +
+      `open to anyone who reaches the port:${listed(unguardedWaysIn)}\n` +
+      "A federation subgraph's _entities reaches reference resolvers and every field of an entity; a schema-first root type named otherwise " +
+      "than Query / Mutation / Subscription is a field resolver to Nest. Fix: pass `fieldResolverEnhancers: ['guards']` to " +
+      'GraphQLModule.forRoot() (then these are checked like any resolver), or mark the ones meant to be open @DaprPublic() (docs/graphql.md).';
+    if (options.unprotected === 'error') throw new DaprAuthConfigError(message);
+    logger.warn(message);
   }
   if (fieldRulesNotRun.length > 0) {
     const message =

@@ -28,7 +28,7 @@ export function describeSetup(
   const http = handlers.filter((entry) => entry.kind === 'http').length;
   const rpc = handlers.filter((entry) => entry.kind === 'rpc').length;
   const ws = handlers.filter((entry) => entry.kind === 'ws').length;
-  const graphql = handlers.filter((entry) => entry.kind === 'graphql' && !entry.graphql?.fieldResolver).length;
+  const graphql = handlers.filter((entry) => entry.kind === 'graphql' && (!entry.graphql?.fieldResolver || entry.graphql.reference)).length;
   const probe = probeUnserved ? ' (no route serves it without a token: see the warning)' : '';
   const exempt = options.exemptTokenlessDaprCalls
     ? `GET/HEAD ${options.healthCheckPath}${probe} and gRPC ${[...DAPR_TOKENLESS_GRPC_METHODS].map((path) => path.split('/').pop()).join(', ')}`

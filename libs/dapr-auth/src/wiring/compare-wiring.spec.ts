@@ -32,6 +32,7 @@ function app(overrides: Partial<ServedApp> = {}): ServedApp {
 describe('readDaprdWiring', () => {
   it("reads port, protocol, health path and every subscription's rule paths", () => {
     expect(readDaprdWiring(METADATA)).toEqual({
+      recognised: true,
       appPort: 3000,
       protocol: 'http',
       healthCheckPath: '/healthz',
@@ -85,6 +86,27 @@ describe('compareWiring', () => {
       'subscription-unserved',
       'subscription-unserved',
     ]);
+  });
+
+  it.each([
+    ['another letter case (Express matches in any case)', '/Orders', '/orders'],
+    ['percent-escapes (the server decodes them)', '/ord%65rs', '/orders'],
+    ['an optional group', '/orders/42', '/orders{/:id}'],
+    ['an optional group left out', '/orders', '/orders{/:id}'],
+    ['a Fastify regex parameter', '/orders/42', '/orders/:id(^\\d+)'],
+    ['under a global prefix, another case', '/API/Orders', '/api/orders'],
+  ])('a @DaprPublic() route that serves the subscription in %s is found (an error, never an all-clear)', (_name, delivered, served) => {
+    const wiring = readDaprdWiring({ id: 'x', subscriptions: [{ pubsubname: 'p', topic: 't', type: 'DECLARATIVE', rules: [{ path: delivered }] }] });
+    expect(compareWiring(wiring, app({ routes: [route('POST', served, true)] })).map((finding) => finding.kind)).toEqual(['subscription-public']);
+  });
+
+  it('a path of 150,000 slashes (a quadratic regular expression took 16 s on it) is cut to 200 characters before anything reads it', () => {
+    const wiring = readDaprdWiring({
+      id: 'x',
+      subscriptions: [{ pubsubname: 'p', topic: 't', type: 'PROGRAMMATIC', rules: [{ path: `${'/'.repeat(150_000)}a` }] }],
+    });
+    expect(wiring.subscriptions[0].paths[0]).toBe(`${'/'.repeat(200)}…`);
+    expect(compareWiring(wiring, app()).map((finding) => finding.kind)).toEqual(['subscription-unserved']);
   });
 
   it('a streaming subscription is not a route', () => {

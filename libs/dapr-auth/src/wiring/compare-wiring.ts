@@ -5,6 +5,8 @@
 
 /** The parts of daprd's metadata the comparison reads (Dapr 1.12+; measured on 1.18). */
 export interface DaprdWiring {
+  /** Whether the answer looks like daprd's metadata at all (it has `id` or `appConnectionProperties`). */
+  readonly recognised: boolean;
   /** `appConnectionProperties.port`: where daprd calls the app (`--app-port`, `dapr.io/app-port`); absent without one. */
   readonly appPort?: number;
   /** `appConnectionProperties.protocol`: `http`, `https`, `h2c`, `grpc` or `grpcs`. */
@@ -48,6 +50,7 @@ export function readDaprdWiring(body: unknown): DaprdWiring {
   // Bounded: what answers may not be daprd (an API found open), and each finding is a log line.
   const subscriptions = Array.isArray(root.subscriptions) ? root.subscriptions.slice(0, MAX_SUBSCRIPTIONS).filter(isObject) : [];
   return {
+    recognised: typeof root.id === 'string' || isObject(root.appConnectionProperties),
     appPort: typeof connection.port === 'number' && connection.port > 0 ? connection.port : undefined,
     protocol: text(connection.protocol) || undefined,
     healthCheckPath: text(health.healthCheckPath) || undefined,
@@ -112,7 +115,7 @@ function subscriptionFindings(daprd: DaprdWiring, app: ServedApp): SidecarWiring
   for (const subscription of daprd.subscriptions) {
     if (subscription.type === 'STREAMING') continue; // delivered over the app's own stream to daprd, not to a route
     for (const path of new Set(subscription.paths.map(normalisePath))) {
-      const served = deliveries.filter((route) => route.matches(path));
+      const served = deliveries.filter((route) => pathForms(path).some((form) => route.matches(form)));
       const name = `topic "${subscription.topic}" of ${subscription.pubsub} (${subscription.type.toLowerCase() || 'subscription'})`;
       if (served.length === 0) {
         findings.push({
@@ -137,24 +140,50 @@ function subscriptionFindings(daprd: DaprdWiring, app: ServedApp): SidecarWiring
   return findings;
 }
 
-/** A matcher for a route path as Nest serves it (`:param`, `*`, `{*splat}`, `(.*)`), tolerant of a trailing slash. */
+/**
+ * A matcher for a route path as Nest serves it on Express or Fastify: `:param` (with a Fastify
+ * `(regex)` or a `?`), `*`, `{*splat}`, `(.*)`, optional `{…}` groups; in any letter case (Express
+ * matches so by default) and tolerant of a trailing slash. It errs towards matching: a route it
+ * takes for a subscription's that is not only misses a warning, where one it missed could hide a
+ * `@DaprPublic()` handler that serves the subscription.
+ */
 function routeMatcher(pattern: string): (path: string) => boolean {
   const source = normalisePath(pattern)
-    .split(/(\{\*[^}]*\}|\*[A-Za-z0-9_]*|:[A-Za-z0-9_]+\??|\(\.\*\))/)
+    .split(/(\{\*[^}]*\}|\*[A-Za-z0-9_]*|:[A-Za-z0-9_]+(?:\([^)]*\))?\??|\(\.\*\)|\{|\})/)
     .map((part, index) => {
       if (index % 2 === 0) return part.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+      if (part === '{') return '(?:';
+      if (part === '}') return ')?';
       return part.startsWith(':') ? `[^/]+${part.endsWith('?') ? '?' : ''}` : '.*';
     })
     .join('');
-  const expression = new RegExp(`^${source}/?$`);
+  let expression: RegExp;
+  try {
+    expression = new RegExp(`^${source}/?$`, 'i');
+  } catch {
+    return () => true; // a pattern this cannot read: taken to match (see above)
+  }
   return (path) => expression.test(path);
+}
+
+/** The path as daprd reports it and, where it has percent-escapes, as the HTTP server decodes it. */
+function pathForms(path: string): string[] {
+  if (!path.includes('%')) return [path];
+  try {
+    return [path, decodeURIComponent(path)];
+  } catch {
+    return [path];
+  }
 }
 
 /** `/orders` for `orders`, `/orders/` and `/orders?x`: what daprd posts to. */
 function normalisePath(path: string): string {
   const bare = stripQuery(path);
   const slashed = bare.startsWith('/') ? bare : `/${bare}`;
-  return slashed.length > 1 ? slashed.replace(/\/+$/, '') : slashed;
+  // A loop, not /\/+$/: that regular expression takes quadratic time on a long run of slashes.
+  let end = slashed.length;
+  while (end > 1 && slashed[end - 1] === '/') end--;
+  return slashed.slice(0, end);
 }
 
 function stripQuery(path: string): string {

@@ -109,6 +109,14 @@ export class SidecarWiringCheck {
         return;
       }
       const daprd = readDaprdWiring(answer.body);
+      if (!daprd.recognised) {
+        this.current = { state: 'unreadable', findings: [], failure: 'not daprd metadata (no id, no appConnectionProperties)' };
+        this.logOnce(
+          'warn',
+          "Sidecar wiring: what answers GET /v1.0/metadata is not daprd's metadata (no id, no appConnectionProperties): its wiring is not compared.",
+        );
+        return;
+      }
       const findings = compareWiring(daprd, app);
       this.current = { state: 'checked', findings, daprd: summary(daprd) };
       for (const finding of findings) this.logOnce(finding.level, `Sidecar wiring: ${finding.message}`);

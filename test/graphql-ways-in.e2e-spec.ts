@@ -1,0 +1,183 @@
+import { Module, type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ApolloDriver, ApolloFederationDriver, type ApolloDriverConfig, type ApolloFederationDriverConfig } from '@nestjs/apollo';
+import { Args, Directive, Field, GraphQLModule, ObjectType, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
+import { DaprAuthConfigError, DaprAuthModule, DaprCallers, DaprProtected, type DaprAuthModuleForRootOptions } from 'nestjs-dapr-auth';
+import { errorCodes, postGraphql } from './support/graphql-test-app.js';
+import { testLogger } from './support/http.js';
+import { capturedOutput } from './support/secrets.js';
+import { TOKEN } from './support/tokens.js';
+
+/**
+ * GraphQL resolvers that are ways in without any Query or Mutation, found by an outside review:
+ * a federation subgraph's `_entities` (reference resolvers, and every field of an entity, with a
+ * parent the client makes up), and schema-first root types named otherwise than Query / Mutation /
+ * Subscription. Nest treats all of them as field resolvers and runs no guard on them unless the
+ * GraphQL module has `fieldResolverEnhancers: ['guards']`: start-up says so (refuses with
+ * `unprotected: 'error'`), and with the enhancer the guard decides them like any resolver.
+ */
+
+@ObjectType()
+@Directive('@key(fields: "id")')
+class Order {
+  @Field(() => String)
+  id!: string;
+  @Field(() => String, { nullable: true })
+  owner?: string;
+}
+
+@ObjectType()
+@Directive('@key(fields: "id")')
+class Invoice {
+  @Field(() => String)
+  id!: string;
+}
+
+@Resolver(() => Order)
+@DaprCallers('checkout')
+class OrderEntityResolver {
+  @Query(() => Order, { nullable: true })
+  order(@Args('id', { type: () => String }) id: string): Order {
+    return { id, owner: 'alice (private)' };
+  }
+
+  @ResolveReference()
+  resolveReference(reference: { id: string }): Order {
+    return { id: reference.id, owner: 'alice (private)' };
+  }
+}
+
+@Resolver(() => Invoice)
+class InvoiceFieldResolver {
+  /** Puts Invoice in the schema; the field below is what `_entities` reaches without it. */
+  @Query(() => Invoice, { nullable: true })
+  invoice(): Invoice | null {
+    return null;
+  }
+
+  @ResolveField(() => String)
+  amount(): string {
+    return '4200 EUR (private)';
+  }
+}
+
+const ENTITIES = '{ _entities(representations: [{ __typename: "Order", id: "o-1" }]) { ... on Order { id owner } } }';
+const INVOICE = '{ _entities(representations: [{ __typename: "Invoice", id: "i-9" }]) { ... on Invoice { amount } } }';
+
+/** Schema-first, with its own root type names. */
+const CUSTOM_ROOTS = 'schema { query: RootQuery } type RootQuery { secret: String hello: String }';
+
+@Resolver('RootQuery')
+class CustomRootResolver {
+  @ResolveField('secret')
+  secret(): string {
+    return 'top secret';
+  }
+}
+
+/** `@ResolveField()` on the type named Query: a root field to Nest, which runs guards on it. */
+@Resolver('Query')
+class QueryFieldResolver {
+  @DaprProtected()
+  @ResolveField('hello')
+  hello(): string {
+    return 'hello';
+  }
+}
+
+describe('GraphQL ways in without a Query (Apollo on Express)', () => {
+  const apps: INestApplication[] = [];
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+  });
+
+  async function start(graphql: ReturnType<typeof GraphQLModule.forRoot>, resolvers: Type[], options: DaprAuthModuleForRootOptions): Promise<string> {
+    @Module({
+      imports: [graphql, DaprAuthModule.forRoot({ token: TOKEN, rejectionLogLimit: false, allowForgeableCallers: true, ...options })],
+      providers: resolvers,
+    })
+    class WaysInModule {}
+    const app = await NestFactory.create(WaysInModule, { logger: testLogger(['fatal', 'error', 'warn', 'log']), abortOnError: false });
+    apps.push(app);
+    await app.listen(0, '127.0.0.1');
+    return `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  }
+
+  const federation = (fieldGuards: boolean) =>
+    GraphQLModule.forRoot<ApolloFederationDriverConfig>({
+      driver: ApolloFederationDriver,
+      autoSchemaFile: { federation: 2 },
+      ...(fieldGuards ? { fieldResolverEnhancers: ['guards' as const] } : {}),
+    });
+
+  describe('a federation subgraph', () => {
+    it("without fieldResolverEnhancers: start-up lists _entities' reference and entity field resolvers as open, even with global: true", async () => {
+      const baseUrl = await start(federation(false), [OrderEntityResolver, InvoiceFieldResolver], { global: true });
+      const output = capturedOutput();
+      expect(output).toContain('GraphQL resolvers reachable without any Query or Mutation, on which Nest runs no guard');
+      expect(output).toContain('- GraphQL field Order.__resolveReference (OrderEntityResolver.resolveReference)');
+      expect(output).toContain('- GraphQL field Invoice.amount (InvoiceFieldResolver.amount)');
+      // What the warning is about: _entities answers without a token, while the Query refuses.
+      expect(errorCodes(await postGraphql(baseUrl, '{ order(id: "o-1") { id owner } }'))).toEqual({ order: 'UNAUTHENTICATED' });
+      expect((await postGraphql(baseUrl, ENTITIES)).json.data).toEqual({ _entities: [{ id: 'o-1', owner: 'alice (private)' }] });
+    });
+
+    it("and unprotected: 'error' refuses start-up for them", async () => {
+      await expect(start(federation(false), [OrderEntityResolver, InvoiceFieldResolver], { global: true, unprotected: 'error' })).rejects.toThrow(
+        DaprAuthConfigError,
+      );
+    });
+
+    it('with fieldResolverEnhancers and global: true, _entities needs the token, and a class-level caller rule holds there too', async () => {
+      const baseUrl = await start(federation(true), [OrderEntityResolver, InvoiceFieldResolver], { global: true, unprotected: 'error' });
+      expect(capturedOutput()).not.toContain('reachable without any Query or Mutation');
+      expect((await postGraphql(baseUrl, ENTITIES)).json.data).toEqual({ _entities: [null] });
+      // amount is non-null: its refusal nulls the entity.
+      const invoice = await postGraphql(baseUrl, INVOICE);
+      expect(invoice.json.data).toEqual({ _entities: [null] });
+      expect(errorCodes(invoice)).toEqual({ '_entities.0.amount': 'UNAUTHENTICATED' });
+      const other = await postGraphql(baseUrl, ENTITIES, { 'dapr-api-token': TOKEN, 'dapr-caller-app-id': 'billing' });
+      expect(other.json.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      const checkout = await postGraphql(baseUrl, ENTITIES, { 'dapr-api-token': TOKEN, 'dapr-caller-app-id': 'checkout' });
+      expect(checkout.json.data).toEqual({ _entities: [{ id: 'o-1', owner: 'alice (private)' }] });
+      expect((await postGraphql(baseUrl, INVOICE, { 'dapr-api-token': TOKEN })).json.data).toEqual({ _entities: [{ amount: '4200 EUR (private)' }] });
+    });
+  });
+
+  describe('schema-first root types', () => {
+    const schemaFirst = (fieldGuards: boolean) =>
+      GraphQLModule.forRoot<ApolloDriverConfig>({
+        driver: ApolloDriver,
+        typeDefs: CUSTOM_ROOTS,
+        ...(fieldGuards ? { fieldResolverEnhancers: ['guards' as const] } : {}),
+      });
+
+    it("a root type named otherwise than Query is a field resolver to Nest: listed as open, refused start-up with unprotected: 'error'", async () => {
+      await expect(start(schemaFirst(false), [CustomRootResolver], { global: true, unprotected: 'error' })).rejects.toThrow(
+        /reachable without any Query or Mutation[\s\S]*- GraphQL field RootQuery\.secret \(CustomRootResolver\.secret\)/,
+      );
+    });
+
+    it('with fieldResolverEnhancers the guard decides it', async () => {
+      const baseUrl = await start(schemaFirst(true), [CustomRootResolver], { global: true, unprotected: 'error' });
+      expect(errorCodes(await postGraphql(baseUrl, '{ secret }'))).toEqual({ secret: 'UNAUTHENTICATED' });
+      expect((await postGraphql(baseUrl, '{ secret }', { 'dapr-api-token': TOKEN })).json).toEqual({ data: { secret: 'top secret' } });
+    });
+
+    it("@ResolveField() on the type named Query is a root field: its rule runs (no false 'never runs'), and without a rule it is listed as open", async () => {
+      const queryOnly = GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, typeDefs: 'type Query { hello: String secret: String }' });
+      @Resolver('Query')
+      class OpenQueryField {
+        @ResolveField('secret')
+        secret(): string {
+          return 'top secret';
+        }
+      }
+      const baseUrl = await start(queryOnly, [QueryFieldResolver, OpenQueryField], { unprotected: 'warn' });
+      const output = capturedOutput();
+      expect(output).not.toContain('Nest never runs');
+      expect(output).toContain('- GraphQL Query.secret (OpenQueryField.secret)');
+      expect(errorCodes(await postGraphql(baseUrl, '{ hello }'))).toEqual({ hello: 'UNAUTHENTICATED' });
+    });
+  });
+});
