@@ -1,3 +1,5 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Module, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ApolloDriver, ApolloFederationDriver, type ApolloDriverConfig, type ApolloFederationDriverConfig } from '@nestjs/apollo';
@@ -63,6 +65,9 @@ class InvoiceFieldResolver {
 
 const ENTITIES = '{ _entities(representations: [{ __typename: "Order", id: "o-1" }]) { ... on Order { id owner } } }';
 const INVOICE = '{ _entities(representations: [{ __typename: "Invoice", id: "i-9" }]) { ... on Invoice { amount } } }';
+
+/** The same schema in a .graphql file, as `typePaths` reads it. */
+const FIXTURE_GLOB = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/graphql/*.graphql');
 
 /** Schema-first, with its own root type names. */
 const CUSTOM_ROOTS = 'schema { query: RootQuery } type RootQuery { secret: String hello: String }';
@@ -154,6 +159,22 @@ describe('GraphQL ways in without a Query (Apollo on Express)', () => {
 
     it("a root type named otherwise than Query is a field resolver to Nest: listed as open, refused start-up with unprotected: 'error'", async () => {
       await expect(start(schemaFirst(false), [CustomRootResolver], { global: true, unprotected: 'error' })).rejects.toThrow(
+        /reachable without any Query or Mutation[\s\S]*- GraphQL field RootQuery\.secret \(CustomRootResolver\.secret\)/,
+      );
+    });
+
+    it.each<[string, () => ReturnType<typeof GraphQLModule.forRoot>]>([
+      ['from typePaths (.graphql files)', () => GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, typePaths: [FIXTURE_GLOB] })],
+      [
+        'from typeDefs split over strings',
+        () =>
+          GraphQLModule.forRoot<ApolloDriverConfig>({
+            driver: ApolloDriver,
+            typeDefs: ['schema {', 'query: RootQuery }', 'type RootQuery { secret: String }'],
+          }),
+      ],
+    ])("a root type named otherwise %s is found in the built schema: refused start-up with unprotected: 'error'", async (_name, graphqlModule) => {
+      await expect(start(graphqlModule(), [CustomRootResolver], { global: true, unprotected: 'error' })).rejects.toThrow(
         /reachable without any Query or Mutation[\s\S]*- GraphQL field RootQuery\.secret \(CustomRootResolver\.secret\)/,
       );
     });

@@ -1,9 +1,9 @@
 import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException, type INestApplication } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { GqlExecutionContext, Query, Resolver } from '@nestjs/graphql';
+import { GqlExecutionContext, Mutation, Query, Resolver } from '@nestjs/graphql';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DaprAuthConfigError, daprOr, DaprOrAppGuard, DaprProtected, type DaprAuthModuleForRootOptions } from 'nestjs-dapr-auth';
+import { DaprAuthConfigError, daprOr, DaprOrAppGuard, DaprProtected, DaprPublic, type DaprAuthModuleForRootOptions } from 'nestjs-dapr-auth';
 import { daprAuthExpressMiddleware, daprAuthFastifyHook } from 'nestjs-dapr-auth/standalone';
 import { errorCodes, GRAPHQL_STACKS, graphqlTestModule, OrdersResolver, postGraphql, type GraphqlStack } from './support/graphql-test-app.js';
 import { testLogger } from './support/http.js';
@@ -18,6 +18,17 @@ class GqlUserGuard implements CanActivate {
     const request = GqlExecutionContext.create(context).getContext<{ req: { headers: Record<string, string | undefined> } }>().req;
     if (request.headers['x-user'] === 'alice') return true;
     throw new UnauthorizedException('no user');
+  }
+}
+
+/** A public mutation that takes 300 ms: what keeps a client's operation in flight while another request arrives. */
+@Resolver()
+class SlowResolver {
+  @DaprPublic()
+  @Mutation(() => String)
+  async wait(): Promise<string> {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return 'waited';
   }
 }
 
@@ -201,6 +212,28 @@ describe.each(GRAPHQL_STACKS)('GraphQL: %s', (_stack, platform, driver) => {
       // Where a driver keeps one request for all (Mercurius), one error line names the fix; Apollo copies the context per request.
       expect(lines.length).toBeLessThanOrEqual(1);
     });
+  });
+
+  it("a context function writing each request into one shared object: a later request is never answered on another's token", async () => {
+    const shared: { services: object; req?: unknown } = { services: {} };
+    const baseUrl = await start(
+      { token: TOKEN, global: true, allowForgeableCallers: true },
+      {
+        resolvers: [OrdersResolver, SlowResolver],
+        context: ((request: { req?: unknown } | unknown) => {
+          // Apollo on Express hands { req, res }, Fastify and Mercurius the request itself.
+          shared.req = (request as { req?: unknown }).req ?? request;
+          return shared;
+        }) as () => object,
+      },
+    );
+    // The client's mutation first waits in a public field (mutations run one after the other); daprd's call arrives meanwhile.
+    const client = postGraphql(baseUrl, 'mutation { wait placeOrder(id: "c-1") }');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await postGraphql(baseUrl, '{ plain }', { 'dapr-api-token': TOKEN, 'dapr-caller-app-id': 'checkout' });
+    const answered = await client;
+    expect(answered.json.data).toEqual({ wait: 'waited', placeOrder: null });
+    expect(errorCodes(answered)).toEqual({ placeOrder: 'UNAUTHENTICATED' });
   });
 
   describe('field resolvers', () => {

@@ -8,6 +8,7 @@ import {
   UseGuards,
   type DynamicModule,
   type OnApplicationShutdown,
+  type OnApplicationBootstrap,
   type OnModuleInit,
 } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, ModuleRef, ModulesContainer } from '@nestjs/core';
@@ -254,7 +255,7 @@ function appRoutingConfig(moduleRef: ModuleRef): AppRoutingConfig | undefined {
   ],
   exports: [...READ_BY_GUARDS_ELSEWHERE, DaprAuthStatus, DaprAuthHealthIndicator, DaprAuthGuard],
 })
-export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationShutdown {
+export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   /** Lets start-up find every DaprAuthModule of an app, subclasses and the other build included (one-module.ts). */
   static readonly [DAPR_AUTH_MODULE_MARK] = true;
   private readonly handlers: readonly HandlerEntry[];
@@ -357,15 +358,7 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
   }
 
   onModuleInit(): void {
-    try {
-      this.decideHttpRoutes();
-    } catch (error) {
-      // A microservice started before app.init() (startAllMicroservices, then listen) is already
-      // serving: until the app is closed, every guard of this app refuses every call.
-      for (const guard of this.guardInstances()) guard[REFUSE_EVERY_CALL]();
-      this.messageGate.refuseEveryCall();
-      throw error;
-    }
+    this.refusingAllIfItThrows(() => this.decideHttpRoutes());
     // Every instance exists now, a test's replacement included: hand it every decision.
     const replacement = testReplacement(this.modules, this.guard);
     if (replacement !== undefined) {
@@ -379,6 +372,35 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     // In the background, with retries while daprd comes up: never delays start-up.
     this.wiringCheck.start(() => this.servedApp());
     this.sidecarApiCheck.start();
+  }
+
+  /**
+   * The GraphQL half of the audit, once every module's onModuleInit ran: the GraphQL module builds
+   * its schema there, and the schema says which types are roots (typePaths files, typeDefs split
+   * over strings, other root names), which decides what is a way in (start-up-coverage.ts).
+   */
+  onApplicationBootstrap(): void {
+    const resolvers = this.handlers.filter((entry) => entry.kind === 'graphql');
+    if (resolvers.length === 0) return;
+    const access = new Map(resolvers.map((entry) => [entry, this.accessIndex.read(entry.handler, runtimeClassOf(entry.controller))]));
+    this.refusingAllIfItThrows(() =>
+      auditCoverage(resolvers, access, this.options, this.isGlobalGuard, logger, { appGuard: this.auditedAppGuard, graphql: graphqlFacts(this.modules) }),
+    );
+  }
+
+  /**
+   * Runs a start-up step; if it refuses start-up, a microservice started before app.init()
+   * (startAllMicroservices, then listen) is already serving: until the app is closed, every guard
+   * of this app refuses every call.
+   */
+  private refusingAllIfItThrows(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      for (const guard of this.guardInstances()) guard[REFUSE_EVERY_CALL]();
+      this.messageGate.refuseEveryCall();
+      throw error;
+    }
   }
 
   /** What the app serves, for the wiring check: read at each look (the HTTP port is known only once the app listens). */
@@ -412,7 +434,8 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     this.accessIndex.exemptTokenless(new Set([...this.grpcTokenless, ...probe.handlers]));
     // The audit speaks of the paths Nest serves (where they could be read).
     const served = routes?.map(({ entry, method, path }) => ({ ...entry, target: `${method} ${path}`, http: { method, path } })) ?? httpEntries;
-    const audited = [...served, ...this.handlers.filter((entry) => entry.kind !== 'http')];
+    // GraphQL resolvers are audited in onApplicationBootstrap, once their schema exists.
+    const audited = [...served, ...this.handlers.filter((entry) => entry.kind !== 'http' && entry.kind !== 'graphql')];
     const auditedAccess = new Map(audited.map((entry) => [entry, this.accessIndex.read(entry.handler, runtimeClassOf(entry.controller))]));
     this.servedHttpRoutes = served.map((entry) => ({
       method: entry.http!.method,
@@ -423,7 +446,6 @@ export class DaprAuthModule extends ConfigurableDaprAuthModule implements OnModu
     auditCoverage(audited, auditedAccess, this.options, this.isGlobalGuard, logger, {
       appGuard: this.auditedAppGuard,
       probeUnserved: probe.unserved,
-      graphql: graphqlFacts(this.modules),
     });
     logger.log(
       describeSetup(

@@ -30,6 +30,8 @@ export function graphqlFacts(modules: ModulesContainer): GraphqlFacts | undefine
   if (all.length === 0) return undefined;
   const customRoots = new Set<string>();
   for (const options of all) for (const name of customRootNames(options.typeDefs)) customRoots.add(name);
+  // The built schema is the truth (typePaths files, typeDefs split over strings); it exists once the GraphQL module's onModuleInit ran.
+  for (const name of schemaRootNames(modules)) if (name !== 'Query' && name !== 'Mutation' && name !== 'Subscription') customRoots.add(name);
   return {
     fieldResolverGuards: all.every((options) => Array.isArray(options.fieldResolverEnhancers) && options.fieldResolverEnhancers.includes('guards')),
     federated: all.some(
@@ -39,6 +41,31 @@ export function graphqlFacts(modules: ModulesContainer): GraphqlFacts | undefine
     ),
     customRoots,
   };
+}
+
+interface SchemaLike {
+  getQueryType(): { name: string } | null | undefined;
+  getMutationType(): { name: string } | null | undefined;
+  getSubscriptionType(): { name: string } | null | undefined;
+}
+
+/** The root type names of every schema `@nestjs/graphql`'s `GraphQLSchemaHost` holds (none before the schemas are built). */
+function schemaRootNames(modules: ModulesContainer): string[] {
+  const names: string[] = [];
+  for (const moduleRef of modules.values()) {
+    for (const wrapper of moduleRef.providers.values()) {
+      const metatype = wrapper.metatype as { name?: string } | null | undefined;
+      if (metatype?.name !== 'GraphQLSchemaHost' || wrapper.instance === undefined || wrapper.instance === null) continue;
+      let schema: SchemaLike | undefined;
+      try {
+        schema = (wrapper.instance as { schema?: SchemaLike }).schema; // its getter throws until the schema is built
+      } catch {
+        continue;
+      }
+      for (const root of [schema?.getQueryType?.(), schema?.getMutationType?.(), schema?.getSubscriptionType?.()]) if (root?.name) names.push(root.name);
+    }
+  }
+  return names;
 }
 
 /** The root type names a `schema { query: X mutation: Y }` block of schema-first type definitions gives, other than the usual ones. */

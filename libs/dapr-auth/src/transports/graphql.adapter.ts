@@ -24,6 +24,14 @@ interface GraphqlContextLike {
 interface ResolveInfoLike {
   fieldName?: string;
   parentType?: { name?: string };
+  /** One object per execution of an operation (graphql-js coerces the variables anew for each): where the execution's request is pinned. */
+  variableValues?: Record<PropertyKey, unknown>;
+}
+
+function infoOf(context: ExecutionContext): ResolveInfoLike | undefined {
+  const args = context.getArgs();
+  const info: unknown = args.length === 3 ? args[2] : args[3];
+  return typeof info === 'object' && info !== null ? info : undefined;
 }
 
 /**
@@ -41,16 +49,53 @@ export function graphqlContextOf(context: ExecutionContext): GraphqlContextLike 
  * that is not this call's: a context function that returns one shared object gets `req` assigned
  * once, by the first request, and keeps it (both drivers leave an existing `req` alone). Mercurius
  * then assigns each request's `reply` onto the same object, so a `reply` of another request than
- * `req`'s gives it away; on Express, the first request's response has ended.
+ * `req`'s gives it away; on Express, the first request's response has ended. A context function
+ * that writes each request into one shared object (`shared.req = req`) keeps `req` and `reply` in
+ * step, but then the same context object is seen with two requests: it is marked (under a symbol
+ * of this module's) with the first request it held, and refused for good once it holds another.
  */
-function headersOf(gqlContext: GraphqlContextLike | undefined): Headers | typeof NOT_THIS_CALL | undefined {
+function headersOf(gqlContext: GraphqlContextLike | undefined, info: ResolveInfoLike | undefined): Headers | typeof NOT_THIS_CALL | undefined {
   const request = gqlContext?.req;
   if (request === undefined) return undefined;
+  const pinned = info?.variableValues?.[PINNED_REQUEST];
+  if (pinned !== undefined && pinned !== request) return NOT_THIS_CALL;
   const replyRequest = gqlContext!.reply?.request;
   if ((replyRequest !== undefined && replyRequest !== request) || request.res?.writableEnded === true) return NOT_THIS_CALL;
+  const context = gqlContext as GraphqlContextLike & { [FIRST_REQUEST]?: object };
+  const first = context[FIRST_REQUEST];
+  if (first === undefined) {
+    try {
+      context[FIRST_REQUEST] = request;
+    } catch {
+      return NOT_THIS_CALL; // a frozen context cannot be told from a shared one
+    }
+  } else if (first !== request) {
+    context[FIRST_REQUEST] = SHARED; // once shared, refused for good (even when the first request comes back)
+    return NOT_THIS_CALL;
+  }
   return request.headers;
 }
 const NOT_THIS_CALL = Symbol('not this call');
+const PINNED_REQUEST = Symbol('nestjs-dapr-auth:graphql-execution-request');
+
+/**
+ * Pins, at the first guard call of an execution, the request its context holds then, on the
+ * execution's own `variableValues`: a context function that writes each request into one shared
+ * object swaps `req` (and Mercurius's `reply`) under an operation still running, when another
+ * request comes in; a later field of that operation then sees the other request, not its own.
+ */
+function pinRequest(context: ExecutionContext): void {
+  const variables = infoOf(context)?.variableValues;
+  const request = graphqlContextOf(context)?.req;
+  if (variables === undefined || request === undefined || variables[PINNED_REQUEST] !== undefined) return;
+  try {
+    variables[PINNED_REQUEST] = request;
+  } catch {
+    // frozen variables: nothing pinned; the other checks stand
+  }
+}
+const FIRST_REQUEST = Symbol('nestjs-dapr-auth:graphql-context-request');
+const SHARED = Object.freeze({});
 
 /**
  * GraphQL resolvers (`@nestjs/graphql`, Apollo or Mercurius driver, on Express or Fastify). daprd
@@ -81,7 +126,7 @@ export class GraphqlTransportAdapter implements TransportAdapter {
 
   /** This call's request headers, or `undefined` (then refused as having no token and no caller). */
   private headers(context: ExecutionContext): Headers | undefined {
-    const headers = headersOf(graphqlContextOf(context));
+    const headers = headersOf(graphqlContextOf(context), infoOf(context));
     if (headers !== NOT_THIS_CALL) return headers;
     if (!this.sharedContextExplained) {
       this.sharedContextExplained = true;
@@ -94,8 +139,15 @@ export class GraphqlTransportAdapter implements TransportAdapter {
     return undefined;
   }
 
+  /**
+   * Whether this is a resolver call; also pins the request of its execution (see pinRequest): the
+   * one step every guard call reaches, `@DaprPublic()` fields included, and the first field of an
+   * operation runs before any other request can swap a shared context's `req`.
+   */
   supports(context: ExecutionContext): boolean {
-    return context.getType<string>() === 'graphql';
+    if (context.getType<string>() !== 'graphql') return false;
+    pinRequest(context);
+    return true;
   }
 
   /** daprd never calls GraphQL without the token. */
@@ -115,8 +167,7 @@ export class GraphqlTransportAdapter implements TransportAdapter {
 
   describeTarget(context: ExecutionContext): string {
     // The schema's type and field names, never what the client wrote (aliases, arguments).
-    const args = context.getArgs();
-    const info = (args.length === 3 ? args[2] : args[3]) as ResolveInfoLike | undefined;
+    const info = infoOf(context);
     const field = info?.parentType?.name && info.fieldName ? `${info.parentType.name}.${info.fieldName}` : '?';
     return `${field} (${context.getClass().name}.${context.getHandler().name})`;
   }

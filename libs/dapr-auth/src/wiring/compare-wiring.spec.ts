@@ -40,6 +40,7 @@ describe('readDaprdWiring', () => {
         { pubsub: 'pubsub', topic: 'declared', type: 'DECLARATIVE', paths: ['/declared/x', '/declared'] },
         { pubsub: 'pubsub', topic: 'orders', type: 'PROGRAMMATIC', paths: ['/orders'] },
       ],
+      omittedSubscriptions: 0,
     });
   });
 
@@ -100,13 +101,28 @@ describe('compareWiring', () => {
     expect(compareWiring(wiring, app({ routes: [route('POST', served, true)] })).map((finding) => finding.kind)).toEqual(['subscription-public']);
   });
 
-  it('a path of 150,000 slashes (a quadratic regular expression took 16 s on it) is cut to 200 characters before anything reads it', () => {
+  it('a path of 150,000 slashes (a quadratic regular expression took 16 s on it) is cut before anything reads it', () => {
     const wiring = readDaprdWiring({
       id: 'x',
       subscriptions: [{ pubsubname: 'p', topic: 't', type: 'PROGRAMMATIC', rules: [{ path: `${'/'.repeat(150_000)}a` }] }],
     });
-    expect(wiring.subscriptions[0].paths[0]).toBe(`${'/'.repeat(200)}…`);
-    expect(compareWiring(wiring, app()).map((finding) => finding.kind)).toEqual(['subscription-unserved']);
+    expect(wiring.subscriptions[0].paths[0]).toBe(`${'/'.repeat(4096)}…`);
+    const [finding] = compareWiring(wiring, app());
+    expect(finding.kind).toBe('subscription-unserved');
+    expect(finding.message).toContain(`POST ${'/'.repeat(200)}…, which`);
+  });
+
+  it('a path longer than a log line shows is still matched whole: a @DaprPublic() route serving it is found', () => {
+    const long = `/hooks/${'a'.repeat(210)}`;
+    const wiring = readDaprdWiring({ id: 'x', subscriptions: [{ pubsubname: 'p', topic: 't', type: 'PROGRAMMATIC', rules: [{ path: long }] }] });
+    expect(compareWiring(wiring, app({ routes: [route('POST', long, true)] })).map((finding) => finding.kind)).toEqual(['subscription-public']);
+  });
+
+  it('subscriptions past the bound are a finding, never an all-clear', () => {
+    const subscriptions = Array.from({ length: 2001 }, (_, i) => ({ pubsubname: 'p', topic: `t${i}`, type: 'PROGRAMMATIC', rules: [{ path: '/orders' }] }));
+    const wiring = readDaprdWiring({ id: 'x', subscriptions });
+    expect(wiring.omittedSubscriptions).toBe(1);
+    expect(compareWiring(wiring, app()).map((finding) => finding.kind)).toEqual(['subscriptions-omitted']);
   });
 
   it('a streaming subscription is not a route', () => {

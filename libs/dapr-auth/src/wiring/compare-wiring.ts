@@ -15,6 +15,8 @@ export interface DaprdWiring {
   readonly healthCheckPath?: string;
   /** Every subscription's topic, kind (`DECLARATIVE`, `PROGRAMMATIC`, `STREAMING`) and rule paths. */
   readonly subscriptions: ReadonlyArray<{ readonly pubsub: string; readonly topic: string; readonly type: string; readonly paths: readonly string[] }>;
+  /** Subscriptions past the ones compared (a bound: what answers may not be daprd): a finding, never an all-clear. */
+  readonly omittedSubscriptions: number;
 }
 
 /** What the Nest app serves, as start-up decided it (and, for the port, as it listens now). */
@@ -34,13 +36,15 @@ export interface ServedApp {
 /** One way the sidecar's wiring and the app disagree. `error`: something is open; `warn`: calls fail or miss the guard. */
 export interface SidecarWiringFinding {
   readonly level: 'error' | 'warn';
-  readonly kind: 'app-port' | 'app-protocol' | 'health-path' | 'subscription-unserved' | 'subscription-public';
+  readonly kind: 'app-port' | 'app-protocol' | 'health-path' | 'subscription-unserved' | 'subscription-public' | 'subscriptions-omitted';
   /** One line, with the fix; never a token. */
   readonly message: string;
 }
 
-/** Subscriptions compared at most: an app has a handful; more is not daprd's answer for it. */
-const MAX_SUBSCRIPTIONS = 500;
+/** Subscriptions compared at most: an app has a handful, and each is matched against every route. */
+export const MAX_SUBSCRIPTIONS = 2000;
+/** A path is matched on up to this many characters (and shown on up to 200). */
+const MAX_PATH = 4096;
 
 /** Reads daprd's answer defensively: what is missing or of another shape is left out, never guessed. */
 export function readDaprdWiring(body: unknown): DaprdWiring {
@@ -48,7 +52,8 @@ export function readDaprdWiring(body: unknown): DaprdWiring {
   const connection = isObject(root.appConnectionProperties) ? root.appConnectionProperties : {};
   const health = isObject(connection.health) ? connection.health : {};
   // Bounded: what answers may not be daprd (an API found open), and each finding is a log line.
-  const subscriptions = Array.isArray(root.subscriptions) ? root.subscriptions.slice(0, MAX_SUBSCRIPTIONS).filter(isObject) : [];
+  const listed = Array.isArray(root.subscriptions) ? root.subscriptions : [];
+  const subscriptions = listed.slice(0, MAX_SUBSCRIPTIONS).filter(isObject);
   return {
     recognised: typeof root.id === 'string' || isObject(root.appConnectionProperties),
     appPort: typeof connection.port === 'number' && connection.port > 0 ? connection.port : undefined,
@@ -58,8 +63,11 @@ export function readDaprdWiring(body: unknown): DaprdWiring {
       pubsub: text(subscription.pubsubname),
       topic: text(subscription.topic),
       type: text(subscription.type),
-      paths: (Array.isArray(subscription.rules) ? subscription.rules.filter(isObject) : []).map((rule) => text(rule.path)).filter((path) => path !== ''),
+      paths: (Array.isArray(subscription.rules) ? subscription.rules.filter(isObject) : [])
+        .map((rule) => text(rule.path, MAX_PATH))
+        .filter((path) => path !== ''),
     })),
+    omittedSubscriptions: Math.max(0, listed.length - MAX_SUBSCRIPTIONS),
   };
 }
 
@@ -68,6 +76,13 @@ export function compareWiring(daprd: DaprdWiring, app: ServedApp): SidecarWiring
   const findings: SidecarWiringFinding[] = [];
   const grpc = daprd.protocol === 'grpc' || daprd.protocol === 'grpcs';
   if (!grpc) findings.push(...subscriptionFindings(daprd, app));
+  if (daprd.omittedSubscriptions > 0) {
+    findings.push({
+      level: 'warn',
+      kind: 'subscriptions-omitted',
+      message: `daprd reports ${daprd.omittedSubscriptions + MAX_SUBSCRIPTIONS} subscriptions; only the first ${MAX_SUBSCRIPTIONS} were compared with this app's routes.`,
+    });
+  }
   if (grpc && !app.appCallback) {
     findings.push({
       level: 'warn',
@@ -121,7 +136,7 @@ function subscriptionFindings(daprd: DaprdWiring, app: ServedApp): SidecarWiring
         findings.push({
           level: 'warn',
           kind: 'subscription-unserved',
-          message: `daprd delivers ${name} by POST ${path}, which no route of this app serves: every delivery gets 404 and is retried or dropped.`,
+          message: `daprd delivers ${name} by POST ${shortened(path)}, which no route of this app serves: every delivery gets 404 and is retried or dropped.`,
         });
         continue;
       }
@@ -131,7 +146,7 @@ function subscriptionFindings(daprd: DaprdWiring, app: ServedApp): SidecarWiring
           level: 'error',
           kind: 'subscription-public',
           message:
-            `daprd delivers ${name} by POST ${path}, and @DaprPublic() ${open.map((route) => route.target).join(', ')} serves it: anyone who reaches ` +
+            `daprd delivers ${name} by POST ${shortened(path)}, and @DaprPublic() ${open.map((route) => shortened(route.target)).join(', ')} serves it: anyone who reaches ` +
             "the app's port can post events daprd never sent. Fix: remove @DaprPublic() (daprd delivers with the token).",
         });
       }
@@ -192,10 +207,14 @@ function stripQuery(path: string): string {
 }
 
 /** A string field fit for a log line (visible ASCII, at most 200 characters), or '' for anything else. */
-function text(value: unknown): string {
+function text(value: unknown, limit = 200): string {
   if (typeof value !== 'string') return '';
-  const visible = value.replace(/[^\x20-\x7e]/g, '?');
-  return visible.length > 200 ? `${visible.slice(0, 200)}…` : visible;
+  return shortened(value.slice(0, limit + 1).replace(/[^\x20-\x7e]/g, '?'), limit);
+}
+
+/** At most `limit` characters, `…` where cut: what a log line shows of a path matched on more. */
+function shortened(value: string, limit = 200): string {
+  return value.length > limit ? `${value.slice(0, limit)}…` : value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -142,7 +142,12 @@ export class SidecarWiringCheck {
 const MAX_LOGGED_LINES = 50;
 
 function summary(daprd: DaprdWiring): NonNullable<SidecarWiringStatus['daprd']> {
-  return { appPort: daprd.appPort, protocol: daprd.protocol, healthCheckPath: daprd.healthCheckPath, subscriptions: daprd.subscriptions.length };
+  return {
+    appPort: daprd.appPort,
+    protocol: daprd.protocol,
+    healthCheckPath: daprd.healthCheckPath,
+    subscriptions: daprd.subscriptions.length + daprd.omittedSubscriptions,
+  };
 }
 
 function describe(daprd: DaprdWiring): string {
