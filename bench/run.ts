@@ -442,11 +442,27 @@ function runJson(args: string[]): unknown {
       .pop()!,
   );
 }
+/** One HTTP-only and one mixed process as one run: the mixed process's tasks that the other also ran are named as such. */
+function mergeMicroRuns(http: MicroRun, mixed: MicroRun): MicroRun {
+  const inHttp = new Set(http.tasks.map((task) => task.name));
+  const rename = (name: string) => (inHttp.has(name) ? `${name} [mixed process]` : name);
+  return {
+    rounds: http.rounds,
+    batch: http.batch,
+    tasks: [...http.tasks, ...mixed.tasks.map((task) => ({ ...task, name: rename(task.name) }))],
+    goals: [...http.goals, ...mixed.goals.map((goal) => ({ ...goal, task: rename(goal.task), floor: rename(goal.floor) }))],
+  };
+}
 let micro: Results['micro'];
 if (!flags['no-micro']) {
   const runs = Math.max(1, Number(flags['micro-runs']) || 5);
-  log(`micro: canActivate per path against floors measured beside it, interleaved, in ${runs} processes`);
-  micro = Array.from({ length: runs }, () => runJson([join(here, 'micro.js'), '--time', flags['micro-time']]) as MicroRun);
+  log(`micro: canActivate per path against floors measured beside it, interleaved, in ${runs} HTTP-only and ${runs} mixed processes`);
+  // Each HTTP-only process is reported together with a mixed one (micro.ts --http-only says why both).
+  micro = Array.from({ length: runs }, () => {
+    const http = runJson([join(here, 'micro.js'), '--time', flags['micro-time'], '--http-only']) as MicroRun;
+    const mixed = runJson([join(here, 'micro.js'), '--time', flags['micro-time']]) as MicroRun;
+    return mergeMicroRuns(http, mixed);
+  });
 }
 let memory: Results['memory'];
 if (!flags['no-memory']) {

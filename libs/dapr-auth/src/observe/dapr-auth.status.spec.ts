@@ -11,8 +11,8 @@ describe('DaprAuthStatus: a rotation you can see finish', () => {
     status.start();
     try {
       expect(status.rotationInProgress).toBe(true);
-      for (let i = 0; i < 3; i++) status.tokenAccepted('previous');
-      status.tokenAccepted('current');
+      for (let i = 0; i < 3; i++) status.accepted('HTTP', 'previous');
+      status.accepted('HTTP', 'current');
       expect(status.previousTokenUses).toBe(3);
       expect(status.lastPreviousTokenUse).toBeInstanceOf(Date);
       expect(status.rotationCanComplete).toBe(false);
@@ -32,7 +32,7 @@ describe('DaprAuthStatus: a rotation you can see finish', () => {
     const lines: string[] = [];
     const status = new DaprAuthStatus(new StaticTokenSource(['only-token-value-0123456789']), 10, { log: (line: string) => lines.push(line) } as never, 10);
     status.start();
-    status.decision('HTTP', 'accepted');
+    status.accepted('HTTP', 'current');
     status.decision('gRPC', 'rejected');
     await sleep(40);
     status.stop();

@@ -21,7 +21,7 @@ export class DaprAuthStatus implements DecisionRecorder {
   private rotationStartedAt: number | undefined;
   private completionAnnounced = false;
   // Named fields, not an indexed record: this runs on every request (bench/history.md).
-  private accepted = 0;
+  private acceptedCalls = 0;
   private rejected = 0;
   private exempt = 0;
   private public = 0;
@@ -101,7 +101,7 @@ export class DaprAuthStatus implements DecisionRecorder {
 
   /** Decisions since start-up, by outcome. */
   get decisions(): Readonly<Record<DecisionOutcome, number>> {
-    return { accepted: this.accepted, rejected: this.rejected, exempt: this.exempt, public: this.public, deferred: this.deferred };
+    return { accepted: this.acceptedCalls, rejected: this.rejected, exempt: this.exempt, public: this.public, deferred: this.deferred };
   }
 
   /** Seconds the previous token of a token file stays accepted (undefined for other sources). */
@@ -110,16 +110,16 @@ export class DaprAuthStatus implements DecisionRecorder {
   }
 
   /** @internal */
-  decision(_transport: string, outcome: DecisionOutcome): void {
-    if (outcome === 'accepted') this.accepted++;
-    else if (outcome === 'rejected') this.rejected++;
+  decision(_transport: string, outcome: Exclude<DecisionOutcome, 'accepted'>): void {
+    if (outcome === 'rejected') this.rejected++;
     else if (outcome === 'exempt') this.exempt++;
     else if (outcome === 'deferred') this.deferred++;
     else this.public++;
   }
 
   /** @internal */
-  tokenAccepted(generation: TokenGeneration): void {
+  accepted(_transport: string, generation: TokenGeneration): void {
+    this.acceptedCalls++;
     if (generation !== 'previous') return;
     this.previousUses++;
     this.previousUsesThisInterval++;
@@ -171,9 +171,9 @@ export function combineRecorders(first: DecisionRecorder, second: DecisionRecord
       first.decision(transport, outcome, reason);
       second.decision(transport, outcome, reason);
     },
-    tokenAccepted: (generation, kid) => {
-      first.tokenAccepted(generation, kid);
-      second.tokenAccepted(generation, kid);
+    accepted: (transport, generation, kid) => {
+      first.accepted(transport, generation, kid);
+      second.accepted(transport, generation, kid);
     },
   };
 }

@@ -150,8 +150,7 @@ class TokenCheck implements DaprTokenCheck {
         : (headers as Record<string, string | undefined> | undefined)?.[this.header];
     const reason = this.verifier.verify(presented);
     if (reason === undefined) {
-      this.recorder.decision(HTTP, 'accepted');
-      this.recorder.tokenAccepted(this.verifier.lastMatch > 0 ? 'previous' : 'current');
+      this.recorder.accepted(HTTP, this.verifier.lastMatch > 0 ? 'previous' : 'current');
       return ACCEPTED;
     }
     this.recorder.decision(HTTP, 'rejected', reason);

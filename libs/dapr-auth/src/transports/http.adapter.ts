@@ -32,6 +32,7 @@ function routePattern(request: HttpRequestLike): string | undefined {
  */
 export class HttpTransportAdapter implements TransportAdapter {
   readonly transport = 'HTTP';
+  readonly contextType = 'http';
 
   /** @param tokenHeader the header of the token (option `tokenHeader`), lower case as Node delivers header names. */
   constructor(private readonly tokenHeader: string = DAPR_API_TOKEN_HEADER) {}

@@ -11,6 +11,12 @@ export interface TransportAdapter {
   readonly transport: string;
   /** Whether this adapter handles `context`. Adapters are asked in order; the first `true` wins. */
   supports(context: ExecutionContext): boolean;
+  /**
+   * Set only when {@link supports} is true for exactly the contexts of this type
+   * (`context.getType()`) and does nothing else: the guard then finds the adapter by the type
+   * alone, without asking each adapter in turn (only for adapters ahead of any that lacks it).
+   */
+  readonly contextType?: string;
   /** Whether this is one of the calls daprd makes without a token (health probe, discovery). */
   isTokenlessDaprCall(context: ExecutionContext): boolean;
   /** The token value(s) the caller presented, exactly as received. */

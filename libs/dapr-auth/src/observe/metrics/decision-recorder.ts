@@ -13,15 +13,15 @@ export type TokenGeneration = 'current' | 'previous' | 'jwt';
  * is {@link NO_RECORDER}, whose methods do nothing, so the hot path has no `if`.
  */
 export interface DecisionRecorder {
-  /** `transport`: the adapter's name (HTTP, gRPC, other); `reason`: the logged reason's code, never a token. */
-  decision(transport: string, outcome: DecisionOutcome, reason?: string): void;
-  /** An accepted request, by the token generation it carried (and the JWT's `kid`). */
-  tokenAccepted(generation: TokenGeneration, kid?: string): void;
+  /** Any decision but an acceptance. `transport`: the adapter's name (HTTP, gRPC, other); `reason`: the logged reason's code, never a token. */
+  decision(transport: string, outcome: Exclude<DecisionOutcome, 'accepted'>, reason?: string): void;
+  /** An accepted request, by the token generation it carried (and the JWT's `kid`): one call, as it runs on every accepted request. */
+  accepted(transport: string, generation: TokenGeneration, kid?: string): void;
   /** Where the measurements go, for the start-up line (metrics on only). */
   readonly target?: string;
 }
 
 export const NO_RECORDER: DecisionRecorder = Object.freeze({
   decision: () => undefined,
-  tokenAccepted: () => undefined,
+  accepted: () => undefined,
 });

@@ -135,20 +135,25 @@ export async function createOtelRecorder(
 
   return {
     target,
-    decision(transport: string, outcome: DecisionOutcome, reason?: string): void {
-      // A rejection's reason never equals an outcome's name, so one key tells them apart; a
-      // deferral carries the same reasons as a rejection, so its key is prefixed.
-      tally(decisionCounts, transport, outcome === 'deferred' ? `deferred:${reason ?? ''}` : (reason ?? outcome), () => ({
-        'dapr.auth.transport': transport.toLowerCase(),
-        'dapr.auth.outcome': outcome,
-        ...(reason === undefined ? {} : { 'dapr.auth.reason': reason }),
-      }));
+    decision(transport: string, outcome: Exclude<DecisionOutcome, 'accepted'>, reason?: string): void {
+      countDecision(transport, outcome, reason);
     },
-    tokenAccepted(generation: TokenGeneration, kid?: string): void {
+    accepted(transport: string, generation: TokenGeneration, kid?: string): void {
+      countDecision(transport, 'accepted');
       tally(acceptedCounts, generation, kid ?? '', () => ({
         'dapr.auth.token.generation': generation,
         ...(kid === undefined ? {} : { 'dapr.auth.jwt.kid': kid }),
       }));
     },
   };
+
+  function countDecision(transport: string, outcome: DecisionOutcome, reason?: string): void {
+    // A rejection's reason never equals an outcome's name, so one key tells them apart; a
+    // deferral carries the same reasons as a rejection, so its key is prefixed.
+    tally(decisionCounts, transport, outcome === 'deferred' ? `deferred:${reason ?? ''}` : (reason ?? outcome), () => ({
+      'dapr.auth.transport': transport.toLowerCase(),
+      'dapr.auth.outcome': outcome,
+      ...(reason === undefined ? {} : { 'dapr.auth.reason': reason }),
+    }));
+  }
 }
