@@ -4,17 +4,17 @@ import { Module, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ApolloDriver, ApolloFederationDriver, type ApolloDriverConfig, type ApolloFederationDriverConfig } from '@nestjs/apollo';
 import { Args, Directive, Field, GraphQLModule, ObjectType, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
-import { DaprAuthConfigError, DaprAuthModule, DaprCallers, DaprProtected, type DaprAuthModuleForRootOptions } from 'nestjs-dapr-auth';
+import { DaprAuthConfigError, DaprAuthModule, DaprCallers, DaprProtected, DaprPublic, type DaprAuthModuleForRootOptions } from 'nestjs-dapr-auth';
 import { errorCodes, postGraphql } from './support/graphql-test-app.js';
 import { testLogger } from './support/http.js';
 import { capturedOutput } from './support/secrets.js';
 import { TOKEN } from './support/tokens.js';
 
 /**
- * GraphQL resolvers that are ways in without any Query or Mutation, found by an outside review:
+ * GraphQL resolvers that are ways in without a checked Query or Mutation, found by outside reviews:
  * a federation subgraph's `_entities` (reference resolvers, and every field of an entity, with a
- * parent the client makes up), and schema-first root types named otherwise than Query / Mutation /
- * Subscription. Nest treats all of them as field resolvers and runs no guard on them unless the
+ * parent the client makes up), schema-first root types named otherwise than Query / Mutation /
+ * Subscription, and the field resolvers of any type a `@DaprPublic()` Query returns, at any depth. Nest treats all of them as field resolvers and runs no guard on them unless the
  * GraphQL module has `fieldResolverEnhancers: ['guards']`: start-up says so (refuses with
  * `unprotected: 'error'`), and with the enhancer the guard decides them like any resolver.
  */
@@ -80,6 +80,65 @@ class CustomRootResolver {
   }
 }
 
+/** Reached through a public Query, two levels down: Info.featured is an Item, whose `secret` has a field resolver. */
+@ObjectType()
+class Item {
+  @Field(() => String)
+  id!: string;
+}
+@ObjectType()
+class Info {
+  @Field(() => String)
+  version!: string;
+  @Field(() => Item)
+  featured!: Item;
+}
+/** Only a protected Query returns it: its field resolver is not a way in. */
+@ObjectType()
+class Account {
+  @Field(() => String)
+  id!: string;
+}
+
+@Resolver(() => Info)
+class PublicInfoResolver {
+  @DaprPublic()
+  @Query(() => Info)
+  info(): Info {
+    return { version: '1', featured: { id: 'f-1' } };
+  }
+
+  @ResolveField(() => String)
+  internalNotes(): string {
+    return 'internal notes (private)';
+  }
+}
+@Resolver(() => Item)
+class ItemFieldResolver {
+  @Query(() => Item, { nullable: true })
+  item(): Item {
+    return { id: 'i-1' };
+  }
+
+  @ResolveField(() => String)
+  secret(): string {
+    return 'item secret (private)';
+  }
+}
+@Resolver(() => Account)
+class AccountResolver {
+  @Query(() => Account)
+  account(): Account {
+    return { id: 'a-1' };
+  }
+
+  @ResolveField(() => String)
+  balance(): string {
+    return '42 (private)';
+  }
+}
+const THROUGH_PUBLIC = '{ info { version internalNotes featured { id secret } } }';
+
 /** `@ResolveField()` on the type named Query: a root field to Nest, which runs guards on it. */
 @Resolver('Query')
 class QueryFieldResolver {
@@ -119,7 +178,7 @@ describe('GraphQL ways in without a Query (Apollo on Express)', () => {
     it("without fieldResolverEnhancers: start-up lists _entities' reference and entity field resolvers as open, even with global: true", async () => {
       const baseUrl = await start(federation(false), [OrderEntityResolver, InvoiceFieldResolver], { global: true });
       const output = capturedOutput();
-      expect(output).toContain('GraphQL resolvers reachable without any Query or Mutation, on which Nest runs no guard');
+      expect(output).toContain('GraphQL resolvers reachable without a checked Query or Mutation, on which Nest runs no guard');
       expect(output).toContain('- GraphQL field Order.__resolveReference (OrderEntityResolver.resolveReference)');
       expect(output).toContain('- GraphQL field Invoice.amount (InvoiceFieldResolver.amount)');
       // What the warning is about: _entities answers without a token, while the Query refuses.
@@ -135,7 +194,7 @@ describe('GraphQL ways in without a Query (Apollo on Express)', () => {
 
     it('with fieldResolverEnhancers and global: true, _entities needs the token, and a class-level caller rule holds there too', async () => {
       const baseUrl = await start(federation(true), [OrderEntityResolver, InvoiceFieldResolver], { global: true, unprotected: 'error' });
-      expect(capturedOutput()).not.toContain('reachable without any Query or Mutation');
+      expect(capturedOutput()).not.toContain('reachable without a checked Query or Mutation');
       expect((await postGraphql(baseUrl, ENTITIES)).json.data).toEqual({ _entities: [null] });
       // amount is non-null: its refusal nulls the entity.
       const invoice = await postGraphql(baseUrl, INVOICE);
@@ -149,6 +208,48 @@ describe('GraphQL ways in without a Query (Apollo on Express)', () => {
     });
   });
 
+  describe('field resolvers under a @DaprPublic() Query (third outside review)', () => {
+    const codeFirst = (fieldGuards: boolean) =>
+      GraphQLModule.forRoot<ApolloDriverConfig>({
+        driver: ApolloDriver,
+        autoSchemaFile: true,
+        ...(fieldGuards ? { fieldResolverEnhancers: ['guards' as const] } : {}),
+      });
+    const resolvers = [PublicInfoResolver, ItemFieldResolver, AccountResolver];
+
+    it('without fieldResolverEnhancers: start-up lists every field resolver the public Query reaches, at any depth, and only those', async () => {
+      const baseUrl = await start(codeFirst(false), resolvers, { global: true });
+      const output = capturedOutput();
+      expect(output).toContain('GraphQL resolvers reachable without a checked Query or Mutation, on which Nest runs no guard');
+      expect(output).toContain('- GraphQL field Info.internalNotes (PublicInfoResolver.internalNotes)');
+      expect(output).toContain('- GraphQL field Item.secret (ItemFieldResolver.secret)');
+      expect(output).not.toContain('Account.balance');
+      // What the warning is about: the public Query hands out both fields without a token.
+      expect((await postGraphql(baseUrl, THROUGH_PUBLIC)).json.data).toEqual({
+        info: { version: '1', internalNotes: 'internal notes (private)', featured: { id: 'f-1', secret: 'item secret (private)' } },
+      });
+      expect(errorCodes(await postGraphql(baseUrl, '{ account { id balance } }'))).toEqual({ account: 'UNAUTHENTICATED' });
+    });
+
+    it("and unprotected: 'error' refuses start-up for them", async () => {
+      await expect(start(codeFirst(false), resolvers, { global: true, unprotected: 'error' })).rejects.toThrow(
+        /reachable without a checked Query or Mutation[\s\S]*- GraphQL field Item\.secret \(ItemFieldResolver\.secret\)/,
+      );
+    });
+
+    it('with fieldResolverEnhancers and global: true, the public Query answers and its fields with resolvers need the token', async () => {
+      const baseUrl = await start(codeFirst(true), resolvers, { global: true, unprotected: 'error' });
+      expect(capturedOutput()).not.toContain('reachable without a checked Query or Mutation');
+      const anonymous = await postGraphql(baseUrl, '{ info { version internalNotes } }');
+      expect(anonymous.json.data).toBeNull(); // internalNotes and info are non-null: the refusal nulls the whole answer
+      expect(errorCodes(anonymous)).toEqual({ 'info.internalNotes': 'UNAUTHENTICATED' });
+      expect((await postGraphql(baseUrl, '{ info { version } }')).json.data).toEqual({ info: { version: '1' } });
+      expect((await postGraphql(baseUrl, THROUGH_PUBLIC, { 'dapr-api-token': TOKEN })).json.data).toEqual({
+        info: { version: '1', internalNotes: 'internal notes (private)', featured: { id: 'f-1', secret: 'item secret (private)' } },
+      });
+    });
+  });
+
   describe('schema-first root types', () => {
     const schemaFirst = (fieldGuards: boolean) =>
       GraphQLModule.forRoot<ApolloDriverConfig>({
@@ -159,7 +260,7 @@ describe('GraphQL ways in without a Query (Apollo on Express)', () => {
 
     it("a root type named otherwise than Query is a field resolver to Nest: listed as open, refused start-up with unprotected: 'error'", async () => {
       await expect(start(schemaFirst(false), [CustomRootResolver], { global: true, unprotected: 'error' })).rejects.toThrow(
-        /reachable without any Query or Mutation[\s\S]*- GraphQL field RootQuery\.secret \(CustomRootResolver\.secret\)/,
+        /reachable without a checked Query or Mutation[\s\S]*- GraphQL field RootQuery\.secret \(CustomRootResolver\.secret\)/,
       );
     });
 
@@ -175,7 +276,7 @@ describe('GraphQL ways in without a Query (Apollo on Express)', () => {
       ],
     ])("a root type named otherwise %s is found in the built schema: refused start-up with unprotected: 'error'", async (_name, graphqlModule) => {
       await expect(start(graphqlModule(), [CustomRootResolver], { global: true, unprotected: 'error' })).rejects.toThrow(
-        /reachable without any Query or Mutation[\s\S]*- GraphQL field RootQuery\.secret \(CustomRootResolver\.secret\)/,
+        /reachable without a checked Query or Mutation[\s\S]*- GraphQL field RootQuery\.secret \(CustomRootResolver\.secret\)/,
       );
     });
 

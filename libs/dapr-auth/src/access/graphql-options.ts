@@ -11,6 +11,12 @@ export interface GraphqlFacts {
   readonly federated: boolean;
   /** Root types a schema-first `schema { query: … }` names otherwise than Query / Mutation / Subscription (Nest runs no guard on them without the enhancer). */
   readonly customRoots: ReadonlySet<string>;
+  /**
+   * The names of the types reachable, at any depth, from the given root fields (what they return,
+   * the types of those types' fields, an interface's implementations, a union's members), read from
+   * the built schema(s); `undefined` when no built schema was found (then assume every type).
+   */
+  typesReachableFrom(rootFields: ReadonlyArray<{ readonly type: string; readonly field: string }>): ReadonlySet<string> | undefined;
 }
 
 interface GqlOptionsLike {
@@ -31,7 +37,13 @@ export function graphqlFacts(modules: ModulesContainer): GraphqlFacts | undefine
   const customRoots = new Set<string>();
   for (const options of all) for (const name of customRootNames(options.typeDefs)) customRoots.add(name);
   // The built schema is the truth (typePaths files, typeDefs split over strings); it exists once the GraphQL module's onModuleInit ran.
-  for (const name of schemaRootNames(modules)) if (name !== 'Query' && name !== 'Mutation' && name !== 'Subscription') customRoots.add(name);
+  const schemas = builtSchemas(modules);
+  for (const schema of schemas) {
+    for (const root of [schema.getQueryType?.(), schema.getMutationType?.(), schema.getSubscriptionType?.()]) {
+      const name = root?.name;
+      if (name && name !== 'Query' && name !== 'Mutation' && name !== 'Subscription') customRoots.add(name);
+    }
+  }
   return {
     fieldResolverGuards: all.every((options) => Array.isArray(options.fieldResolverEnhancers) && options.fieldResolverEnhancers.includes('guards')),
     federated: all.some(
@@ -40,18 +52,56 @@ export function graphqlFacts(modules: ModulesContainer): GraphqlFacts | undefine
         (typeof options.autoSchemaFile === 'object' && options.autoSchemaFile !== null && 'federation' in options.autoSchemaFile),
     ),
     customRoots,
+    typesReachableFrom: (rootFields) => (schemas.length === 0 ? undefined : typesReachable(schemas, rootFields)),
   };
 }
 
-interface SchemaLike {
-  getQueryType(): { name: string } | null | undefined;
-  getMutationType(): { name: string } | null | undefined;
-  getSubscriptionType(): { name: string } | null | undefined;
+/** What the audit reads of a graphql-js type (`graphql` is an optional peer: not imported). */
+interface TypeLike {
+  readonly name?: string;
+  /** A list or non-null wrapper's inner type. */
+  readonly ofType?: TypeLike;
+  /** Object and interface types. */
+  getFields?(): Record<string, { type: TypeLike }>;
+  /** Union types. */
+  getTypes?(): readonly TypeLike[];
 }
 
-/** The root type names of every schema `@nestjs/graphql`'s `GraphQLSchemaHost` holds (none before the schemas are built). */
-function schemaRootNames(modules: ModulesContainer): string[] {
-  const names: string[] = [];
+interface SchemaLike {
+  getQueryType(): TypeLike | null | undefined;
+  getMutationType(): TypeLike | null | undefined;
+  getSubscriptionType(): TypeLike | null | undefined;
+  getType(name: string): TypeLike | null | undefined;
+  /** graphql 15.x and later: an interface's implementations (empty for any other type). */
+  getImplementations?(type: TypeLike): { objects: readonly TypeLike[]; interfaces: readonly TypeLike[] };
+}
+
+/** Every type reachable from the root fields, by a walk over each schema's type graph (each type once). */
+function typesReachable(schemas: readonly SchemaLike[], rootFields: ReadonlyArray<{ readonly type: string; readonly field: string }>): ReadonlySet<string> {
+  const reached = new Set<string>();
+  for (const schema of schemas) {
+    const pending: TypeLike[] = [];
+    for (const { type, field } of rootFields) {
+      const returned = schema.getType(type)?.getFields?.()[field]?.type;
+      if (returned) pending.push(returned);
+    }
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      let type: TypeLike = next;
+      while (type.ofType) type = type.ofType;
+      if (!type.name || reached.has(type.name)) continue;
+      reached.add(type.name);
+      if (typeof type.getFields === 'function') for (const field of Object.values(type.getFields())) pending.push(field.type);
+      if (typeof type.getTypes === 'function') pending.push(...type.getTypes());
+      const implementations = schema.getImplementations?.(type);
+      if (implementations) pending.push(...implementations.objects, ...implementations.interfaces);
+    }
+  }
+  return reached;
+}
+
+/** Every schema `@nestjs/graphql`'s `GraphQLSchemaHost` holds (none before the schemas are built). */
+function builtSchemas(modules: ModulesContainer): SchemaLike[] {
+  const schemas: SchemaLike[] = [];
   for (const moduleRef of modules.values()) {
     for (const wrapper of moduleRef.providers.values()) {
       const metatype = wrapper.metatype as { name?: string } | null | undefined;
@@ -62,10 +112,10 @@ function schemaRootNames(modules: ModulesContainer): string[] {
       } catch {
         continue;
       }
-      for (const root of [schema?.getQueryType?.(), schema?.getMutationType?.(), schema?.getSubscriptionType?.()]) if (root?.name) names.push(root.name);
+      if (schema && typeof schema.getType === 'function') schemas.push(schema);
     }
   }
-  return names;
+  return schemas;
 }
 
 /** The root type names a `schema { query: X mutation: Y }` block of schema-first type definitions gives, other than the usual ones. */

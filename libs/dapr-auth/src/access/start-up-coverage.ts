@@ -81,12 +81,37 @@ export interface AuditContext {
 /**
  * Whether a resolver Nest treats as a field resolver is a way in of its own, not only a field of
  * what a checked Query or Mutation returned: a federation reference resolver or any resolver of a
- * federated subgraph (`_entities` builds its parent from the client's representation), or a field
- * of a root type a schema-first `schema { … }` names otherwise than Query / Mutation / Subscription.
+ * federated subgraph (`_entities` builds its parent from the client's representation), a field
+ * of a root type a schema-first `schema { … }` names otherwise than Query / Mutation / Subscription,
+ * or a field of a type that a `@DaprPublic()` root field returns, at any depth (`publiclyReached`).
  */
-function isGraphqlWayIn(entry: HandlerEntry, graphql: GraphqlFacts | undefined): boolean {
+function isGraphqlWayIn(entry: HandlerEntry, graphql: GraphqlFacts | undefined, publiclyReached: ReadonlySet<string> | 'every type'): boolean {
   const resolver = entry.graphql!;
-  return resolver.reference || graphql?.federated === true || graphql?.customRoots.has(resolver.type) === true;
+  return (
+    resolver.reference ||
+    graphql?.federated === true ||
+    graphql?.customRoots.has(resolver.type) === true ||
+    publiclyReached === 'every type' ||
+    publiclyReached.has(resolver.type)
+  );
+}
+
+/**
+ * The types a client reaches through `@DaprPublic()` root fields (Query, Mutation, Subscription or
+ * a custom root type), with no token: the fields of these types resolve for anyone unless Nest runs
+ * guards on field resolvers. Every type when the schema could not be read and a root field is public.
+ */
+function typesReachedPublicly(
+  handlers: readonly HandlerEntry[],
+  accessOf: ReadonlyMap<HandlerEntry, HandlerAccess>,
+  graphql: GraphqlFacts | undefined,
+): ReadonlySet<string> | 'every type' {
+  const publicRootFields = handlers
+    .filter((entry) => entry.graphql && accessOf.get(entry)!.access === 'public')
+    .filter((entry) => !entry.graphql!.fieldResolver || graphql?.customRoots.has(entry.graphql!.type))
+    .map((entry) => ({ type: entry.graphql!.type, field: entry.graphql!.field }));
+  if (publicRootFields.length === 0) return new Set();
+  return graphql?.typesReachableFrom(publicRootFields) ?? 'every type';
 }
 
 /**
@@ -124,11 +149,12 @@ export function auditCoverage(
   const fieldRulesNotRun: string[] = [];
   const unguardedWaysIn: string[] = [];
   const fieldResolverGuards = graphql?.fieldResolverGuards === true;
+  const publiclyReached = typesReachedPublicly(handlers, accessOf, graphql);
   for (const entry of handlers) {
     const { access, routeGuarded, conflicting: contradictory, callers, explicitRule } = accessOf.get(entry)!;
     if (contradictory) conflicting.push(entry.target);
     if (entry.graphql?.fieldResolver) {
-      if (isGraphqlWayIn(entry, graphql)) {
+      if (isGraphqlWayIn(entry, graphql, publiclyReached)) {
         // Reached without any Query: audited as a way in where Nest runs guards on it, else nothing can check it.
         if (!fieldResolverGuards) {
           if (access !== 'public') unguardedWaysIn.push(entry.target);
@@ -164,10 +190,11 @@ export function auditCoverage(
   }
   if (unguardedWaysIn.length > 0) {
     const message =
-      `GraphQL resolvers reachable without any Query or Mutation, on which Nest runs no guard (global: true and @DaprProtected() included), ` +
+      `GraphQL resolvers reachable without a checked Query or Mutation, on which Nest runs no guard (global: true and @DaprProtected() included), ` +
       `open to anyone who reaches the port:${listed(unguardedWaysIn)}\n` +
       "A federation subgraph's _entities reaches reference resolvers and every field of an entity; a schema-first root type named otherwise " +
-      "than Query / Mutation / Subscription is a field resolver to Nest. Fix: pass `fieldResolverEnhancers: ['guards']` to " +
+      'than Query / Mutation / Subscription is a field resolver to Nest; a @DaprPublic() Query or Mutation reaches every field resolver of ' +
+      "the types it returns, at any depth. Fix: pass `fieldResolverEnhancers: ['guards']` to " +
       'GraphQLModule.forRoot() (then these are checked like any resolver), or mark the ones meant to be open @DaprPublic() (docs/graphql.md).';
     if (options.unprotected === 'error') throw new DaprAuthConfigError(message);
     logger.warn(message);
