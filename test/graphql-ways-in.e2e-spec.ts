@@ -231,6 +231,20 @@ describe('GraphQL ways in without a Query (Apollo on Express)', () => {
       expect(errorCodes(await postGraphql(baseUrl, '{ account { id balance } }'))).toEqual({ account: 'UNAUTHENTICATED' });
     });
 
+    it("a rule on a field resolver only a protected Query reaches is not a way in, but a rule Nest never runs: refused with unprotected: 'error'", async () => {
+      @Resolver(() => Account)
+      class GuardedBalance {
+        @DaprProtected()
+        @ResolveField(() => String)
+        balance(): string {
+          return '42 (private)';
+        }
+      }
+      await expect(start(codeFirst(false), [AccountResolver, GuardedBalance], { global: true, unprotected: 'error' })).rejects.toThrow(
+        /^(?![\s\S]*reachable without a checked Query)[\s\S]*Guards on GraphQL field resolvers that Nest never runs[\s\S]*GuardedBalance\.balance/,
+      );
+    });
+
     it("and unprotected: 'error' refuses start-up for them", async () => {
       await expect(start(codeFirst(false), resolvers, { global: true, unprotected: 'error' })).rejects.toThrow(
         /reachable without a checked Query or Mutation[\s\S]*- GraphQL field Item\.secret \(ItemFieldResolver\.secret\)/,

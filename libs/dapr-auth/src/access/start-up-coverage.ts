@@ -158,6 +158,7 @@ export function auditCoverage(
         // Reached without any Query: audited as a way in where Nest runs guards on it, else nothing can check it.
         if (!fieldResolverGuards) {
           if (access !== 'public') unguardedWaysIn.push(entry.target);
+          if (explicitRule) fieldRulesNotRun.push(entry.target);
           continue;
         }
       } else {
