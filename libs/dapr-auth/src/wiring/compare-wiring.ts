@@ -2,6 +2,7 @@
  * What daprd says of how it calls the app (`GET /v1.0/metadata`), compared with what the Nest app
  * serves. Pure functions: the check (sidecar-wiring-check.ts) reads both sides.
  */
+import { compileRoute } from './route-matcher.js';
 
 /** The parts of daprd's metadata the comparison reads (Dapr 1.12+; measured on 1.18). */
 export interface DaprdWiring {
@@ -13,7 +14,7 @@ export interface DaprdWiring {
   readonly protocol?: string;
   /** `appConnectionProperties.health.healthCheckPath`: only with app health checks on (HTTP apps). */
   readonly healthCheckPath?: string;
-  /** Every subscription's topic, kind (`DECLARATIVE`, `PROGRAMMATIC`, `STREAMING`) and rule paths. */
+  /** Every subscription's topic and kind (`DECLARATIVE`, `PROGRAMMATIC`, `STREAMING`), shown as visible ASCII, and rule paths as daprd sent them (to 4,096 characters: never logged as they are). */
   readonly subscriptions: ReadonlyArray<{ readonly pubsub: string; readonly topic: string; readonly type: string; readonly paths: readonly string[] }>;
   /** Subscriptions past the ones compared (a bound: what answers may not be daprd): a finding, never an all-clear. */
   readonly omittedSubscriptions: number;
@@ -64,7 +65,8 @@ export function readDaprdWiring(body: unknown): DaprdWiring {
       topic: text(subscription.topic),
       type: text(subscription.type),
       paths: (Array.isArray(subscription.rules) ? subscription.rules.filter(isObject) : [])
-        .map((rule) => text(rule.path, MAX_PATH))
+        // Matched as daprd sent it (a path of other characters may still be served); shown only through text().
+        .map((rule) => (typeof rule.path === 'string' ? rule.path.slice(0, MAX_PATH) : ''))
         .filter((path) => path !== ''),
     })),
     omittedSubscriptions: Math.max(0, listed.length - MAX_SUBSCRIPTIONS),
@@ -126,17 +128,17 @@ function subscriptionFindings(daprd: DaprdWiring, app: ServedApp): SidecarWiring
   const findings: SidecarWiringFinding[] = [];
   const deliveries = app.routes
     .filter((route) => route.method === 'POST' || route.method === 'ALL')
-    .map((route) => ({ ...route, matches: routeMatcher(route.path) }));
+    .map((route) => ({ ...route, matcher: compileRoute(normalisePath(route.path)) }));
   for (const subscription of daprd.subscriptions) {
     if (subscription.type === 'STREAMING') continue; // delivered over the app's own stream to daprd, not to a route
     for (const path of new Set(subscription.paths.map(normalisePath))) {
-      const served = deliveries.filter((route) => pathForms(path).some((form) => route.matches(form)));
+      const served = deliveries.filter((route) => pathForms(path).some((form) => route.matcher.matches(form)));
       const name = `topic "${subscription.topic}" of ${subscription.pubsub} (${subscription.type.toLowerCase() || 'subscription'})`;
       if (served.length === 0) {
         findings.push({
           level: 'warn',
           kind: 'subscription-unserved',
-          message: `daprd delivers ${name} by POST ${shortened(path)}, which no route of this app serves: every delivery gets 404 and is retried or dropped.`,
+          message: `daprd delivers ${name} by POST ${text(path)}, which no route of this app serves: every delivery gets 404 and is retried or dropped.`,
         });
         continue;
       }
@@ -146,39 +148,13 @@ function subscriptionFindings(daprd: DaprdWiring, app: ServedApp): SidecarWiring
           level: 'error',
           kind: 'subscription-public',
           message:
-            `daprd delivers ${name} by POST ${shortened(path)}, and @DaprPublic() ${open.map((route) => shortened(route.target)).join(', ')} serves it: anyone who reaches ` +
+            `daprd delivers ${name} by POST ${text(path)}, and @DaprPublic() ${open.map((route) => shortened(route.target)).join(', ')} serves it: anyone who reaches ` +
             "the app's port can post events daprd never sent. Fix: remove @DaprPublic() (daprd delivers with the token).",
         });
       }
     }
   }
   return findings;
-}
-
-/**
- * A matcher for a route path as Nest serves it on Express or Fastify: `:param` (with a Fastify
- * `(regex)` or a `?`), `*`, `{*splat}`, `(.*)`, optional `{…}` groups; in any letter case (Express
- * matches so by default) and tolerant of a trailing slash. It errs towards matching: a route it
- * takes for a subscription's that is not only misses a warning, where one it missed could hide a
- * `@DaprPublic()` handler that serves the subscription.
- */
-function routeMatcher(pattern: string): (path: string) => boolean {
-  const source = normalisePath(pattern)
-    .split(/(\{\*[^}]*\}|\*[A-Za-z0-9_]*|:[A-Za-z0-9_]+(?:\([^)]*\))?\??|\(\.\*\)|\{|\})/)
-    .map((part, index) => {
-      if (index % 2 === 0) return part.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-      if (part === '{') return '(?:';
-      if (part === '}') return ')?';
-      return part.startsWith(':') ? `[^/]+${part.endsWith('?') ? '?' : ''}` : '.*';
-    })
-    .join('');
-  let expression: RegExp;
-  try {
-    expression = new RegExp(`^${source}/?$`, 'i');
-  } catch {
-    return () => true; // a pattern this cannot read: taken to match (see above)
-  }
-  return (path) => expression.test(path);
 }
 
 /** The path as daprd reports it and, where it has percent-escapes, as the HTTP server decodes it. */
