@@ -112,6 +112,20 @@ describe('the wiring check against hostile metadata', () => {
     expect(capturedOutput()).not.toMatch(/^\[Nest\] 1 - ERROR forged line/m);
   });
 
+  it('an answer that echoes the DAPR_API_TOKEN it was sent (in a topic, a path, the probe path) never puts it in a log line or the status', async () => {
+    const status = await start(
+      json({
+        id: 'orders',
+        appConnectionProperties: { port: 1, protocol: 'http', health: { healthCheckPath: `/${DAPR_API_TOKEN}` } },
+        subscriptions: [{ pubsubname: 'pubsub', topic: `t-${DAPR_API_TOKEN}`, rules: [{ path: `/x/${DAPR_API_TOKEN}` }], type: 'PROGRAMMATIC' }],
+      }),
+    );
+    await eventually(() => status.sidecarWiring.state === 'checked', 'the wiring check to compare');
+    expect(capturedOutput()).toContain('topic "t-[DAPR_API_TOKEN]"');
+    expect(JSON.stringify(status.sidecarWiring)).not.toContain(DAPR_API_TOKEN);
+    // The registered secret: test/setup/secrets.ts fails the test if any output carries it.
+  });
+
   it('a thousand unserved subscriptions: bounded lines, then one that says the rest is in the status', async () => {
     const subscriptions = Array.from({ length: 1000 }, (_, i) => ({
       pubsubname: 'pubsub',

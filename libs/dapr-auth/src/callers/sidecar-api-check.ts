@@ -228,6 +228,16 @@ export class SidecarApiCheck {
     this.timer.unref();
   }
 
+  /**
+   * `text` with this app's `DAPR_API_TOKEN` replaced wherever it appears whole: what daprd's answer
+   * names reaches log lines, and whatever answered may have been sent that token (it proved it
+   * requires it) and echo it back.
+   */
+  redactSecret(text: string): string {
+    const token = this.daprApiToken;
+    return token === undefined || !text.includes(token) ? text : text.split(token).join('[DAPR_API_TOKEN]');
+  }
+
   /** The questions of one attempt: without a token, then (after a 401) with this app's DAPR_API_TOKEN. */
   private async ask(): Promise<Answer> {
     const bare = await this.get(undefined);

@@ -117,10 +117,13 @@ export class SidecarWiringCheck {
         );
         return;
       }
-      const findings = compareWiring(daprd, app);
-      this.current = { state: 'checked', findings, daprd: summary(daprd) };
+      // Names from the answer are shown (made printable, cut to 200 characters), never the token sent for it.
+      const redact = (text: string) => this.api.redactSecret(text);
+      const findings = compareWiring(daprd, app).map((finding) => ({ ...finding, message: redact(finding.message) }));
+      const shown = { ...daprd, protocol: daprd.protocol && redact(daprd.protocol), healthCheckPath: daprd.healthCheckPath && redact(daprd.healthCheckPath) };
+      this.current = { state: 'checked', findings, daprd: summary(shown) };
       for (const finding of findings) this.logOnce(finding.level, `Sidecar wiring: ${finding.message}`);
-      if (findings.length === 0) this.logOnce('log', `Sidecar wiring: daprd's calls match this app (${describe(daprd)}).`);
+      if (findings.length === 0) this.logOnce('log', `Sidecar wiring: daprd's calls match this app (${describe(shown)}).`);
     } finally {
       this.looking = false;
     }
