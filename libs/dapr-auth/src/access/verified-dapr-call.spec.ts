@@ -29,3 +29,32 @@ describe('the mark of a verified Dapr call', () => {
     expect(wasVerifiedDaprCall(httpContext(Object.freeze({ headers: {} })))).toBe(false);
   });
 });
+
+describe('the mark of a verified Dapr call in GraphQL', () => {
+  const resolve = (gqlContext: object, handler: () => unknown) => {
+    const context = new ExecutionContextHost([{}, {}, gqlContext, {}], undefined, handler);
+    context.setType('graphql');
+    return context;
+  };
+  const ping = () => 'pong';
+  const orders = () => [];
+
+  // One context serves every field of an operation; a field whose own check passed does not make
+  // another field's request verified (its caller rule may have refused it: third outside review).
+  it('names the resolvers whose check passed, not the whole operation', () => {
+    const gqlContext = { req: { headers: {} } };
+    rememberVerifiedDaprCall(resolve(gqlContext, ping));
+    expect(wasVerifiedDaprCall(resolve(gqlContext, ping))).toBe(true);
+    expect(wasVerifiedDaprCall(resolve(gqlContext, orders))).toBe(false);
+    rememberVerifiedDaprCall(resolve(gqlContext, orders));
+    expect(wasVerifiedDaprCall(resolve(gqlContext, orders))).toBe(true);
+    expect(wasVerifiedDaprCall(resolve({ req: { headers: {} } }, ping))).toBe(false);
+  });
+
+  it('a frozen context too', () => {
+    const gqlContext = Object.freeze({ req: { headers: {} } });
+    rememberVerifiedDaprCall(resolve(gqlContext, ping));
+    expect(wasVerifiedDaprCall(resolve(gqlContext, ping))).toBe(true);
+    expect(wasVerifiedDaprCall(resolve(gqlContext, orders))).toBe(false);
+  });
+});

@@ -10,23 +10,39 @@ import { requestKey } from '../transports/request-key.js';
  * (the request, gRPC metadata, the GraphQL context), so it lives exactly as long as the request.
  * Nothing a client sends can carry it (a network value never becomes a symbol key). A property:
  * a WeakSet entry cost every accepted request about 150 ns, ten times a property (bench/history.md).
- * An object that takes no property (frozen) goes to a WeakSet instead; the plain assignment (with
+ * An object that takes no property (frozen) goes to a WeakMap instead; the plain assignment (with
  * a catch for that case) is what V8 makes fast, where Reflect.set cost nearly as much as the WeakSet.
  */
 const VERIFIED = Symbol('nestjs-dapr-auth:verified-dapr-call');
-const verifiedFrozen = new WeakSet<object>();
+/** Marks an object that takes no property (frozen) cannot carry. */
+const frozenMarks = new WeakMap<object, Mark>();
+
+/**
+ * `true`: the request was verified. GraphQL: one context serves every field of an operation, each
+ * with its own rule (a caller rule may refuse one field and pass another), so the mark names the
+ * resolvers whose check passed, and only they are verified Dapr calls.
+ */
+type Mark = true | Set<object>;
 
 export function rememberVerifiedDaprCall(context: ExecutionContext): void {
-  const key = requestKey(context) as { [VERIFIED]?: true } | undefined;
+  const key = requestKey(context) as { [VERIFIED]?: Mark } | undefined;
   if (key === undefined) return;
+  let mark: Mark = true;
+  if (context.getType<string>() === 'graphql') {
+    const resolvers = key[VERIFIED] ?? frozenMarks.get(key);
+    mark = resolvers instanceof Set ? resolvers : new Set<object>();
+    mark.add(context.getHandler());
+  }
   try {
-    key[VERIFIED] = true;
+    key[VERIFIED] = mark;
   } catch {
-    verifiedFrozen.add(key); // a frozen object (ES modules are strict: assigning throws)
+    frozenMarks.set(key, mark); // a frozen object (ES modules are strict: assigning throws)
   }
 }
 
 export function wasVerifiedDaprCall(context: ExecutionContext): boolean {
   const key = requestKey(context) as { [VERIFIED]?: unknown } | undefined;
-  return key !== undefined && (key[VERIFIED] === true || verifiedFrozen.has(key));
+  if (key === undefined) return false;
+  const mark = key[VERIFIED] ?? frozenMarks.get(key);
+  return mark === true || (mark instanceof Set && context.getType<string>() === 'graphql' && mark.has(context.getHandler()));
 }
