@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { requestKey } from '../transports/request-key.js';
+import { requestKey, requestKeyOfType } from '../transports/request-key.js';
 
 /**
  * Marks the requests a DaprAuthGuard of this build ACCEPTED as coming from daprd (token verified,
@@ -25,10 +25,11 @@ const frozenMarks = new WeakMap<object, Mark>();
 type Mark = true | Set<object>;
 
 export function rememberVerifiedDaprCall(context: ExecutionContext): void {
-  const key = requestKey(context) as { [VERIFIED]?: Mark } | undefined;
+  const type = context.getType<string>();
+  const key = requestKeyOfType(context, type) as { [VERIFIED]?: Mark } | undefined;
   if (key === undefined) return;
   let mark: Mark = true;
-  if (context.getType<string>() === 'graphql') {
+  if (type === 'graphql') {
     const resolvers = key[VERIFIED] ?? frozenMarks.get(key);
     mark = resolvers instanceof Set ? resolvers : new Set<object>();
     mark.add(context.getHandler());

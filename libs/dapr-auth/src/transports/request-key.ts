@@ -9,7 +9,11 @@ import { graphqlContextOf } from './graphql.adapter.js';
  * resolver of the operation (and its parameter decorators) gets.
  */
 export function requestKey(context: ExecutionContext): object | undefined {
-  const type = context.getType<string>();
+  return requestKeyOfType(context, context.getType<string>());
+}
+
+/** {@link requestKey} for a caller that has read the context's type already (the accepted path: one read less). */
+export function requestKeyOfType(context: ExecutionContext, type: string): object | undefined {
   if (type === 'graphql') return graphqlContextOf(context);
   const second = type === 'rpc' ? context.getArgByIndex<unknown>(1) : undefined;
   const key = typeof second === 'object' && second !== null ? second : context.getArgByIndex<unknown>(0);
