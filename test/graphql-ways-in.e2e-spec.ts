@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Module, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ApolloDriver, ApolloFederationDriver, type ApolloDriverConfig, type ApolloFederationDriverConfig } from '@nestjs/apollo';
-import { Args, Directive, Field, GraphQLModule, ObjectType, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
+import { Args, Directive, Field, GraphQLModule, InterfaceType, ObjectType, Query, ResolveField, Resolver, ResolveReference } from '@nestjs/graphql';
 import { DaprAuthConfigError, DaprAuthModule, DaprCallers, DaprProtected, DaprPublic, type DaprAuthModuleForRootOptions } from 'nestjs-dapr-auth';
 import { errorCodes, postGraphql } from './support/graphql-test-app.js';
 import { testLogger } from './support/http.js';
@@ -139,6 +139,33 @@ class AccountResolver {
 }
 const THROUGH_PUBLIC = '{ info { version internalNotes featured { id secret } } }';
 
+/** An interface's field resolver, which Nest gives every implementing type: reached through a public Query of a concrete type. */
+@InterfaceType()
+abstract class Node {
+  @Field(() => String)
+  id!: string;
+}
+@ObjectType({ implements: () => [Node] })
+class Thing implements Node {
+  @Field(() => String)
+  id!: string;
+}
+@Resolver(() => Node)
+class NodeResolver {
+  @ResolveField(() => String)
+  nodeNotes(): string {
+    return 'node notes (private)';
+  }
+}
+@Resolver(() => Thing)
+class PublicThingResolver {
+  @DaprPublic()
+  @Query(() => Thing)
+  publicThing(): Thing {
+    return { id: 't-1' };
+  }
+}
+
 /** `@ResolveField()` on the type named Query: a root field to Nest, which runs guards on it. */
 @Resolver('Query')
 class QueryFieldResolver {
@@ -243,6 +270,14 @@ describe('GraphQL ways in without a Query (Apollo on Express)', () => {
       await expect(start(codeFirst(false), [AccountResolver, GuardedBalance], { global: true, unprotected: 'error' })).rejects.toThrow(
         /^(?![\s\S]*reachable without a checked Query)[\s\S]*Guards on GraphQL field resolvers that Nest never runs[\s\S]*GuardedBalance\.balance/,
       );
+    });
+
+    it("an interface's field resolver, reached through a public Query of a type implementing it, is listed (second re-check)", async () => {
+      const baseUrl = await start(codeFirst(false), [NodeResolver, PublicThingResolver], { global: true });
+      expect(capturedOutput()).toContain('- GraphQL field Node.nodeNotes (NodeResolver.nodeNotes)');
+      expect((await postGraphql(baseUrl, '{ publicThing { id nodeNotes } }')).json.data).toEqual({
+        publicThing: { id: 't-1', nodeNotes: 'node notes (private)' },
+      });
     });
 
     it("and unprotected: 'error' refuses start-up for them", async () => {

@@ -13,7 +13,8 @@ export interface GraphqlFacts {
   readonly customRoots: ReadonlySet<string>;
   /**
    * The names of the types reachable, at any depth, from the given root fields (what they return,
-   * the types of those types' fields, an interface's implementations, a union's members), read from
+   * the types of those types' fields, an interface's implementations, a union's members, and the
+   * interfaces a reached type implements, whose field resolvers Nest gives it), read from
    * the built schema(s); `undefined` when no built schema was found (then assume every type).
    */
   typesReachableFrom(rootFields: ReadonlyArray<{ readonly type: string; readonly field: string }>): ReadonlySet<string> | undefined;
@@ -65,6 +66,8 @@ interface TypeLike {
   getFields?(): Record<string, { type: TypeLike }>;
   /** Union types. */
   getTypes?(): readonly TypeLike[];
+  /** Object and interface types: the interfaces they implement. */
+  getInterfaces?(): readonly TypeLike[];
 }
 
 interface SchemaLike {
@@ -92,6 +95,8 @@ function typesReachable(schemas: readonly SchemaLike[], rootFields: ReadonlyArra
       reached.add(type.name);
       if (typeof type.getFields === 'function') for (const field of Object.values(type.getFields())) pending.push(field.type);
       if (typeof type.getTypes === 'function') pending.push(...type.getTypes());
+      // Upwards too: Nest gives an interface's @ResolveField() resolvers to every type implementing it.
+      if (typeof type.getInterfaces === 'function') pending.push(...type.getInterfaces());
       const implementations = schema.getImplementations?.(type);
       if (implementations) pending.push(...implementations.objects, ...implementations.interfaces);
     }
