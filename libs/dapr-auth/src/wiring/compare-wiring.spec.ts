@@ -41,6 +41,7 @@ describe('readDaprdWiring', () => {
         { pubsub: 'pubsub', topic: 'orders', type: 'PROGRAMMATIC', paths: ['/orders'] },
       ],
       omittedSubscriptions: 0,
+      omittedPaths: 0,
     });
   });
 
@@ -119,6 +120,38 @@ describe('compareWiring', () => {
     const wiring = readDaprdWiring({ id: 'x', subscriptions: [{ pubsubname: 'p', topic: 't', type: 'PROGRAMMATIC', rules: paths }] });
     const findings = compareWiring(wiring, app({ routes: [route('POST', '/reports/:y.:m.:d', true)] }));
     expect(findings.map((finding) => finding.kind)).toEqual(Array(5).fill('subscription-unserved'));
+  });
+
+  it('rule paths past 2,000 over all subscriptions are a finding, never an all-clear', () => {
+    const rules = Array.from({ length: 30 }, (_, index) => ({ path: `/r${index}` }));
+    const subscriptions = Array.from({ length: 100 }, (_, index) => ({ pubsubname: 'p', topic: `t${index}`, type: 'PROGRAMMATIC', rules }));
+    const wiring = readDaprdWiring({ id: 'x', subscriptions });
+    expect(wiring.subscriptions.reduce((sum, subscription) => sum + subscription.paths.length, 0)).toBe(2000);
+    expect(wiring.omittedPaths).toBe(1000);
+    const findings = compareWiring(wiring, app({ routes: [route('POST', '/r:n')] }));
+    expect(findings.map((finding) => finding.message)).toEqual([
+      "daprd's subscriptions list 3000 rule paths; only the first 2000 were compared with this app's routes.",
+    ]);
+  });
+
+  it("the comparison's work is bounded (it runs on the app's event loop): past it, a finding says how much was compared", () => {
+    const rules = Array.from({ length: 20 }, (_, index) => ({ path: `/api/v1/res${index}/1/${'x/'.repeat(2030)}` }));
+    const subscriptions = Array.from({ length: 100 }, (_, index) => ({ pubsubname: 'p', topic: `t${index}`, type: 'PROGRAMMATIC', rules }));
+    const routes = Array.from({ length: 50 }, (_, index) => route('POST', `/api/v1/res${index}/:id/{*rest}`));
+    const findings = compareWiring(readDaprdWiring({ id: 'x', subscriptions }), app({ routes }));
+    const stopped = findings.find((finding) => finding.kind === 'subscriptions-omitted')!;
+    expect(stopped.message).toMatch(/^the comparison stopped after \d+ of 2000 subscription paths/);
+    expect(findings).toHaveLength(1); // every path compared before the bound is served
+  });
+
+  it.each([
+    ['an escaped colon (a literal)', '/ev2:publish', 'ev2\\:publish'],
+    ['a parameter named with a $', '/ev3/x', 'ev3/:$id'],
+    ['an optional parameter left out, with its slash (Fastify, Express 4)', '/ev1', 'ev1/:id?'],
+    ['a fragment (daprd drops it)', '/ev4#frag', 'ev4'],
+  ])('a @DaprPublic() route that serves the subscription through %s is found (second re-check)', (_name, delivered, served) => {
+    const wiring = readDaprdWiring({ id: 'x', subscriptions: [{ pubsubname: 'p', topic: 't', type: 'DECLARATIVE', rules: [{ path: delivered }] }] });
+    expect(compareWiring(wiring, app({ routes: [route('POST', served, true)] })).map((finding) => finding.kind)).toEqual(['subscription-public']);
   });
 
   it('a path of other characters than visible ASCII is matched as daprd sent it (a @DaprPublic() route serving it is found), and shown as ASCII', () => {

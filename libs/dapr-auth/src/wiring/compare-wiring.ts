@@ -18,6 +18,8 @@ export interface DaprdWiring {
   readonly subscriptions: ReadonlyArray<{ readonly pubsub: string; readonly topic: string; readonly type: string; readonly paths: readonly string[] }>;
   /** Subscriptions past the ones compared (a bound: what answers may not be daprd): a finding, never an all-clear. */
   readonly omittedSubscriptions: number;
+  /** Rule paths past the ones compared (MAX_RULE_PATHS over all subscriptions): a finding too. */
+  readonly omittedPaths: number;
 }
 
 /** What the Nest app serves, as start-up decided it (and, for the port, as it listens now). */
@@ -46,6 +48,13 @@ export interface SidecarWiringFinding {
 export const MAX_SUBSCRIPTIONS = 2000;
 /** A path is matched on up to this many characters (and shown on up to 200). */
 const MAX_PATH = 4096;
+/** Rule paths compared at most, over all subscriptions (a subscription may list any number of rules). */
+export const MAX_RULE_PATHS = 2000;
+/**
+ * The matching work (matcher steps) one comparison may do, which runs on the app's event loop:
+ * about 0.1 s here. An app's real wiring needs a few thousand; past it, a finding says what was not compared.
+ */
+export const MAX_MATCH_STEPS = 10_000_000;
 
 /** Reads daprd's answer defensively: what is missing or of another shape is left out, never guessed. */
 export function readDaprdWiring(body: unknown): DaprdWiring {
@@ -55,6 +64,18 @@ export function readDaprdWiring(body: unknown): DaprdWiring {
   // Bounded: what answers may not be daprd (an API found open), and each finding is a log line.
   const listed = Array.isArray(root.subscriptions) ? root.subscriptions : [];
   const subscriptions = listed.slice(0, MAX_SUBSCRIPTIONS).filter(isObject);
+  let pathsLeft = MAX_RULE_PATHS;
+  let omittedPaths = 0;
+  const rulePaths = (rules: unknown): string[] => {
+    const paths = (Array.isArray(rules) ? rules.filter(isObject) : [])
+      // Matched as daprd sent it (a path of other characters may still be served); shown only through text().
+      .map((rule) => (typeof rule.path === 'string' ? rule.path.slice(0, MAX_PATH) : ''))
+      .filter((path) => path !== '');
+    const kept = paths.slice(0, pathsLeft);
+    pathsLeft -= kept.length;
+    omittedPaths += paths.length - kept.length;
+    return kept;
+  };
   return {
     recognised: typeof root.id === 'string' || isObject(root.appConnectionProperties),
     appPort: typeof connection.port === 'number' && connection.port > 0 ? connection.port : undefined,
@@ -64,12 +85,10 @@ export function readDaprdWiring(body: unknown): DaprdWiring {
       pubsub: text(subscription.pubsubname),
       topic: text(subscription.topic),
       type: text(subscription.type),
-      paths: (Array.isArray(subscription.rules) ? subscription.rules.filter(isObject) : [])
-        // Matched as daprd sent it (a path of other characters may still be served); shown only through text().
-        .map((rule) => (typeof rule.path === 'string' ? rule.path.slice(0, MAX_PATH) : ''))
-        .filter((path) => path !== ''),
+      paths: rulePaths(subscription.rules),
     })),
     omittedSubscriptions: Math.max(0, listed.length - MAX_SUBSCRIPTIONS),
+    omittedPaths,
   };
 }
 
@@ -83,6 +102,13 @@ export function compareWiring(daprd: DaprdWiring, app: ServedApp): SidecarWiring
       level: 'warn',
       kind: 'subscriptions-omitted',
       message: `daprd reports ${daprd.omittedSubscriptions + MAX_SUBSCRIPTIONS} subscriptions; only the first ${MAX_SUBSCRIPTIONS} were compared with this app's routes.`,
+    });
+  }
+  if (daprd.omittedPaths > 0) {
+    findings.push({
+      level: 'warn',
+      kind: 'subscriptions-omitted',
+      message: `daprd's subscriptions list ${daprd.omittedPaths + MAX_RULE_PATHS} rule paths; only the first ${MAX_RULE_PATHS} were compared with this app's routes.`,
     });
   }
   if (grpc && !app.appCallback) {
@@ -128,11 +154,28 @@ function subscriptionFindings(daprd: DaprdWiring, app: ServedApp): SidecarWiring
   const findings: SidecarWiringFinding[] = [];
   const deliveries = app.routes
     .filter((route) => route.method === 'POST' || route.method === 'ALL')
-    .map((route) => ({ ...route, matcher: compileRoute(normalisePath(route.path)) }));
+    .map((route) => ({ ...route, matcher: compileRoute(trimSlashes(route.path)) }));
+  let steps = 0;
+  let compared = 0;
+  const total = daprd.subscriptions.reduce((sum, subscription) => sum + subscription.paths.length, 0);
+  const matches = (route: (typeof deliveries)[number], form: string) => {
+    const matched = route.matcher.matches(form);
+    steps += route.matcher.steps;
+    return matched;
+  };
   for (const subscription of daprd.subscriptions) {
     if (subscription.type === 'STREAMING') continue; // delivered over the app's own stream to daprd, not to a route
     for (const path of new Set(subscription.paths.map(normalisePath))) {
-      const served = deliveries.filter((route) => pathForms(path).some((form) => route.matcher.matches(form)));
+      if (steps > MAX_MATCH_STEPS) {
+        findings.push({
+          level: 'warn',
+          kind: 'subscriptions-omitted',
+          message: `the comparison stopped after ${compared} of ${total} subscription paths (its work is bounded: it runs on the app's event loop); the rest were not compared.`,
+        });
+        return findings;
+      }
+      compared++;
+      const served = deliveries.filter((route) => pathForms(path).some((form) => matches(route, form)));
       const name = `topic "${subscription.topic}" of ${subscription.pubsub} (${subscription.type.toLowerCase() || 'subscription'})`;
       if (served.length === 0) {
         findings.push({
@@ -167,9 +210,13 @@ function pathForms(path: string): string[] {
   }
 }
 
-/** `/orders` for `orders`, `/orders/` and `/orders?x`: what daprd posts to. */
+/** `/orders` for `orders`, `/orders/`, `/orders?x` and `/orders#x`: what daprd posts to (Go's URL parsing drops a fragment). */
 function normalisePath(path: string): string {
-  const bare = stripQuery(path);
+  return trimSlashes(stripQuery(path));
+}
+
+/** A leading slash, no trailing ones (a route pattern keeps its `?` and `#`: they are its syntax). */
+function trimSlashes(bare: string): string {
   const slashed = bare.startsWith('/') ? bare : `/${bare}`;
   // A loop, not /\/+$/: that regular expression takes quadratic time on a long run of slashes.
   let end = slashed.length;
@@ -178,8 +225,8 @@ function normalisePath(path: string): string {
 }
 
 function stripQuery(path: string): string {
-  const query = path.indexOf('?');
-  return query === -1 ? path : path.slice(0, query);
+  const end = path.search(/[?#]/);
+  return end === -1 ? path : path.slice(0, end);
 }
 
 /** A string field fit for a log line (visible ASCII, at most 200 characters), or '' for anything else. */

@@ -22,6 +22,13 @@ describe('compileRoute (subscription paths against the routes Nest serves)', () 
     ['/a.b+c$', '/a.b+c$', true], // regular-expression characters are literals
     ['/a.b', '/axb', false],
     ['/événements', '/ÉVÉNEMENTS', true],
+    ['/ev2\\:publish', '/ev2:publish', true], // an escaped colon is a literal
+    ['/ev2\\:publish', '/ev2x', false],
+    ['/ev3/:$id', '/ev3/x', true],
+    ['/ev3/:"quoted name"', '/ev3/x', true],
+    ['/ev1/:id?', '/ev1', true], // the slash goes with the optional parameter
+    ['/ev1/:id?', '/ev1/7', true],
+    ['/ev1/:id?/x', '/ev1/x', true],
   ])('%s against %s: %s', (pattern, path, expected) => {
     expect(compileRoute(pattern).matches(path)).toBe(expected);
   });

@@ -44,17 +44,23 @@ export function compileRoute(pattern: string): RouteMatcher {
   };
 }
 
-/** Route syntax: `{*splat}`, `*splat` / `*`, `:param`, `:param(regex)`, `:param?`, `(.*)`, `{`, `}`. */
-const TOKENS = /(\{\*[^}]*\}|\*[A-Za-z0-9_]*|:[A-Za-z0-9_]+(?:\([^)]*\))?\??|\(\.\*\)|\{|\})/;
+/** A parameter's name: path-to-regexp's (letters, digits, `_`, `$`, or quoted) and find-my-way's. */
+const NAME = String.raw`(?:"[^"]*"|[$\w]+)`;
+/** Route syntax: `{*splat}`, `*splat` / `*`, `:param`, `:param(regex)`, `:param?`, `(.*)`, `\x` (a literal x), `{`, `}`. */
+const TOKENS = new RegExp(String.raw`(\{\*[^}]*\}|\*[$\w]*|:${NAME}(?:\([^)]*\))?\??|\(\.\*\)|\\.|\{|\})`);
+/** `/:param?`: the parameter and the slash before it are optional together (Express 4, Fastify). */
+const OPTIONAL_SEGMENT = new RegExp(String.raw`\/(:${NAME}(?:\([^)]*\))?)\?(?=\/|$)`, 'g');
 
 function compile(pattern: string): Instruction[] | undefined {
   const program: Instruction[] = [];
   const openGroups: number[] = []; // where each open `{` put its split
-  const parts = pattern.split(TOKENS);
+  const parts = pattern.replace(OPTIONAL_SEGMENT, '{/$1}').split(TOKENS);
   for (let index = 0; index < parts.length; index++) {
     const part = parts[index];
     if (index % 2 === 0) {
       for (const character of part.toLowerCase()) program.push({ op: 'char', code: character.codePointAt(0)! });
+    } else if (part.startsWith('\\')) {
+      program.push({ op: 'char', code: part.toLowerCase().codePointAt(1)! }); // an escaped character: itself
     } else if (part === '{') {
       openGroups.push(program.length);
       program.push({ op: 'split', to: [program.length + 1, -1] }); // its second branch is set at `}`
