@@ -112,17 +112,36 @@ describe('the wiring check against hostile metadata', () => {
     expect(capturedOutput()).not.toMatch(/^\[Nest\] 1 - ERROR forged line/m);
   });
 
-  it('an answer that echoes the DAPR_API_TOKEN it was sent (in a topic, a path, the probe path) never puts it in a log line or the status', async () => {
+  it('an answer that echoes the DAPR_API_TOKEN it was sent (whole, cut, split, in another case, escaped) puts no piece of it in a log line or the status', async () => {
+    const half = DAPR_API_TOKEN.length / 2;
+    const escaped = [...DAPR_API_TOKEN].map((character) => `%${character.charCodeAt(0).toString(16)}`).join('');
     const status = await start(
       json({
         id: 'orders',
         appConnectionProperties: { port: 1, protocol: 'http', health: { healthCheckPath: `/${DAPR_API_TOKEN}` } },
-        subscriptions: [{ pubsubname: 'pubsub', topic: `t-${DAPR_API_TOKEN}`, rules: [{ path: `/x/${DAPR_API_TOKEN}` }], type: 'PROGRAMMATIC' }],
+        subscriptions: [
+          { pubsubname: 'pubsub', topic: `t-${DAPR_API_TOKEN}`, rules: [{ path: `/x/${DAPR_API_TOKEN}` }], type: 'PROGRAMMATIC' },
+          { pubsubname: `ps-${DAPR_API_TOKEN.slice(half)}`, topic: `split-${DAPR_API_TOKEN.slice(0, half)}`, rules: [{ path: '/a' }], type: 'PROGRAMMATIC' },
+          {
+            pubsubname: 'pubsub',
+            topic: `${'c'.repeat(160)}${DAPR_API_TOKEN}`,
+            rules: [{ path: `/${'c'.repeat(160)}${DAPR_API_TOKEN}` }],
+            type: 'PROGRAMMATIC',
+          },
+          {
+            pubsubname: 'pubsub',
+            topic: 'lower',
+            rules: [{ path: `/lower/${DAPR_API_TOKEN.toLowerCase()}` }, { path: `/pct/${escaped}` }],
+            type: 'PROGRAMMATIC',
+          },
+        ],
       }),
     );
     await eventually(() => status.sidecarWiring.state === 'checked', 'the wiring check to compare');
-    expect(capturedOutput()).toContain('topic "t-[DAPR_API_TOKEN]"');
-    expect(JSON.stringify(status.sidecarWiring)).not.toContain(DAPR_API_TOKEN);
+    expect(capturedOutput()).toContain('topic "[redacted]" of pubsub');
+    const shown = `${capturedOutput()}\n${JSON.stringify(status.sidecarWiring)}`.toLowerCase();
+    for (let start = 0; start + 8 <= DAPR_API_TOKEN.length; start++) expect(shown).not.toContain(DAPR_API_TOKEN.slice(start, start + 8).toLowerCase());
+    expect(shown).not.toContain(escaped.slice(0, 24).toLowerCase());
     // The registered secret: test/setup/secrets.ts fails the test if any output carries it.
   });
 

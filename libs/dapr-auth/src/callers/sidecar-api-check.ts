@@ -229,13 +229,29 @@ export class SidecarApiCheck {
   }
 
   /**
-   * `text` with this app's `DAPR_API_TOKEN` replaced wherever it appears whole: what daprd's answer
-   * names reaches log lines, and whatever answered may have been sent that token (it proved it
-   * requires it) and echo it back.
+   * A name from daprd's answer, or `[redacted]` where it carries a piece of this app's
+   * `DAPR_API_TOKEN` (any 8 characters of it in a row, in any letter case, percent-escaped or not):
+   * such names reach log lines, and whatever answered may have been sent that token (it proved it
+   * requires it) and echo it back, whole, cut or split over several names.
    */
-  redactSecret(text: string): string {
-    const token = this.daprApiToken;
-    return token === undefined || !text.includes(token) ? text : text.split(token).join('[DAPR_API_TOKEN]');
+  redactSecret(name: string): string {
+    const pieces = this.tokenPieces();
+    if (pieces.length === 0) return name;
+    const forms = [name.toLowerCase()];
+    // Each escape on its own (a name cut in the middle of one still decodes the rest).
+    if (name.includes('%')) forms.push(name.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))).toLowerCase());
+    return forms.some((form) => pieces.some((piece) => form.includes(piece))) ? '[redacted]' : name;
+  }
+
+  private pieces: string[] | undefined;
+  /** Every 8 characters in a row of DAPR_API_TOKEN (lower case); the whole token when shorter. */
+  private tokenPieces(): string[] {
+    if (this.pieces !== undefined) return this.pieces;
+    const token = this.daprApiToken?.toLowerCase() ?? '';
+    const size = Math.min(8, token.length);
+    this.pieces = [];
+    for (let start = 0; size > 0 && start + size <= token.length; start++) this.pieces.push(token.slice(start, start + size));
+    return this.pieces;
   }
 
   /** The questions of one attempt: without a token, then (after a 401) with this app's DAPR_API_TOKEN. */

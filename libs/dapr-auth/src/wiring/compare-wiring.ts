@@ -93,10 +93,22 @@ export function readDaprdWiring(body: unknown): DaprdWiring {
 }
 
 /** Every disagreement between daprd's wiring and the app, most serious first. */
-export function compareWiring(daprd: DaprdWiring, app: ServedApp): SidecarWiringFinding[] {
+export function compareWiring(daprd: DaprdWiring, app: ServedApp, show: (name: string) => string = (name) => name): SidecarWiringFinding[] {
+  // Every name from daprd's answer is shown through `show` (the check redacts its secret there).
+  daprd = {
+    ...daprd,
+    protocol: daprd.protocol && show(daprd.protocol),
+    healthCheckPath: daprd.healthCheckPath && show(daprd.healthCheckPath),
+    subscriptions: daprd.subscriptions.map((subscription) => ({
+      ...subscription,
+      pubsub: show(subscription.pubsub),
+      topic: show(subscription.topic),
+      type: show(subscription.type),
+    })),
+  };
   const findings: SidecarWiringFinding[] = [];
   const grpc = daprd.protocol === 'grpc' || daprd.protocol === 'grpcs';
-  if (!grpc) findings.push(...subscriptionFindings(daprd, app));
+  if (!grpc) findings.push(...subscriptionFindings(daprd, app, (path) => show(text(path))));
   if (daprd.omittedSubscriptions > 0) {
     findings.push({
       level: 'warn',
@@ -150,7 +162,7 @@ export function compareWiring(daprd: DaprdWiring, app: ServedApp): SidecarWiring
 }
 
 /** Each subscription route against the POST routes: served by a `@DaprPublic()` handler (open), or by none. */
-function subscriptionFindings(daprd: DaprdWiring, app: ServedApp): SidecarWiringFinding[] {
+function subscriptionFindings(daprd: DaprdWiring, app: ServedApp, showPath: (path: string) => string): SidecarWiringFinding[] {
   const findings: SidecarWiringFinding[] = [];
   const deliveries = app.routes
     .filter((route) => route.method === 'POST' || route.method === 'ALL')
@@ -181,7 +193,7 @@ function subscriptionFindings(daprd: DaprdWiring, app: ServedApp): SidecarWiring
         findings.push({
           level: 'warn',
           kind: 'subscription-unserved',
-          message: `daprd delivers ${name} by POST ${text(path)}, which no route of this app serves: every delivery gets 404 and is retried or dropped.`,
+          message: `daprd delivers ${name} by POST ${showPath(path)}, which no route of this app serves: every delivery gets 404 and is retried or dropped.`,
         });
         continue;
       }
@@ -191,7 +203,7 @@ function subscriptionFindings(daprd: DaprdWiring, app: ServedApp): SidecarWiring
           level: 'error',
           kind: 'subscription-public',
           message:
-            `daprd delivers ${name} by POST ${text(path)}, and @DaprPublic() ${open.map((route) => shortened(route.target)).join(', ')} serves it: anyone who reaches ` +
+            `daprd delivers ${name} by POST ${showPath(path)}, and @DaprPublic() ${open.map((route) => shortened(route.target)).join(', ')} serves it: anyone who reaches ` +
             "the app's port can post events daprd never sent. Fix: remove @DaprPublic() (daprd delivers with the token).",
         });
       }

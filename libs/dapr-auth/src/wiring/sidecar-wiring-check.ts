@@ -119,7 +119,7 @@ export class SidecarWiringCheck {
       }
       // Names from the answer are shown (made printable, cut to 200 characters), never the token sent for it.
       const redact = (text: string) => this.api.redactSecret(text);
-      const findings = compareWiring(daprd, app).map((finding) => ({ ...finding, message: redact(finding.message) }));
+      const findings = compareWiring(daprd, app, redact);
       const shown = { ...daprd, protocol: daprd.protocol && redact(daprd.protocol), healthCheckPath: daprd.healthCheckPath && redact(daprd.healthCheckPath) };
       this.current = { state: 'checked', findings, daprd: summary(shown) };
       for (const finding of findings) this.logOnce(finding.level, `Sidecar wiring: ${finding.message}`);
