@@ -31,8 +31,10 @@ describe('the mark of a verified Dapr call', () => {
 });
 
 describe('the mark of a verified Dapr call in GraphQL', () => {
-  const resolve = (gqlContext: object, handler: () => unknown) => {
-    const context = new ExecutionContextHost([{}, {}, gqlContext, {}], undefined, handler);
+  class OrdersResolver {}
+  class AdminResolver {}
+  const resolve = (gqlContext: object, handler: () => unknown, resolver: object = OrdersResolver) => {
+    const context = new ExecutionContextHost([{}, {}, gqlContext, {}], resolver as never, handler);
     context.setType('graphql');
     return context;
   };
@@ -49,6 +51,13 @@ describe('the mark of a verified Dapr call in GraphQL', () => {
     rememberVerifiedDaprCall(resolve(gqlContext, orders));
     expect(wasVerifiedDaprCall(resolve(gqlContext, orders))).toBe(true);
     expect(wasVerifiedDaprCall(resolve({ req: { headers: {} } }, ping))).toBe(false);
+  });
+
+  it('names the method with its class: one inherited method may serve classes of other rules', () => {
+    const gqlContext = { req: { headers: {} } };
+    rememberVerifiedDaprCall(resolve(gqlContext, ping, OrdersResolver));
+    expect(wasVerifiedDaprCall(resolve(gqlContext, ping, OrdersResolver))).toBe(true);
+    expect(wasVerifiedDaprCall(resolve(gqlContext, ping, AdminResolver))).toBe(false);
   });
 
   it('a frozen context too', () => {

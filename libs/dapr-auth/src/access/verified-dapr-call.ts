@@ -20,9 +20,10 @@ const frozenMarks = new WeakMap<object, Mark>();
 /**
  * `true`: the request was verified. GraphQL: one context serves every field of an operation, each
  * with its own rule (a caller rule may refuse one field and pass another), so the mark names the
- * resolvers whose check passed, and only they are verified Dapr calls.
+ * resolvers whose check passed (method and class: one inherited method may serve classes of other
+ * rules), and only they are verified Dapr calls.
  */
-type Mark = true | Set<object>;
+type Mark = true | Map<object, Set<object>>;
 
 export function rememberVerifiedDaprCall(context: ExecutionContext): void {
   const type = context.getType<string>();
@@ -31,8 +32,10 @@ export function rememberVerifiedDaprCall(context: ExecutionContext): void {
   let mark: Mark = true;
   if (type === 'graphql') {
     const resolvers = key[VERIFIED] ?? frozenMarks.get(key);
-    mark = resolvers instanceof Set ? resolvers : new Set<object>();
-    mark.add(context.getHandler());
+    mark = resolvers instanceof Map ? resolvers : new Map<object, Set<object>>();
+    const classes = mark.get(context.getHandler()) ?? new Set<object>();
+    classes.add(context.getClass());
+    mark.set(context.getHandler(), classes);
   }
   try {
     key[VERIFIED] = mark;
@@ -42,8 +45,10 @@ export function rememberVerifiedDaprCall(context: ExecutionContext): void {
 }
 
 export function wasVerifiedDaprCall(context: ExecutionContext): boolean {
-  const key = requestKey(context) as { [VERIFIED]?: unknown } | undefined;
+  const key = requestKey(context) as { [VERIFIED]?: Mark } | undefined;
   if (key === undefined) return false;
   const mark = key[VERIFIED] ?? frozenMarks.get(key);
-  return mark === true || (mark instanceof Set && context.getType<string>() === 'graphql' && mark.has(context.getHandler()));
+  if (mark === true) return true;
+  // Only a Map this module made is a Map here (a client's value never becomes a symbol key).
+  return mark instanceof Map && context.getType<string>() === 'graphql' && mark.get(context.getHandler())?.has(context.getClass()) === true;
 }
