@@ -175,6 +175,18 @@ describe('compareWiring', () => {
     expect(compareWiring(wiring, app()).map((finding) => finding.kind)).toEqual(['subscriptions-omitted']);
   });
 
+  it("decides on daprd's values and only shows them redacted (a redacted name changes no finding)", () => {
+    const redactAll = () => '[redacted]';
+    const grpcWiring = readDaprdWiring({ ...METADATA, appConnectionProperties: { ...METADATA.appConnectionProperties, protocol: 'grpc' } });
+    const [finding, ...rest] = compareWiring(grpcWiring, app(), redactAll);
+    expect(rest).toEqual([]);
+    expect(finding.kind).toBe('app-protocol');
+    expect(finding.message).toContain('(--app-protocol [redacted])');
+    const streaming = readDaprdWiring({ id: 'x', subscriptions: [{ pubsubname: 'p', topic: 't', type: 'STREAMING', rules: [{ path: '/nowhere' }] }] });
+    expect(compareWiring(readDaprdWiring(METADATA), app(), redactAll)).toEqual([]); // the probe path and the routes compared as daprd sent them
+    expect(compareWiring(streaming, app(), redactAll)).toEqual([]);
+  });
+
   it('a streaming subscription is not a route', () => {
     const wiring = readDaprdWiring({ subscriptions: [{ pubsubname: 'p', topic: 't', type: 'STREAMING', rules: [{ path: '/nowhere' }] }] });
     expect(compareWiring(wiring, app())).toEqual([]);

@@ -94,21 +94,24 @@ export function readDaprdWiring(body: unknown): DaprdWiring {
 
 /** Every disagreement between daprd's wiring and the app, most serious first. */
 export function compareWiring(daprd: DaprdWiring, app: ServedApp, show: (name: string) => string = (name) => name): SidecarWiringFinding[] {
-  // Every name from daprd's answer is shown through `show` (the check redacts its secret there).
-  daprd = {
-    ...daprd,
+  // Decided on daprd's values; every name from its answer is shown through `show` (the check redacts its secret there).
+  const shown = {
     protocol: daprd.protocol && show(daprd.protocol),
     healthCheckPath: daprd.healthCheckPath && show(daprd.healthCheckPath),
+  };
+  const named = {
+    ...daprd,
     subscriptions: daprd.subscriptions.map((subscription) => ({
       ...subscription,
       pubsub: show(subscription.pubsub),
       topic: show(subscription.topic),
       type: show(subscription.type),
+      streaming: subscription.type === 'STREAMING',
     })),
   };
   const findings: SidecarWiringFinding[] = [];
   const grpc = daprd.protocol === 'grpc' || daprd.protocol === 'grpcs';
-  if (!grpc) findings.push(...subscriptionFindings(daprd, app, (path) => show(text(path))));
+  if (!grpc) findings.push(...subscriptionFindings(named, app, (path) => show(text(path))));
   if (daprd.omittedSubscriptions > 0) {
     findings.push({
       level: 'warn',
@@ -128,7 +131,7 @@ export function compareWiring(daprd: DaprdWiring, app: ServedApp, show: (name: s
       level: 'warn',
       kind: 'app-protocol',
       message:
-        `daprd calls the app over gRPC (--app-protocol ${daprd.protocol}), but no handler of this app serves Dapr's AppCallback service: ` +
+        `daprd calls the app over gRPC (--app-protocol ${shown.protocol}), but no handler of this app serves Dapr's AppCallback service: ` +
         "daprd's calls do not reach this app's handlers (nor its guard). Fix: serve AppCallback (docs/grpc-and-hybrid.md), or run daprd with --app-protocol http.",
     });
   }
@@ -136,7 +139,7 @@ export function compareWiring(daprd: DaprdWiring, app: ServedApp, show: (name: s
     findings.push({
       level: 'warn',
       kind: 'app-protocol',
-      message: `daprd calls the app over ${daprd.protocol ?? 'http'} on port ${daprd.appPort}, but this app has no HTTP server: what answers there is not guarded by this module.`,
+      message: `daprd calls the app over ${shown.protocol ?? 'http'} on port ${daprd.appPort}, but this app has no HTTP server: what answers there is not guarded by this module.`,
     });
   }
   if (!grpc && daprd.appPort !== undefined && app.httpPort !== undefined && daprd.appPort !== app.httpPort) {
@@ -154,15 +157,19 @@ export function compareWiring(daprd: DaprdWiring, app: ServedApp, show: (name: s
       level: 'warn',
       kind: 'health-path',
       message:
-        `daprd probes GET ${daprd.healthCheckPath} (--app-health-check-path), but the module lets daprd's probe through without a token only at ` +
-        `${app.healthCheckPath}: the probe gets 401 (or 404), daprd marks the app unhealthy and stops calling it. Fix: healthCheckPath: '${stripQuery(daprd.healthCheckPath)}', or the same path for daprd.`,
+        `daprd probes GET ${shown.healthCheckPath} (--app-health-check-path), but the module lets daprd's probe through without a token only at ` +
+        `${app.healthCheckPath}: the probe gets 401 (or 404), daprd marks the app unhealthy and stops calling it. Fix: healthCheckPath: '${stripQuery(shown.healthCheckPath!)}', or the same path for daprd.`,
     });
   }
   return findings.sort((a, b) => (a.level === b.level ? 0 : a.level === 'error' ? -1 : 1));
 }
 
 /** Each subscription route against the POST routes: served by a `@DaprPublic()` handler (open), or by none. */
-function subscriptionFindings(daprd: DaprdWiring, app: ServedApp, showPath: (path: string) => string): SidecarWiringFinding[] {
+function subscriptionFindings(
+  daprd: DaprdWiring & { subscriptions: ReadonlyArray<{ streaming: boolean }> },
+  app: ServedApp,
+  showPath: (path: string) => string,
+): SidecarWiringFinding[] {
   const findings: SidecarWiringFinding[] = [];
   const deliveries = app.routes
     .filter((route) => route.method === 'POST' || route.method === 'ALL')
@@ -176,7 +183,7 @@ function subscriptionFindings(daprd: DaprdWiring, app: ServedApp, showPath: (pat
     return matched;
   };
   for (const subscription of daprd.subscriptions) {
-    if (subscription.type === 'STREAMING') continue; // delivered over the app's own stream to daprd, not to a route
+    if (subscription.streaming) continue; // delivered over the app's own stream to daprd, not to a route
     for (const path of new Set(subscription.paths.map(normalisePath))) {
       if (steps > MAX_MATCH_STEPS) {
         findings.push({
